@@ -1,0 +1,203 @@
+"""Known-item retrieval quality of analysis chains and field layouts (MRR@10, Recall@10).
+
+Task (``../shared/README.md``): an OrangeSum article's ``heading`` is the
+query, its article the one right answer; heading terms are OR-ed. Every
+variant is a set of fields in *one* index built over the same documents,
+queried with the same sample, so the numbers compare honestly. Each query is
+also run with its accents stripped.
+
+    python bench/known_item.py                 # whole corpus, 2,000 queries
+    python bench/known_item.py --docs 5000 --queries 300   # quick look
+
+The shipped layout is queried through the product's own parser
+(``search.query.make_parser`` with an OR group), so what is measured is what
+users get.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import re
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from unidecode import unidecode
+from whoosh import qparser
+from whoosh import query as wq
+from whoosh.index import create_in, exists_in, open_dir
+
+from bench.chains import alternative_fields
+from bench.corpus import known_item_sample, records
+from index.articles import Article
+from index.schema import build_schema
+from index.writer import document_fields
+from search.query import make_parser
+
+# variant name -> {field: boost}; "shipped" goes through the product parser.
+VARIANTS: dict[str, dict[str, float] | None] = {
+    "bare Whoosh chain, title+body fields": {"bare_title": 1.0, "bare_body": 1.0},
+    "LanguageAnalyzer('fr'), combined": {"lang_fr": 1.0},
+    "stem-then-fold, combined": {"stem_then_fold": 1.0},
+    "fold-then-stem, no stop words, combined": {"no_stops": 1.0},
+    "fold-then-stem, title+body fields": {"title": 1.0, "body_only": 1.0},
+    "folded, unstemmed, combined": {"exact": 1.0},
+    "fold-then-stem, combined": {"content": 1.0},
+    "stemmed + exact, combined": {"content": 1.0, "exact": 1.0},
+    "stemmed + title^0.5": {"content": 1.0, "title": 0.5},
+    "stemmed + exact + title^0.5": {"content": 1.0, "exact": 1.0, "title": 0.5},
+    "shipped (search.query parser)": None,
+}
+
+
+# The product's fields live in part "a", the alternatives in part "b": the
+# two are built in parallel (one per core) over the same documents.
+PARTS = ("a", "b")
+
+
+def _part_schema(part: str) -> Any:
+    schema = build_schema()
+    alternatives = alternative_fields()
+    if part == "a":
+        schema.add("body_only", alternatives["body_only"])
+        return schema
+    for name in list(schema.names()):
+        if name not in ("id",):
+            schema.remove(name)
+    for name, fieldtype in alternatives.items():
+        if name != "body_only":
+            schema.add(name, fieldtype)
+    return schema
+
+
+def build(args: tuple[Path, int | None, str]) -> int:
+    directory, limit, part = args
+    schema = _part_schema(part)
+    ix = create_in(str(directory), schema, indexname=part)
+    writer = ix.writer(limitmb=512)
+    count = 0
+    for rec in records(limit):
+        if not rec.get("article", "").strip():
+            continue
+        # The heading is the query: it is left out of the document.
+        article = Article(
+            id=str(rec["id"]),
+            path="orangesum",
+            title=rec.get("title", ""),
+            body=rec.get("article", ""),
+        )
+        fields = document_fields(article)
+        text = fields["content"]
+        if part == "a":
+            fields["body_only"] = article.body
+        else:
+            fields = {
+                "id": article.id,
+                "bare_title": article.title,
+                "bare_body": article.body,
+                "lang_fr": text,
+                "stem_then_fold": text,
+                "no_stops": text,
+            }
+        writer.add_document(**fields)
+        count += 1
+    writer.commit()
+    return count
+
+
+_QUERY_SYNTAX = re.compile(r"[\"'()\[\]{}:^~*?+\-\\/]|\b(?:AND|OR|NOT|ET|OU|SAUF|TO)\b")
+
+
+def _or_query(schema: Any, boosts: dict[str, float], text: str) -> wq.Query:
+    terms = []
+    for fieldname, boost in boosts.items():
+        analyzer = schema[fieldname].analyzer
+        for token in {t.text for t in analyzer(text)}:
+            terms.append(wq.Term(fieldname, token, boost=boost))
+    return wq.Or(terms)
+
+
+def evaluate(args: tuple[str, list[tuple[str, str]], str]) -> dict[str, Any]:
+    directory, queries, variant = args
+    boosts = VARIANTS[variant]
+    part = "a" if boosts is None or set(boosts) <= set(_part_schema("a").names()) else "b"
+    ix = open_dir(directory, indexname=part)
+    parser = make_parser(ix.schema, group=qparser.OrGroup)
+    out: dict[str, Any] = {"variant": variant}
+    with ix.searcher() as searcher:
+        for mode in ("accents", "stripped"):
+            rr, hits10, started = 0.0, 0, time.perf_counter()
+            for doc_id, heading in queries:
+                text = unidecode(heading) if mode == "stripped" else heading
+                if boosts is None:
+                    q = parser.parse(_QUERY_SYNTAX.sub(" ", text))
+                else:
+                    q = _or_query(ix.schema, boosts, text)
+                if isinstance(q, wq.Or):
+                    q.matcher_type = wq.Or.ARRAY_MATCHER
+                results = searcher.search(q, limit=10)
+                for rank, hit in enumerate(results, 1):
+                    if hit["id"] == doc_id:
+                        rr += 1.0 / rank
+                        hits10 += 1
+                        break
+            n = len(queries)
+            out[mode] = {
+                "mrr10": rr / n,
+                "recall10": hits10 / n,
+                "ms_per_query": (time.perf_counter() - started) * 1000 / n,
+            }
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--docs", type=int, default=None, help="first N articles (default all)")
+    parser.add_argument("--queries", type=int, default=2000)
+    parser.add_argument("--procs", type=int, default=2)
+    parser.add_argument("--index", type=Path, help="reuse/keep the bench index here")
+    parser.add_argument("--only", nargs="*", help="variants whose name contains one of these")
+    args = parser.parse_args()
+
+    docs = [r for r in records(args.docs) if r.get("article", "").strip()]
+    sample = known_item_sample(docs, args.queries)
+    queries = [(str(r["id"]), r["heading"]) for r in sample]
+    directory = args.index or Path(tempfile.mkdtemp(prefix="known-item-"))
+    directory.mkdir(parents=True, exist_ok=True)
+    if not all(exists_in(str(directory), indexname=p) for p in PARTS):
+        started = time.perf_counter()
+        with multiprocessing.Pool(2) as pool:
+            pool.map(build, [(directory, args.docs, p) for p in PARTS])
+        seconds = time.perf_counter() - started
+        print(
+            f"built bench index of {len(docs):,} articles in {seconds:.0f}s at {directory}",
+            file=sys.stderr,
+        )
+
+    variants = [v for v in VARIANTS if not args.only or any(o in v for o in args.only)]
+    jobs = [(str(directory), queries, v) for v in variants]
+    with multiprocessing.Pool(args.procs) as pool:
+        rows = pool.map(evaluate, jobs, chunksize=1)
+
+    print(
+        f"\nKnown-item search, {len(docs):,} articles, {len(queries):,} heading queries "
+        f"(terms OR-ed), seed fixed"
+    )
+    print(f"| {'variant':<42} | MRR@10 | R@10  | MRR@10 no accents | loss   | ms/query |")
+    print(f"|{'-' * 44}|--------|-------|-------------------|--------|----------|")
+    for row in rows:
+        a, s = row["accents"], row["stripped"]
+        print(
+            f"| {row['variant']:<42} | {a['mrr10']:.4f} | {a['recall10']:.3f} | "
+            f"{s['mrr10']:.4f}            | {a['mrr10'] - s['mrr10']:+.4f} | "
+            f"{a['ms_per_query']:8.1f} |"
+        )
+
+
+if __name__ == "__main__":
+    main()

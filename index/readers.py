@@ -1,0 +1,449 @@
+"""Reading article files of every supported format into :class:`Article` records.
+
+Every format ends up as the same thing, a *record* (a mapping of metadata
+plus text), which :func:`article_from_record` turns into an article: JSON
+objects are records already, front matter and sidecar files are records
+with the body as their text, and HTML pages become records through
+trafilatura. One mapping of field names therefore serves all formats.
+
+Nothing here raises on bad input: problems are yielded as :class:`Problem`
+values with the path, the line where there is one, and the reason.
+"""
+
+from __future__ import annotations
+
+import codecs
+import gzip
+import json
+import re
+import unicodedata
+import zlib
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from index.analysis import INVISIBLE
+from index.articles import Article, Problem
+from index.dates import date_from_filename, date_from_mtime, parse_date
+
+# File name endings this reader understands, mapped to a format name.
+FORMATS = {
+    ".txt": "text",
+    ".text": "text",
+    ".md": "markdown",
+    ".markdown": "markdown",
+    ".json": "json",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json.gz": "json",
+    ".jsonl.gz": "jsonl",
+    ".ndjson.gz": "jsonl",
+    ".html": "html",
+    ".htm": "html",
+}
+# Per-file metadata beside an article: ``article.txt`` + ``article.txt.meta.yaml``.
+SIDECAR_SUFFIX = ".meta.yaml"
+
+# One article cannot sensibly be bigger than this; multi-article formats
+# (JSON Lines) are streamed and have no limit.
+MAX_ARTICLE_FILE_BYTES = 20 * 1024 * 1024
+
+# Fewer words than this extracted from a page means it holds no article.
+MIN_HTML_WORDS = 8
+
+# Common field names in news dumps, in order of preference.
+TEXT_KEYS = ("text", "body", "article", "content", "contenu", "texte", "maintext")
+TITLE_KEYS = ("title", "titre", "headline")
+LEAD_KEYS = ("heading", "lead", "description", "chapo", "chapeau", "summary", "abstract")
+DATE_KEYS = (
+    "date", "published", "published_at", "publishedAt", "publication_date",
+    "datePublished", "pubDate", "date_publish", "created_at",
+)  # fmt: skip
+URL_KEYS = ("url", "link", "permalink")
+SOURCE_KEYS = ("source", "site", "sitename", "publisher", "media", "journal")
+AUTHOR_KEYS = ("author", "authors", "auteur", "auteurs", "byline")
+SECTION_KEYS = ("section", "category", "rubrique", "categories")
+ID_KEYS = ("id", "_id", "guid", "uuid")
+
+_INVISIBLE_RE = re.compile(f"[{INVISIBLE}]")
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n(?:---|\.\.\.)[ \t]*(?:\r?\n|\Z)", re.S)
+_MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$")
+_MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+_MD_EMPHASIS = re.compile(r"(\*{1,3}|_{1,3})(?=\S)(.+?)(?<=\S)\1")
+
+
+def file_format(path: Path) -> str | None:
+    """The format of *path* from its name, or ``None`` if it is not an article file."""
+    name = path.name.lower()
+    if name.endswith(SIDECAR_SUFFIX) or name.startswith("."):
+        return None
+    for suffix, fmt in FORMATS.items():
+        if name.endswith(suffix) and (suffix.endswith(".gz") or not name.endswith(".gz")):
+            return fmt
+    return None
+
+
+def sidecar_path(path: Path) -> Path:
+    return path.with_name(path.name + SIDECAR_SUFFIX)
+
+
+# --- Decoding --------------------------------------------------------------
+
+
+def _cp1252_fallback(error: UnicodeError) -> tuple[str, int]:
+    """Decode bytes that are not UTF-8 as Windows-1252 (latin-1 where undefined).
+
+    Applied byte by byte, so a file that mixes UTF-8 with cp1252 (old
+    newsroom exports, concatenated dumps) comes out right in both parts.
+    """
+    assert isinstance(error, UnicodeDecodeError)
+    chunk = error.object[error.start : error.end]
+    return bytes(chunk).decode("cp1252", errors="replace").replace("\ufffd", ""), error.end
+
+
+codecs.register_error("fr_news_cp1252", _cp1252_fallback)
+
+
+def decode(data: bytes) -> str:
+    """Bytes to clean text: UTF-8 (BOM or not), else cp1252/latin-1, NFC-normalised.
+
+    Soft hyphens and zero-width characters are removed (they are invisible
+    and only break words); line endings become ``\\n``.
+    """
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8) :]
+    text = data.decode("utf-8", errors="fr_news_cp1252")
+    return clean_text(text)
+
+
+def clean_text(text: str) -> str:
+    text = unicodedata.normalize("NFC", text)
+    text = _INVISIBLE_RE.sub("", text)
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def looks_binary(data: bytes) -> bool:
+    """NUL bytes or mostly control characters: not a text file, whatever its name."""
+    sample = data[:8192]
+    if b"\x00" in sample:
+        return True
+    controls = sum(1 for b in sample if b < 32 and b not in (9, 10, 12, 13))
+    return len(sample) > 0 and controls / len(sample) > 0.05
+
+
+# --- Records -> articles ----------------------------------------------------
+
+
+def _first(record: Mapping[str, Any], keys: Iterable[str]) -> tuple[str | None, Any]:
+    for key in keys:
+        value = record.get(key)
+        if value not in (None, "", [], {}):
+            return key, value
+    return None, None
+
+
+def _as_text(
+    record: Mapping[str, Any], keys: Iterable[str], warn: list[str], *, joinable: bool = False
+) -> str:
+    """The first present field among *keys* as text; a wrong type is reported, not fatal."""
+    key, value = _first(record, keys)
+    if value is None:
+        return ""
+    if isinstance(value, Mapping) and isinstance(value.get("name"), str):
+        value = value["name"]  # {"source": {"id": "le-monde", "name": "Le Monde"}}
+    if joinable and isinstance(value, list) and all(isinstance(v, str) for v in value):
+        value = ", ".join(value)
+    if isinstance(value, str):
+        return clean_text(value).strip()
+    warn.append(f"field {key!r} is {type(value).__name__}, expected text: ignored")
+    return ""
+
+
+def article_from_record(
+    record: Mapping[str, Any],
+    *,
+    path: Path,
+    doc_id: str,
+    mtime: float,
+    line: int | None = None,
+) -> Iterator[Article | Problem]:
+    """Turn one record (JSON object, front matter + text, HTML extraction) into an article."""
+    warnings: list[str] = []
+    body = _as_text(record, TEXT_KEYS, warnings)
+    title = _as_text(record, TITLE_KEYS, warnings)
+    lead = _as_text(record, LEAD_KEYS, warnings)
+    if not body:
+        reason = "; ".join(warnings) if warnings else "no article text (empty body)"
+        yield Problem(str(path), reason, line)
+        return
+
+    date_key, date_value = _first(record, DATE_KEYS)
+    date = parse_date(date_value) if date_value is not None else None
+    source = "metadata"
+    if date is None:
+        if date_value is not None:
+            warnings.append(f"field {date_key!r} is not a date ({str(date_value)[:40]!r}): ignored")
+        date, source = date_from_filename(path.name), "filename"
+        if date is None:
+            date, source = date_from_mtime(mtime), "mtime"
+
+    yield Article(
+        id=doc_id,
+        path=str(path),
+        title=title or _title_from_body(body),
+        body=body,
+        lead=lead,
+        date=date,
+        date_source=source,
+        source=_as_text(record, SOURCE_KEYS, warnings),
+        url=_as_text(record, URL_KEYS, warnings),
+        author=_as_text(record, AUTHOR_KEYS, warnings, joinable=True),
+        section=_as_text(record, SECTION_KEYS, warnings, joinable=True),
+    )
+    for warning in warnings:
+        yield Problem(str(path), warning, line, skipped=False)
+
+
+def _title_from_body(body: str) -> str:
+    first = body.strip().split("\n", 1)[0]
+    return first[:120].rstrip() + ("…" if len(first) > 120 else "")
+
+
+# --- Formats ----------------------------------------------------------------
+
+
+def read_articles(path: Path) -> Iterator[Article | Problem]:
+    """Every article in the file at *path*, and every problem met reading it."""
+    fmt = file_format(path)
+    if fmt is None:
+        yield Problem(str(path), "not an article file (unknown extension)")
+        return
+    try:
+        stat = path.stat()
+        if fmt == "jsonl":
+            yield from _read_jsonl(path, stat.st_mtime)
+            return
+        if stat.st_size > MAX_ARTICLE_FILE_BYTES:
+            size_mb = stat.st_size / 1e6
+            limit_mb = MAX_ARTICLE_FILE_BYTES / 1e6
+            yield Problem(str(path), f"file too large ({size_mb:.0f} MB > {limit_mb:.0f} MB)")
+            return
+        data = _read_bytes(path)
+    except OSError as error:
+        yield Problem(str(path), f"cannot read: {error.strerror or error}")
+        return
+    except (EOFError, zlib.error) as error:
+        yield Problem(str(path), f"corrupt gzip data: {error}")
+        return
+    if not data.strip():
+        yield Problem(str(path), "empty file")
+        return
+    if looks_binary(data):
+        yield Problem(str(path), "binary data, not text")
+        return
+    text = decode(data)
+    meta = _read_sidecar(path)
+    if isinstance(meta, Problem):
+        yield meta
+        meta = {}
+    if fmt == "json":
+        yield from _read_json(path, text, stat.st_mtime)
+    elif fmt == "html":
+        yield from _read_html(path, text, stat.st_mtime, meta)
+    else:
+        yield from _read_text(path, text, stat.st_mtime, meta, markdown=fmt == "markdown")
+
+
+def _read_bytes(path: Path) -> bytes:
+    if path.name.lower().endswith(".gz"):
+        with gzip.open(path, "rb") as stream:
+            return stream.read(MAX_ARTICLE_FILE_BYTES + 1)
+    return path.read_bytes()
+
+
+def _read_sidecar(path: Path) -> dict[str, Any] | Problem:
+    sidecar = sidecar_path(path)
+    if not sidecar.exists():
+        return {}
+    try:
+        meta = yaml.safe_load(decode(sidecar.read_bytes()))
+    except (OSError, yaml.YAMLError) as error:
+        return Problem(
+            str(sidecar), f"unreadable metadata sidecar: {_one_line(error)}", skipped=False
+        )
+    if not isinstance(meta, dict):
+        return Problem(str(sidecar), "metadata sidecar is not a mapping", skipped=False)
+    return meta
+
+
+def _split_front_matter(text: str) -> tuple[dict[str, Any], str, str | None]:
+    """(metadata, rest of the text, error) for text that may start with YAML front matter."""
+    match = _FRONT_MATTER.match(text)
+    if not match:
+        return {}, text, None
+    try:
+        meta = yaml.safe_load(match.group(1))
+    except yaml.YAMLError as error:
+        return {}, text[match.end() :], f"malformed front matter: {_one_line(error)}"
+    if not isinstance(meta, dict):
+        return {}, text[match.end() :], "front matter is not a mapping"
+    return meta, text[match.end() :], None
+
+
+def _strip_markdown(text: str) -> str:
+    lines = []
+    for line in text.split("\n"):
+        heading = _MD_HEADING.match(line)
+        line = heading.group(1) if heading else line.lstrip(">").rstrip()
+        line = _MD_LINK.sub(r"\1", line)
+        lines.append(_MD_EMPHASIS.sub(r"\2", line))
+    return "\n".join(lines)
+
+
+def _read_text(
+    path: Path, text: str, mtime: float, sidecar: dict[str, Any], *, markdown: bool
+) -> Iterator[Article | Problem]:
+    meta, rest, error = _split_front_matter(text)
+    if error:
+        yield Problem(str(path), error, 1, skipped=False)
+    record = {**meta, **sidecar}
+    rest = rest.strip("\n")
+    title_key, _ = _first(record, TITLE_KEYS)
+    if title_key is None:
+        # The first line is the title: a Markdown heading or a plain line.
+        first, _, remainder = rest.partition("\n")
+        heading = _MD_HEADING.match(first) if markdown else None
+        record["title"] = (heading.group(1) if heading else first).strip()
+        rest = remainder.strip("\n")
+    body = _strip_markdown(rest) if markdown else rest
+    # A text that is only a title still deserves to be found.
+    record = {**record, "text": body or record.get("title", "")}
+    for key in TEXT_KEYS[1:]:
+        record.pop(key, None)  # metadata cannot replace the file's own text
+    yield from article_from_record(record, path=path, doc_id=str(path), mtime=mtime)
+
+
+def _records_in(value: Any) -> list[Any] | None:
+    if isinstance(value, list):
+        return value
+    if isinstance(value, dict):
+        for key in ("articles", "items", "data", "results", "documents"):
+            if isinstance(value.get(key), list):
+                return list(value[key])
+        return [value]
+    return None
+
+
+def _read_json(path: Path, text: str, mtime: float) -> Iterator[Article | Problem]:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as error:
+        yield Problem(str(path), f"invalid JSON: {error.msg}", error.lineno)
+        return
+    except RecursionError:
+        yield Problem(str(path), "JSON nested too deeply")
+        return
+    records = _records_in(value)
+    if records is None:
+        yield Problem(str(path), f"JSON holds a {type(value).__name__}, not articles")
+        return
+    single = len(records) == 1
+    yield from _read_records(path, enumerate(records, 1), mtime, single=single, lines=False)
+
+
+def _read_jsonl(path: Path, mtime: float) -> Iterator[Article | Problem]:
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    anything = False
+    with opener(path, "rb") as stream:
+        numbered = enumerate(stream, 1)
+        for item in _read_records(path, _parse_lines(path, numbered), mtime, lines=True):
+            anything = True
+            yield item
+    if not anything:
+        yield Problem(str(path), "empty file")
+
+
+def _parse_lines(path: Path, lines: Iterable[tuple[int, bytes]]) -> Iterator[tuple[int, Any]]:
+    for number, raw in lines:
+        if not raw.strip():
+            continue
+        try:
+            yield number, json.loads(decode(raw))
+        except json.JSONDecodeError as error:
+            yield number, Problem(str(path), f"invalid JSON: {error.msg}", number)
+        except RecursionError:
+            yield number, Problem(str(path), "JSON nested too deeply", number)
+
+
+def _read_records(
+    path: Path,
+    records: Iterable[tuple[int, Any]],
+    mtime: float,
+    *,
+    lines: bool,
+    single: bool = False,
+) -> Iterator[Article | Problem]:
+    """Articles from numbered records, each with an id unique within the file."""
+    seen: set[str] = set()
+    for number, record in records:
+        where = number if lines else None
+        if isinstance(record, Problem):
+            yield record
+            continue
+        if not isinstance(record, dict):
+            label = f"line {number}" if lines else f"item {number}"
+            yield Problem(str(path), f"{label} is a {type(record).__name__}, not an article", where)
+            continue
+        _, own_id = _first(record, ID_KEYS)
+        key = str(own_id) if isinstance(own_id, (str, int)) else f"{number}"
+        if key in seen:
+            key = f"{key}@{number}"
+        seen.add(key)
+        doc_id = str(path) if single else f"{path}#{key}"
+        yield from article_from_record(record, path=path, doc_id=doc_id, mtime=mtime, line=where)
+
+
+def _read_html(
+    path: Path, text: str, mtime: float, sidecar: dict[str, Any]
+) -> Iterator[Article | Problem]:
+    import trafilatura  # slow to import; only HTML needs it
+
+    try:
+        extracted = trafilatura.bare_extraction(
+            text,
+            with_metadata=True,
+            include_comments=False,
+            include_tables=False,
+            date_extraction_params={"extensive_search": False, "original_date": True},
+        )
+    except Exception as error:  # trafilatura/lxml raise many types on broken markup
+        yield Problem(str(path), f"cannot parse HTML: {_one_line(error)}")
+        return
+    fields: dict[str, Any] = {}
+    if extracted is not None:
+        fields = extracted if isinstance(extracted, dict) else extracted.as_dict()
+    # Below a few words, what trafilatura found is navigation, not an article.
+    if len((fields.get("text") or "").split()) < MIN_HTML_WORDS:
+        yield Problem(str(path), "no article text found in the HTML page")
+        return
+    text_lines = fields["text"].split("\n")
+    if fields.get("title") and text_lines[0].strip() == fields["title"].strip():
+        text_lines = text_lines[1:]  # trafilatura repeats the <h1> title in the text
+    record = {
+        "text": "\n".join(text_lines),
+        "title": fields.get("title"),
+        "description": fields.get("description"),
+        "date": fields.get("date"),
+        "url": fields.get("url"),
+        "source": fields.get("sitename"),
+        "author": fields.get("author"),
+        "section": ", ".join(fields.get("categories") or []),
+        **sidecar,
+    }
+    yield from article_from_record(record, path=path, doc_id=str(path), mtime=mtime)
+
+
+def _one_line(error: BaseException) -> str:
+    return " ".join(str(error).split())[:200]

@@ -1,0 +1,51 @@
+"""The index schema: which fields exist, how each is analysed, what is stored.
+
+Layout, chosen by measurement (``bench/known_item.py``): ranking uses two
+*combined* fields holding title + lead + body, one stemmed (``content``) and
+one only folded (``exact``). Scoring the article as one field beats scoring
+title and body separately, and the exact field lets a query's own word form
+outrank words that merely share its stem. ``title`` and ``lead`` are also
+indexed on their own for ``title:…`` queries and a title boost; the body is
+stored (for snippets) but not indexed a second time.
+"""
+
+from __future__ import annotations
+
+from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, Schema
+
+from index.analysis import exact_analyzer, stemmed_analyzer
+
+# Bumped whenever the schema or the analysis chain changes in a way that
+# makes an existing index wrong; `search index` then rebuilds from scratch.
+SCHEMA_VERSION = 1
+
+# Fields a plain query word searches, and how much each counts.
+DEFAULT_FIELDS = ("content", "exact", "title")
+FIELD_BOOSTS = {"content": 1.0, "exact": 1.0, "title": 0.5}
+
+# Fields whose matches are highlighted in the stored body/title/lead.
+TEXT_FIELDS = ("content", "exact", "title", "lead")
+
+
+def build_schema() -> Schema:
+    stemmed = stemmed_analyzer()
+    exact = exact_analyzer()
+    return Schema(
+        id=ID(stored=True, unique=True),
+        path=ID(stored=True),
+        title=TEXT(analyzer=stemmed, stored=True),
+        lead=TEXT(analyzer=stemmed, stored=True),
+        body=STORED(),
+        content=TEXT(analyzer=stemmed),
+        exact=TEXT(analyzer=exact, spelling=True),
+        date=DATETIME(stored=True, sortable=True),
+        date_source=STORED(),
+        source=KEYWORD(stored=True, lowercase=True, commas=True),
+        author=KEYWORD(stored=True, lowercase=True, commas=True),
+        section=KEYWORD(stored=True, lowercase=True, commas=True),
+        url=STORED(),
+        # Facets, filled by entity extraction: ISO 3166-1 alpha-2 codes and
+        # canonical person names.
+        country=KEYWORD(stored=True, commas=True, lowercase=False),
+        person=KEYWORD(stored=True, commas=True, lowercase=True),
+    )

@@ -1,0 +1,123 @@
+"""Where an index lives on disk, and opening it safely.
+
+An index directory holds the Whoosh files plus ``manifest.json``, which
+remembers what each source file looked like when it was indexed, so that an
+update re-reads only what changed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from whoosh import index as whoosh_index
+from whoosh.index import FileIndex
+
+from index.schema import SCHEMA_VERSION, build_schema
+
+MANIFEST = "manifest.json"
+INDEX_NAME = "articles"
+
+
+class IndexProblem(Exception):
+    """Base class for index problems shown to users as one line."""
+
+
+class IndexMissing(IndexProblem):
+    def __init__(self, directory: Path) -> None:
+        super().__init__(f"no index at {directory}: run `search index` to build it")
+        self.directory = directory
+
+
+class IndexUnreadable(IndexProblem):
+    def __init__(self, directory: Path, reason: str) -> None:
+        super().__init__(
+            f"the index at {directory} cannot be read ({reason}); "
+            f"rebuild it with `search index --rebuild`"
+        )
+        self.directory = directory
+
+
+@dataclass
+class FileState:
+    """What a source file looked like when it was last indexed."""
+
+    size: int
+    mtime_ns: int
+    digest: str
+    articles: int
+
+    def to_json(self) -> list[Any]:
+        return [self.size, self.mtime_ns, self.digest, self.articles]
+
+    @classmethod
+    def from_json(cls, value: list[Any]) -> FileState:
+        size, mtime_ns, digest, articles = value
+        return cls(int(size), int(mtime_ns), str(digest), int(articles))
+
+
+@dataclass
+class Manifest:
+    schema_version: int = SCHEMA_VERSION
+    files: dict[str, FileState] = field(default_factory=dict)
+    roots: list[str] = field(default_factory=list)
+    updated: float | None = None
+
+    @classmethod
+    def load(cls, directory: Path) -> Manifest:
+        try:
+            raw = json.loads((directory / MANIFEST).read_text(encoding="utf-8"))
+            return cls(
+                schema_version=int(raw.get("schema_version", 0)),
+                files={p: FileState.from_json(v) for p, v in raw.get("files", {}).items()},
+                roots=list(raw.get("roots", [])),
+                updated=raw.get("updated"),
+            )
+        except (OSError, ValueError, TypeError, AttributeError):
+            # A missing or damaged manifest only costs re-hashing: the index
+            # itself is the truth about which documents exist.
+            return cls()
+
+    def save(self, directory: Path) -> None:
+        """Write atomically, so a crash leaves the old manifest or the new, never half."""
+        data = {
+            "schema_version": self.schema_version,
+            "updated": self.updated,
+            "roots": self.roots,
+            "files": {p: s.to_json() for p, s in sorted(self.files.items())},
+        }
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".manifest-", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                json.dump(data, out, ensure_ascii=False)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(tmp, directory / MANIFEST)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+
+def index_exists(directory: Path) -> bool:
+    """Whether *directory* holds an index, readable or not (a damaged one must not be
+    mistaken for none, or the next update would silently start afresh)."""
+    return directory.is_dir() and any(directory.glob(f"_{INDEX_NAME}_*.toc"))
+
+
+def open_index(directory: Path) -> FileIndex:
+    """Open an existing index, turning Whoosh's many failure modes into one clear error."""
+    if not index_exists(directory):
+        raise IndexMissing(directory)
+    try:
+        return whoosh_index.open_dir(str(directory), indexname=INDEX_NAME)
+    except Exception as error:  # corrupt TOC or segments raise anything from EOFError up
+        raise IndexUnreadable(directory, f"{type(error).__name__}: {error}") from error
+
+
+def create_index(directory: Path) -> FileIndex:
+    directory.mkdir(parents=True, exist_ok=True)
+    return whoosh_index.create_in(str(directory), build_schema(), indexname=INDEX_NAME)

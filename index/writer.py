@@ -1,0 +1,285 @@
+"""Bringing an index up to date with folders of article files.
+
+An update compares the files on disk with what the index holds: new files
+are added, changed files re-indexed, vanished files removed, and unchanged
+files (same size and modification time, or same content hash when those
+differ) are not even read. Which paths are indexed is read from the index
+itself, so a lost or stale manifest costs time, never correctness.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from whoosh.index import FileIndex, LockError
+
+from index.articles import Article, Problem
+from index.readers import file_format, read_articles, sidecar_path
+from index.schema import SCHEMA_VERSION
+from index.store import FileState, IndexProblem, Manifest, create_index, index_exists, open_index
+
+# How long a second writer waits for the first before giving up.
+LOCK_TIMEOUT_S = 30.0
+# Memory Whoosh may use for its in-memory segment before spilling to disk.
+WRITER_LIMIT_MB = 256
+
+
+class IndexLocked(IndexProblem):
+    def __init__(self, directory: Path) -> None:
+        super().__init__(
+            f"another process is writing the index at {directory}; "
+            f"waited {LOCK_TIMEOUT_S:.0f}s, try again when it has finished"
+        )
+
+
+@dataclass
+class Progress:
+    files_done: int
+    files_total: int
+    articles: int
+    current: str
+
+
+ProgressCallback = Callable[[Progress], None]
+
+
+@dataclass
+class IndexReport:
+    """What an update did, for the summary line and ``--json``."""
+
+    added: int = 0
+    updated: int = 0
+    removed: int = 0
+    files_read: int = 0
+    files_unchanged: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    seconds: float = 0.0
+    rebuilt: bool = False
+
+    @property
+    def skipped(self) -> list[Problem]:
+        return [p for p in self.problems if p.skipped]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if not p.skipped]
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.removed or self.rebuilt)
+
+
+def discover(paths: Iterable[Path]) -> tuple[list[Path], list[Problem]]:
+    """Article files under *paths* (recursively), each once, in a stable order.
+
+    Symbolic links to files are followed, links to directories are not (no
+    loops); hidden files and folders are skipped.
+    """
+    found: dict[str, Path] = {}
+    problems: list[Problem] = []
+    for root in paths:
+        root = Path(os.path.abspath(root))
+        if root.is_file():
+            if file_format(root) is None:
+                problems.append(Problem(str(root), "not an article file (unknown extension)"))
+            else:
+                found.setdefault(str(root), root)
+            continue
+        if not root.is_dir():
+            problems.append(Problem(str(root), "no such file or directory"))
+            continue
+
+        def report(error: OSError, root: Path = root) -> None:
+            problems.append(Problem(error.filename or str(root), f"cannot list: {error.strerror}"))
+
+        for folder, dirs, files in os.walk(root, onerror=report):
+            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+            for name in sorted(files):
+                path = Path(folder, name)
+                if file_format(path) is not None and path.is_file():
+                    found.setdefault(str(path), path)
+    return list(found.values()), problems
+
+
+def _within(path: str, roots: Sequence[Path]) -> bool:
+    return any(path == str(r) or path.startswith(str(r) + os.sep) for r in roots)
+
+
+def _digest(path: Path) -> str:
+    digest = hashlib.blake2b(digest_size=16)
+    for part in (path, sidecar_path(path)):
+        try:
+            with open(part, "rb") as stream:
+                while chunk := stream.read(1 << 20):
+                    digest.update(chunk)
+        except FileNotFoundError:
+            if part == path:
+                raise
+    return digest.hexdigest()
+
+
+def _signature(path: Path) -> tuple[int, int]:
+    """Size and mtime of the file and its sidecar, which both make the article."""
+    stat = path.stat()
+    size, mtime = stat.st_size, stat.st_mtime_ns
+    try:
+        side = sidecar_path(path).stat()
+        size, mtime = size + side.st_size, max(mtime, side.st_mtime_ns)
+    except OSError:
+        pass
+    return size, mtime
+
+
+def document_fields(article: Article) -> dict[str, Any]:
+    """The Whoosh document for an article: stored fields plus the ranking fields."""
+    text = "\n".join(part for part in (article.title, article.lead, article.body) if part)
+    fields: dict[str, Any] = {
+        "id": article.id,
+        "path": article.path,
+        "title": article.title,
+        "lead": article.lead,
+        "body": article.body,
+        "content": text,
+        "exact": text,
+        "date_source": article.date_source,
+        "url": article.url,
+    }
+    if article.date is not None:
+        fields["date"] = article.date
+    for name in ("source", "author", "section"):
+        value = getattr(article, name).replace(",", " ")
+        if value:
+            fields[name] = value
+    if article.countries:
+        fields["country"] = ",".join(article.countries)
+    if article.persons:
+        fields["person"] = ",".join(p.replace(",", " ") for p in article.persons)
+    return fields
+
+
+class Indexer:
+    """Updates the index in *directory* from article files."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = Path(directory)
+
+    def update(
+        self,
+        paths: Sequence[Path],
+        *,
+        rebuild: bool = False,
+        progress: ProgressCallback | None = None,
+    ) -> IndexReport:
+        started = time.perf_counter()
+        report = IndexReport()
+        roots = [Path(os.path.abspath(p)) for p in paths]
+        files, problems = discover(roots)
+        report.problems.extend(problems)
+        # Never prune under a root that is missing (an unmounted disk must not
+        # empty the index).
+        prunable = [r for r in roots if r.exists()]
+
+        manifest = Manifest.load(self.directory)
+        if rebuild or not index_exists(self.directory) or manifest.schema_version != SCHEMA_VERSION:
+            ix = create_index(self.directory)
+            manifest = Manifest()
+            report.rebuilt = True
+        else:
+            ix = open_index(self.directory)
+
+        try:
+            self._apply(ix, files, prunable, manifest, report, progress)
+        finally:
+            ix.close()
+        manifest.roots = sorted({*manifest.roots, *(str(r) for r in roots)})
+        if report.changed or report.files_read:
+            manifest.updated = time.time()
+        manifest.save(self.directory)
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def _apply(
+        self,
+        ix: FileIndex,
+        files: list[Path],
+        roots: Sequence[Path],
+        manifest: Manifest,
+        report: IndexReport,
+        progress: ProgressCallback | None,
+    ) -> None:
+        with ix.reader() as reader:
+            indexed = {
+                p.decode("utf-8") if isinstance(p, bytes) else p for p in reader.lexicon("path")
+            }
+        to_read: list[tuple[Path, tuple[int, int], str | None]] = []
+        on_disk = set()
+        for path in files:
+            key = str(path)
+            on_disk.add(key)
+            known = manifest.files.get(key)
+            try:
+                size, mtime = _signature(path)
+            except OSError as error:
+                report.problems.append(Problem(key, f"cannot read: {error.strerror}"))
+                continue
+            present = key in indexed or (known is not None and known.articles == 0)
+            if known and present and (known.size, known.mtime_ns) == (size, mtime):
+                report.files_unchanged += 1
+                continue
+            to_read.append((path, (size, mtime), known.digest if known and present else None))
+
+        vanished = [p for p in indexed if p not in on_disk and _within(p, roots)]
+        if not to_read and not vanished:
+            return
+
+        try:
+            writer = ix.writer(timeout=LOCK_TIMEOUT_S, delay=0.25, limitmb=WRITER_LIMIT_MB)
+        except LockError as error:
+            raise IndexLocked(self.directory) from error
+        try:
+            for gone in vanished:
+                report.removed += writer.delete_by_term("path", gone)
+                manifest.files.pop(gone, None)
+            articles = 0
+            for done, (path, (size, mtime), old_digest) in enumerate(to_read, 1):
+                key = str(path)
+                try:
+                    digest = _digest(path)
+                except OSError as error:
+                    report.problems.append(Problem(key, f"cannot read: {error.strerror}"))
+                    continue
+                if digest == old_digest:
+                    manifest.files[key].size, manifest.files[key].mtime_ns = size, mtime
+                    report.files_unchanged += 1
+                    continue
+                report.files_read += 1
+                replacing = key in indexed
+                if replacing:
+                    writer.delete_by_term("path", key)
+                count = 0
+                for item in read_articles(path):
+                    if isinstance(item, Problem):
+                        report.problems.append(item)
+                        continue
+                    writer.add_document(**document_fields(item))
+                    count += 1
+                    articles += 1
+                    if progress and articles % 1000 == 0:
+                        progress(Progress(done - 1, len(to_read), articles, key))
+                if replacing:
+                    report.updated += count
+                else:
+                    report.added += count
+                manifest.files[key] = FileState(size, mtime, digest, count)
+                if progress:
+                    progress(Progress(done, len(to_read), articles, key))
+            writer.commit()
+        except BaseException:
+            writer.cancel()
+            raise

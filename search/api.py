@@ -1,0 +1,55 @@
+"""Everything a client (the CLI, the TUI, a script) needs, in one import.
+
+from search.api import Engine, Indexer, ensure_index
+
+index_dir = Path("~/idx").expanduser()
+ensure_index(index_dir, corpus=Path("articles"))  # builds it the first time
+with Engine(index_dir) as engine:
+    for hit in engine.search("Finlande OTAN").hits:
+        print(hit.title, hit.snippet.text)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from index.articles import Problem
+from index.store import IndexMissing, IndexProblem, IndexUnreadable, index_exists
+from index.writer import Indexer, IndexLocked, IndexReport, Progress, ProgressCallback
+from search.engine import Article, Engine, Hit, IndexStats, SearchResults, Sort
+from search.query import QuerySyntaxError
+from search.snippets import Snippet
+
+__all__ = [
+    "Article",
+    "Engine",
+    "Hit",
+    "IndexLocked",
+    "IndexMissing",
+    "IndexProblem",
+    "IndexReport",
+    "IndexStats",
+    "IndexUnreadable",
+    "Indexer",
+    "Problem",
+    "Progress",
+    "ProgressCallback",
+    "QuerySyntaxError",
+    "SearchResults",
+    "Snippet",
+    "Sort",
+    "ensure_index",
+    "index_exists",
+]
+
+
+def ensure_index(
+    directory: Path, corpus: Path, progress: ProgressCallback | None = None
+) -> IndexReport | None:
+    """Build the index from *corpus* if *directory* holds none yet.
+
+    Returns the build's report, or ``None`` when an index already existed.
+    """
+    if index_exists(directory):
+        return None
+    return Indexer(directory).update([corpus], progress=progress)

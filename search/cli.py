@@ -1,0 +1,317 @@
+"""The ``search`` command line: a thin client of :mod:`search.api`.
+
+Exit codes: 0 when the command did its job (for ``query``: found hits),
+1 when a query found nothing, 2 on usage errors, bad queries and index
+problems. Messages go to stderr; with ``--json`` stdout holds only JSON.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from search import render
+from search.api import (
+    Engine,
+    Indexer,
+    IndexProblem,
+    IndexReport,
+    Progress,
+    QuerySyntaxError,
+    ensure_index,
+)
+from search.config import CORPUS_ENV, INDEX_ENV, default_corpus_dir, default_index_dir
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXIT_HITS, EXIT_NO_HITS, EXIT_ERROR = 0, 1, 2
+
+
+def fail(message: str) -> None:
+    """One line on stderr and exit 2: what users see instead of a traceback."""
+    click.echo(f"error: {message}", err=True)
+    sys.exit(EXIT_ERROR)
+
+
+def location_options(func: F) -> F:
+    """``--index`` and ``--corpus``, on every subcommand, defaulting to the environment."""
+
+    @click.option(
+        "--index",
+        "index_dir",
+        type=click.Path(path_type=Path, file_okay=False),
+        envvar=INDEX_ENV,
+        show_envvar=True,
+        help="Index directory [default: per-user data folder].",
+    )
+    @click.option(
+        "--corpus",
+        type=click.Path(path_type=Path),
+        envvar=CORPUS_ENV,
+        show_envvar=True,
+        help="Folder indexed when no PATH is given [default: the shipped seeds/].",
+    )
+    @functools.wraps(func)
+    def wrapper(*args: Any, index_dir: Path | None, corpus: Path | None, **kwargs: Any) -> Any:
+        return func(
+            *args,
+            index_dir=index_dir or default_index_dir(),
+            corpus=corpus or default_corpus_dir(),
+            **kwargs,
+        )
+
+    return wrapper  # type: ignore[return-value]
+
+
+@contextlib.contextmanager
+def progress_display(enabled: bool) -> Iterator[Callable[[Progress], None] | None]:
+    """A progress bar on stderr when it is a terminal; nothing otherwise."""
+    if not enabled or not render.is_terminal(sys.stderr):
+        yield None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, TextColumn
+    from rich.progress import Progress as Bar
+
+    with Bar(
+        TextColumn("indexing"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("files · {task.fields[articles]:,} articles · {task.fields[current]}"),
+        console=render.console(stderr=True),
+        transient=True,
+    ) as bar:
+        task = bar.add_task("index", total=None, articles=0, current="")
+
+        def update(event: Progress) -> None:
+            bar.update(
+                task,
+                total=event.files_total,
+                completed=event.files_done,
+                articles=event.articles,
+                current=Path(event.current).name[-40:],
+            )
+
+        yield update
+
+
+def report_problems(report: IndexReport, limit: int = 50) -> None:
+    problems = report.problems
+    for problem in problems[:limit]:
+        kind = "skipped" if problem.skipped else "warning"
+        click.echo(f"{kind}: {problem}", err=True)
+    if len(problems) > limit:
+        click.echo(f"… and {len(problems) - limit} more problems", err=True)
+
+
+def summary_line(report: IndexReport) -> str:
+    skipped = len(report.skipped)
+    return (
+        f"indexed {report.added:,} new, {report.updated:,} updated, {report.removed:,} removed "
+        f"({report.files_read:,} files read, {report.files_unchanged:,} unchanged, "
+        f"{skipped:,} skipped, {len(report.warnings):,} warnings) in {report.seconds:.1f}s"
+    )
+
+
+def open_engine(index_dir: Path, corpus: Path) -> Engine:
+    """Open the index, first building it from the corpus if there is none yet."""
+    if not index_dir.exists() or not any(index_dir.iterdir()):
+        click.echo(f"No index at {index_dir} yet: building it from {corpus} …", err=True)
+        with progress_display(True) as progress:
+            report = ensure_index(index_dir, corpus, progress)
+        if report is not None:
+            report_problems(report)
+            click.echo(summary_line(report), err=True)
+    return Engine(index_dir)
+
+
+def handle_errors(func: F) -> F:
+    """Known failures become one line and exit code 2."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except QuerySyntaxError as error:
+            fail(f"query syntax: {error}")
+        except IndexProblem as error:
+            fail(str(error))
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            sys.exit(130)
+
+    return wrapper  # type: ignore[return-value]
+
+
+@click.group(
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    epilog="""\b
+Examples:
+  search query "Finlande"                       # ranked hits with snippets
+  search query 'OTAN ET (Finlande OU Suède)' --limit 5
+  search query "l'alliance" --json | jq '.hits[].title'
+  search index ~/articles                       # add or refresh a folder
+  search show ID --query Finlande               # read an article, matches marked
+  search stats
+""",
+)
+@click.version_option(package_name="french-news-search")
+def cli() -> None:
+    """Full-text search for archives of French news articles."""
+
+
+@cli.command(
+    epilog="""\b
+Examples:
+  search index                      # the default corpus (SEARCH_CORPUS or seeds/)
+  search index ~/presse ~/dumps/2022.jsonl.gz
+  search index --rebuild            # start again from scratch
+  SEARCH_INDEX=/tmp/idx search index ~/presse
+"""
+)
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--rebuild", is_flag=True, help="Discard the index and build it again.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@location_options
+@handle_errors
+def index(
+    paths: Sequence[Path], rebuild: bool, as_json: bool, index_dir: Path, corpus: Path
+) -> None:
+    """Add new, update changed and remove deleted articles.
+
+    PATHS are folders (read recursively) or files: .txt, .md, .json, .jsonl,
+    .jsonl.gz, .html. Unchanged files are not re-read. Malformed files and
+    records are reported with their path and reason, and skipped.
+    """
+    roots = list(paths) or [corpus]
+    with progress_display(not as_json) as progress:
+        report = Indexer(index_dir).update(roots, rebuild=rebuild, progress=progress)
+    report_problems(report)
+    if as_json:
+        render.dump(
+            {
+                "index": str(index_dir),
+                "added": report.added,
+                "updated": report.updated,
+                "removed": report.removed,
+                "files_read": report.files_read,
+                "files_unchanged": report.files_unchanged,
+                "rebuilt": report.rebuilt,
+                "seconds": round(report.seconds, 3),
+                "problems": [render.to_json(p) for p in report.problems],
+            }
+        )
+    else:
+        click.echo(summary_line(report), err=True)
+
+
+@cli.command(
+    epilog="""\b
+Examples:
+  search query Finlande
+  search query '"sommet de l'\\''OTAN"' --sort date
+  search query 'sécurité SAUF Russie' --limit 20
+  search query 'titre:Macron date:[2018-01-01 TO 2018-12-31]'
+  search query securite --json
+"""
+)
+@click.argument("words", nargs=-1, required=True)
+@click.option("-n", "--limit", default=10, show_default=True, type=click.IntRange(1, 10_000))
+@click.option("--offset", default=0, type=click.IntRange(0), help="Skip the first N hits.")
+@click.option(
+    "--sort", type=click.Choice(["relevance", "date"]), default="relevance", show_default=True
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
+@location_options
+@handle_errors
+def query(
+    words: Sequence[str],
+    limit: int,
+    offset: int,
+    sort: str,
+    as_json: bool,
+    index_dir: Path,
+    corpus: Path,
+) -> None:
+    """Search the index and print ranked hits with highlighted snippets.
+
+    Words are AND-ed. Query language: "phrases", AND/OR/NOT (ET/OU/SAUF),
+    field:value (titre, source, section, date), wildcards (financ*), fuzzy
+    terms (Finlnde~), date ranges (date:[2022-03-01 TO 2022-06-30]).
+    Accents, case and elision do not matter: securite finds sécurité.
+
+    Exit code: 0 with hits, 1 without, 2 on errors.
+    """
+    text = " ".join(words)
+    with open_engine(index_dir, corpus) as engine:
+        results = engine.search(text, limit=limit, offset=offset, sort=sort)  # type: ignore[arg-type]
+    if as_json:
+        render.dump(render.results_json(results))
+    else:
+        render.print_results(render.console(), results)
+    sys.exit(EXIT_HITS if results.total else EXIT_NO_HITS)
+
+
+@cli.command(
+    epilog="""\b
+Examples:
+  search show seeds/2020-07-02_orangesum-9174.txt --query Finlande
+  search show '/data/dump.jsonl#1234' --json
+"""
+)
+@click.argument("doc_id")
+@click.option("-q", "--query", "query_text", help="Highlight the matches of this query.")
+@click.option("--json", "as_json", is_flag=True, help="Print the article as JSON.")
+@location_options
+@handle_errors
+def show(doc_id: str, query_text: str | None, as_json: bool, index_dir: Path, corpus: Path) -> None:
+    """Print a whole article. DOC_ID is an id from `search query`, or a file path."""
+    with open_engine(index_dir, corpus) as engine:
+        candidates = [doc_id]
+        if os.path.exists(doc_id.split("#", 1)[0]):
+            path, _, record = doc_id.partition("#")
+            candidates.append(os.path.abspath(path) + (f"#{record}" if record else ""))
+        article = next(
+            (a for c in candidates if (a := engine.article(c, query_text)) is not None), None
+        )
+        if article is None:
+            matches = [m for c in candidates for m in engine.ids(c)]
+            if len(matches) == 1:
+                article = engine.article(matches[0], query_text)
+            elif matches:
+                fail(f"{doc_id!r} is ambiguous: {len(matches)} ids start with it")
+            else:
+                fail(f"no article with id {doc_id!r}")
+    assert article is not None
+    if as_json:
+        render.dump(render.to_json(article))
+    else:
+        render.print_article(render.console(), article)
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the statistics as JSON.")
+@location_options
+@handle_errors
+def stats(as_json: bool, index_dir: Path, corpus: Path) -> None:
+    """How many articles the index holds, where it is, when it was updated."""
+    with open_engine(index_dir, corpus) as engine:
+        info = engine.stats()
+    if as_json:
+        render.dump(render.to_json(info))
+    else:
+        render.print_stats(render.console(), info)
+
+
+def main() -> None:
+    cli(prog_name="search")
+
+
+if __name__ == "__main__":
+    main()

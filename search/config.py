@@ -1,0 +1,32 @@
+"""Where the index and the default corpus are: flags, then environment, then defaults.
+
+Scripts rely on these names: ``SEARCH_INDEX`` (the index directory) and
+``SEARCH_CORPUS`` (the folder indexed when no path is given), overridden by
+the ``--index`` / ``--corpus`` flags.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+INDEX_ENV = "SEARCH_INDEX"
+CORPUS_ENV = "SEARCH_CORPUS"
+
+# The example articles shipped with the project, beside the packages.
+SEEDS_DIR = Path(__file__).resolve().parent.parent / "seeds"
+
+
+def default_index_dir() -> Path:
+    """``$SEARCH_INDEX``, else a per-user data folder (XDG), so every shell finds one index."""
+    if value := os.environ.get(INDEX_ENV):
+        return Path(value).expanduser()
+    data_home = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(data_home) / "french-news-search" / "index"
+
+
+def default_corpus_dir() -> Path:
+    """``$SEARCH_CORPUS``, else the shipped ``seeds/``."""
+    if value := os.environ.get(CORPUS_ENV):
+        return Path(value).expanduser()
+    return SEEDS_DIR

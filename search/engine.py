@@ -1,0 +1,239 @@
+"""The read side's public API: search an index, read an article, describe the index.
+
+The CLI and the TUI use only this module (and :mod:`search.library` for the
+write side); neither touches Whoosh. Results are plain frozen dataclasses
+that are cheap to render and to turn into JSON.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from whoosh import query as wq
+from whoosh.searching import Searcher
+
+from index.schema import TEXT_FIELDS
+from index.store import Manifest, open_index
+from search.query import QuerySyntaxError, make_parser, parse_query
+from search.snippets import Snippet, Span, TermMatcher, make_snippet
+
+Sort = Literal["relevance", "date"]
+
+__all__ = ["Article", "Engine", "Hit", "IndexStats", "QuerySyntaxError", "SearchResults", "Sort"]
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One ranked result, with a highlighted snippet of its body."""
+
+    rank: int
+    id: str
+    path: str
+    title: str
+    date: datetime | None
+    date_source: str
+    source: str
+    url: str
+    score: float
+    snippet: Snippet
+    title_highlights: tuple[Span, ...] = ()
+    countries: tuple[str, ...] = ()
+    persons: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SearchResults:
+    query: str
+    total: int
+    took_ms: float
+    hits: list[Hit]
+    offset: int = 0
+    sort: Sort = "relevance"
+
+
+@dataclass(frozen=True)
+class Article:
+    """A whole stored article, with the query's matches marked in each text field."""
+
+    id: str
+    path: str
+    title: str
+    lead: str
+    body: str
+    date: datetime | None
+    date_source: str
+    source: str
+    url: str
+    author: str
+    section: str
+    countries: tuple[str, ...]
+    persons: tuple[str, ...]
+    highlights: dict[str, tuple[Span, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class IndexStats:
+    directory: Path
+    documents: int
+    files: int
+    segments: int
+    size_bytes: int
+    last_update: datetime | None
+    roots: tuple[str, ...]
+
+
+def _split(value: str | None) -> tuple[str, ...]:
+    return tuple(v for v in (value or "").split(",") if v)
+
+
+def _positive_terms(q: wq.Query, reader: Any) -> Iterator[tuple[str, str]]:
+    """The index terms a query looks for, wildcards expanded, negated parts left out."""
+    if isinstance(q, wq.Not):
+        return
+    if isinstance(q, wq.AndNot):
+        yield from _positive_terms(q.a, reader)
+        return
+    if q.is_leaf():
+        for fieldname, text in q.existing_terms(reader, phrases=True, expand=True):
+            if fieldname in TEXT_FIELDS:
+                yield fieldname, text.decode("utf-8") if isinstance(text, bytes) else text
+        return
+    for child in q.children():
+        yield from _positive_terms(child, reader)
+
+
+class Engine:
+    """A searchable index. Cheap to query repeatedly; call :meth:`close` when done."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = Path(directory)
+        self._index = open_index(self.directory)
+        self._searcher: Searcher = self._index.searcher()
+        self._parser = make_parser(self._index.schema)
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._searcher.close()
+        self._index.close()
+
+    def refresh(self) -> bool:
+        """Pick up a newer committed state of the index; ``True`` if there was one."""
+        fresh = self._searcher.refresh()
+        changed = fresh is not self._searcher
+        self._searcher = fresh
+        return changed
+
+    # --- Queries ----------------------------------------------------------------
+
+    def parse(self, text: str) -> wq.Query:
+        """The parsed query; raises :class:`QuerySyntaxError` with a one-line reason."""
+        return parse_query(self._parser, text)
+
+    def matcher(self, q: wq.Query) -> TermMatcher:
+        return TermMatcher.from_terms(_positive_terms(q, self._searcher.reader()))
+
+    def search(
+        self,
+        text: str,
+        *,
+        limit: int = 10,
+        offset: int = 0,
+        sort: Sort = "relevance",
+    ) -> SearchResults:
+        started = time.perf_counter()
+        q = self.parse(text)
+        searcher = self._searcher
+        kwargs: dict[str, Any] = {}
+        if sort == "date":
+            kwargs = {"sortedby": "date", "reverse": True}
+        results = searcher.search(q, limit=offset + limit, **kwargs)
+        matcher = self.matcher(q)
+        hits = [
+            self._hit(offset + rank, results.fields(n), results.score(n), matcher)
+            for rank, n in enumerate(range(offset, min(offset + limit, results.scored_length())), 1)
+        ]
+        total = len(results)
+        took_ms = (time.perf_counter() - started) * 1000
+        return SearchResults(text, total, took_ms, hits, offset, sort)
+
+    def _hit(self, rank: int, stored: dict[str, Any], score: float | None, m: TermMatcher) -> Hit:
+        body = stored.get("body", "")
+        spans = m.spans(body)
+        if not spans and stored.get("lead"):
+            snippet = make_snippet(stored["lead"], m.spans(stored["lead"]))
+        else:
+            snippet = make_snippet(body, spans)
+        title = stored.get("title", "")
+        return Hit(
+            rank=rank,
+            id=stored["id"],
+            path=stored.get("path", ""),
+            title=title,
+            date=stored.get("date"),
+            date_source=stored.get("date_source", ""),
+            source=stored.get("source", ""),
+            url=stored.get("url", ""),
+            score=float(score or 0.0),
+            snippet=snippet,
+            title_highlights=tuple(m.spans(title)),
+            countries=_split(stored.get("country")),
+            persons=_split(stored.get("person")),
+        )
+
+    def article(self, doc_id: str, text: str | None = None) -> Article | None:
+        """The stored article *doc_id*, with the matches of query *text* marked."""
+        stored = self._searcher.document(id=doc_id)
+        if stored is None:
+            return None
+        matcher = self.matcher(self.parse(text)) if text else TermMatcher(frozenset(), frozenset())
+        highlights = {
+            name: tuple(matcher.spans(stored.get(name, ""))) for name in ("title", "lead", "body")
+        }
+        return Article(
+            id=stored["id"],
+            path=stored.get("path", ""),
+            title=stored.get("title", ""),
+            lead=stored.get("lead", ""),
+            body=stored.get("body", ""),
+            date=stored.get("date"),
+            date_source=stored.get("date_source", ""),
+            source=stored.get("source", ""),
+            url=stored.get("url", ""),
+            author=stored.get("author", ""),
+            section=stored.get("section", ""),
+            countries=_split(stored.get("country")),
+            persons=_split(stored.get("person")),
+            highlights=highlights,
+        )
+
+    def ids(self, prefix: str) -> list[str]:
+        """Document ids starting with *prefix* (to resolve a shortened id)."""
+        reader = self._searcher.reader()
+        found: Iterable[Any] = reader.expand_prefix("id", prefix)
+        return [t.decode("utf-8") if isinstance(t, bytes) else t for t in found]
+
+    # --- The index itself -------------------------------------------------------
+
+    def stats(self) -> IndexStats:
+        manifest = Manifest.load(self.directory)
+        size = sum(p.stat().st_size for p in self.directory.iterdir() if p.is_file())
+        updated = datetime.fromtimestamp(manifest.updated) if manifest.updated else None
+        return IndexStats(
+            directory=self.directory,
+            documents=self._searcher.doc_count(),
+            files=sum(1 for s in manifest.files.values() if s.articles),
+            segments=len(self._index._segments()),
+            size_bytes=size,
+            last_update=updated,
+            roots=tuple(manifest.roots),
+        )

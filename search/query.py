@@ -1,0 +1,111 @@
+"""The query language: Whoosh's, in French too, with checks that give clear errors.
+
+Words are AND-ed and each is looked up in the stemmed and the exact combined
+fields and in the title. ``"phrases"``, ``AND``/``OR``/``NOT`` (also ``ET``,
+``OU``, ``SAUF``), ``field:value`` (``titre:``, ``pays:``, ``personne:`` are
+French aliases), wildcards (``financ*``), fuzzy terms (``Finlnde~``) and date
+ranges (``date:[2022-03-01 TO 2022-06-30]``) work as in Whoosh.
+"""
+
+from __future__ import annotations
+
+from whoosh import qparser, query
+from whoosh.fields import Schema
+from whoosh.qparser.dateparse import DateParserPlugin
+
+from index.analysis import fold
+from index.schema import DEFAULT_FIELDS, FIELD_BOOSTS
+
+MAX_QUERY_CHARS = 2000
+
+FIELD_ALIASES = {
+    "title": ["titre"],
+    "lead": ["chapo", "chapeau", "heading"],
+    "content": ["body", "texte", "text", "corps"],
+    "country": ["pays"],
+    "person": ["personne", "persons", "people"],
+    "source": ["media"],
+    "author": ["auteur"],
+    "section": ["rubrique"],
+}
+
+
+class QuerySyntaxError(ValueError):
+    """A query that cannot be run; the message is one line, meant for users."""
+
+
+def _operators() -> qparser.OperatorsPlugin:
+    return qparser.OperatorsPlugin(
+        And=r"(?<=\s)(?:AND|ET)(?=\s)",
+        Or=r"(?<=\s)(?:OR|OU)(?=\s)",
+        AndNot=r"(?<=\s)ANDNOT(?=\s)",
+        AndMaybe=r"(?<=\s)ANDMAYBE(?=\s)",
+        Not=r"(^|(?<=(\s|[()])))(?:NOT|SAUF)(?=\s)",
+    )
+
+
+def make_parser(schema: Schema, *, group: type = qparser.AndGroup) -> qparser.QueryParser:
+    parser = qparser.MultifieldParser(
+        list(DEFAULT_FIELDS), schema, fieldboosts=FIELD_BOOSTS, group=group
+    )
+    parser.replace_plugin(_operators())
+    parser.add_plugin(qparser.FieldAliasPlugin(FIELD_ALIASES))
+    parser.add_plugin(qparser.FuzzyTermPlugin())
+    parser.add_plugin(qparser.GtLtPlugin())
+    parser.add_plugin(DateParserPlugin(free=False))
+    return parser
+
+
+def check_balance(text: str) -> None:
+    """Reject unbalanced quotes and brackets, which Whoosh would silently reinterpret."""
+    if text.count('"') % 2:
+        raise QuerySyntaxError('unbalanced quote: a " has no closing "')
+    depth = {"(": 0, "[": 0, "{": 0}
+    closing = {")": "(", "]": "[", "}": "{"}
+    in_quote = False
+    for char in text:
+        if char == '"':
+            in_quote = not in_quote
+        elif in_quote:
+            continue
+        elif char in depth:
+            depth[char] += 1
+        elif char in closing:
+            depth[closing[char]] -= 1
+            if depth[closing[char]] < 0:
+                raise QuerySyntaxError(f"unbalanced brackets: {char!r} closes nothing")
+    for opening, count in depth.items():
+        if count:
+            raise QuerySyntaxError(f"unbalanced brackets: {opening!r} is never closed")
+
+
+def _fold_patterns(q: query.Query) -> query.Query:
+    """Wildcard and fuzzy terms skip analysis in Whoosh: fold them like the index."""
+    if isinstance(q, query.PatternQuery | query.FuzzyTerm) and q.fieldname in DEFAULT_FIELDS:
+        q.text = fold(q.text)
+    return q
+
+
+def _errors(q: query.Query) -> list[str]:
+    found = []
+    for sub in q.leaves() if not q.is_leaf() else [q]:
+        if getattr(sub, "error", None):
+            found.append(str(sub.error))
+    return found
+
+
+def parse_query(parser: qparser.QueryParser, text: str) -> query.Query:
+    """Parse *text*, raising :class:`QuerySyntaxError` with a readable message."""
+    text = " ".join(text.split())
+    if len(text) > MAX_QUERY_CHARS:
+        raise QuerySyntaxError(
+            f"query too long ({len(text)} characters, at most {MAX_QUERY_CHARS})"
+        )
+    check_balance(text)
+    try:
+        q = parser.parse(text)
+    except Exception as error:  # Whoosh raises assorted types on odd input
+        raise QuerySyntaxError(f"cannot parse query: {error}") from error
+    if problems := _errors(q):
+        raise QuerySyntaxError(problems[0])
+    return q.accept(_fold_patterns)

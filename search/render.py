@@ -1,0 +1,175 @@
+"""Turning engine results into terminal text (rich) and JSON documents.
+
+Colour only on a terminal: when stdout is piped, rich prints plain text and
+lines are not wrapped, so the output greps well.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.text import Text
+
+from search.engine import Article, Hit, IndexStats, SearchResults
+from search.snippets import Span
+
+MATCH_STYLE = "bold black on yellow"
+
+
+def console(stderr: bool = False) -> Console:
+    return Console(
+        stderr=stderr,
+        highlight=False,
+        soft_wrap=not (sys.stderr if stderr else sys.stdout).isatty(),
+    )
+
+
+def highlighted(text: str, spans: Iterable[Span], base: str = "") -> Text:
+    out = Text(text, style=base)
+    for start, end in spans:
+        out.stylize(MATCH_STYLE, start, end)
+    return out
+
+
+def display_path(path: str) -> str:
+    """Relative to the working directory when below it: shorter and still copyable."""
+    try:
+        return str(Path(path).relative_to(Path.cwd()))
+    except ValueError:
+        return path
+
+
+def _date(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat()
+
+
+# --- Human output -------------------------------------------------------------
+
+
+def print_results(out: Console, results: SearchResults) -> None:
+    shown = len(results.hits)
+    first = results.offset + 1 if shown else 0
+    for hit in results.hits:
+        _print_hit(out, hit)
+    summary = f"{results.total} hit{'s' if results.total != 1 else ''}"
+    if shown:
+        summary += f", showing {first}–{results.offset + shown}"
+    out.print(Text(f"{summary} ({results.took_ms:.0f} ms)", style="dim"))
+
+
+def _print_hit(out: Console, hit: Hit) -> None:
+    head = Text(f"{hit.rank:>2}. ", style="bold")
+    head.append_text(highlighted(hit.title or "(untitled)", hit.title_highlights, "bold"))
+    out.print(head)
+    meta = [m for m in (_date(hit.date), hit.source, display_path(hit.path)) if m]
+    line = Text("    " + " · ".join(meta) + f" · score {hit.score:.2f}", style="cyan")
+    out.print(line)
+    if hit.countries or hit.persons:
+        facets = ", ".join((*hit.countries, *hit.persons))
+        out.print(Text("    " + facets, style="magenta"))
+    snippet = Text("    ")
+    snippet.append_text(highlighted(hit.snippet.text, hit.snippet.highlights))
+    out.print(snippet)
+    out.print()
+
+
+def print_article(out: Console, article: Article) -> None:
+    out.print(highlighted(article.title, article.highlights.get("title", ()), "bold"))
+    rows = [
+        ("date", f"{_date(article.date)} (from {article.date_source})" if article.date else ""),
+        ("source", article.source),
+        ("author", article.author),
+        ("section", article.section),
+        ("url", article.url),
+        ("path", display_path(article.path)),
+        ("id", article.id),
+        ("countries", ", ".join(article.countries)),
+        ("persons", ", ".join(article.persons)),
+    ]
+    for label, value in rows:
+        if value:
+            out.print(Text(f"{label:>9}: {value}", style="cyan"))
+    out.print()
+    if article.lead:
+        out.print(highlighted(article.lead, article.highlights.get("lead", ()), "italic"))
+        out.print()
+    out.print(highlighted(article.body, article.highlights.get("body", ())))
+
+
+def print_stats(out: Console, stats: IndexStats) -> None:
+    rows = [
+        ("index", str(stats.directory)),
+        ("documents", f"{stats.documents:,}"),
+        ("files", f"{stats.files:,}"),
+        ("segments", str(stats.segments)),
+        ("size", f"{stats.size_bytes / 1e6:.1f} MB"),
+        (
+            "updated",
+            stats.last_update.isoformat(timespec="seconds") if stats.last_update else "never",
+        ),
+        ("corpus", ", ".join(stats.roots) or "-"),
+    ]
+    for label, value in rows:
+        out.print(f"{label:>9}: {value}")
+
+
+# --- JSON ---------------------------------------------------------------------
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return _date(value)
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, tuple | list):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    return value
+
+
+def hit_json(hit: Hit) -> dict[str, Any]:
+    data = _jsonable(asdict(hit))
+    snippet = data.pop("snippet")
+    data["snippet"] = snippet["text"]
+    data["highlights"] = snippet["highlights"]
+    data["score"] = round(hit.score, 4)
+    return data
+
+
+def results_json(results: SearchResults) -> dict[str, Any]:
+    return {
+        "query": results.query,
+        "total": results.total,
+        "took_ms": round(results.took_ms, 2),
+        "offset": results.offset,
+        "sort": results.sort,
+        "hits": [hit_json(h) for h in results.hits],
+    }
+
+
+def to_json(value: Any) -> dict[str, Any]:
+    return _jsonable(asdict(value))
+
+
+def dump(data: Any, lines: bool = False) -> None:
+    if lines:
+        for item in data if isinstance(data, Sequence) else [data]:
+            sys.stdout.write(json.dumps(item, ensure_ascii=False) + "\n")
+    else:
+        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+    sys.stdout.flush()
+
+
+def is_terminal(stream: Any) -> bool:
+    return bool(getattr(stream, "isatty", lambda: False)()) and os.environ.get("TERM") != "dumb"

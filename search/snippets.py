@@ -1,0 +1,120 @@
+"""Highlighting: where the query matched in an article, as the article spells it.
+
+Matching re-analyses the stored text with the same French chain as the
+index, so ``Finlande`` marks ``finlandais`` and ``securite`` marks
+``sécurité``; the marks are character offsets into the original text, so
+what is shown is always the article's own word, never a stem.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from index.analysis import exact_analyzer, stem
+
+Span = tuple[int, int]
+
+_ANALYZER = exact_analyzer()
+
+
+@dataclass(frozen=True, slots=True)
+class Snippet:
+    """A piece of text and the ``(start, end)`` offsets of the matches in it."""
+
+    text: str
+    highlights: tuple[Span, ...] = ()
+
+
+@dataclass(frozen=True)
+class TermMatcher:
+    """The words a query matched: folded word forms and Snowball stems."""
+
+    words: frozenset[str]
+    stems: frozenset[str]
+
+    @classmethod
+    def from_terms(cls, terms: Iterable[tuple[str, str]]) -> TermMatcher:
+        """Build from ``(field, term)`` pairs as the query found them in the index."""
+        words: set[str] = set()
+        stems: set[str] = set()
+        for fieldname, text in terms:
+            (words if fieldname == "exact" else stems).add(text)
+        return cls(frozenset(words), frozenset(stems))
+
+    def __bool__(self) -> bool:
+        return bool(self.words or self.stems)
+
+    def spans(self, text: str) -> list[Span]:
+        """Offsets of every word of *text* that the query matches."""
+        if not self or not text:
+            return []
+        words, stems = self.words, self.stems
+        return [
+            (token.startchar, token.endchar)
+            for token in _ANALYZER(text, chars=True)
+            if token.text in words or stem(token.text) in stems
+        ]
+
+
+def _widen_to_space(text: str, start: int, end: int) -> tuple[int, int]:
+    """Move a cut out of the middle of a word."""
+    if start > 0:
+        space = text.rfind(" ", max(0, start - 25), start)
+        start = space + 1 if space != -1 else start
+    if end < len(text):
+        space = text.find(" ", end, end + 25)
+        end = space if space != -1 else end
+    return start, end
+
+
+def make_snippet(text: str, spans: list[Span], *, width: int = 220, fragments: int = 2) -> Snippet:
+    """The best *fragments* windows of about *width* characters around the matches.
+
+    Windows are ranked by how many *different* words they highlight (a window
+    with ``Finlande`` and ``Suède`` beats one with ``Finlande`` twice), then by
+    how early they come. Without matches, the article's beginning is shown.
+    """
+    text_len = len(text)
+    if not spans:
+        end = text_len if text_len <= width else _widen_to_space(text, 0, width)[1]
+        return Snippet(_flatten(text[:end]) + ("…" if end < text_len else ""))
+
+    candidates: list[tuple[int, int, int]] = []  # (-distinct words, start, end)
+    for first_start, _ in spans:
+        start = max(0, first_start - width // 4)
+        end = min(text_len, start + width)
+        inside = {text[s:e].lower() for s, e in spans if s >= start and e <= end}
+        candidates.append((-len(inside), start, end))
+    candidates.sort()
+
+    chosen: list[tuple[int, int]] = []
+    for _, start, end in candidates:
+        if all(end <= s or start >= e for s, e in chosen):
+            chosen.append((start, end))
+        if len(chosen) == fragments:
+            break
+    chosen.sort()
+
+    parts: list[str] = []
+    highlights: list[Span] = []
+    offset = 0
+    for start, end in chosen:
+        start, end = _widen_to_space(text, start, end)
+        prefix = "…" if start > 0 and not parts else (" … " if parts else "")
+        offset += len(prefix)
+        parts.append(prefix)
+        for s, e in spans:
+            if s >= start and e <= end:
+                highlights.append((offset + s - start, offset + e - start))
+        piece = _flatten(text[start:end])
+        parts.append(piece)
+        offset += len(piece)
+    if chosen and _widen_to_space(text, *chosen[-1])[1] < text_len:
+        parts.append("…")
+    return Snippet("".join(parts), tuple(highlights))
+
+
+def _flatten(text: str) -> str:
+    """One line for display; the same length, so offsets stay valid."""
+    return text.replace("\n", " ").replace("\t", " ")

@@ -1,0 +1,79 @@
+"""Shared fixtures: real indexes of real French text in temporary folders."""
+
+from __future__ import annotations
+
+import gzip
+import itertools
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+
+from index.writer import Indexer
+from search.cli import cli
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+SHARED = ROOT.parent / "shared"
+ORANGESUM = SHARED / "corpora" / "orangesum.jsonl.gz"
+
+
+def orangesum_records(limit: int) -> list[dict[str, Any]]:
+    """The first *limit* OrangeSum records; skips the test when the corpus is absent."""
+    if not ORANGESUM.exists():
+        pytest.skip(f"shared corpus not found at {ORANGESUM}")
+    with gzip.open(ORANGESUM, "rt", encoding="utf-8") as stream:
+        return [json.loads(line) for line in itertools.islice(stream, limit)]
+
+
+@pytest.fixture(scope="session")
+def seeds_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    directory = tmp_path_factory.mktemp("seeds-index")
+    report = Indexer(directory).update([SEEDS])
+    assert report.added >= 6, report
+    return directory
+
+
+@pytest.fixture(scope="session")
+def fixtures_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    directory = tmp_path_factory.mktemp("fixtures-index")
+    Indexer(directory).update([FIXTURES])
+    return directory
+
+
+CliRun = Callable[..., Result]
+
+
+@pytest.fixture
+def run(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> CliRun:
+    """Invoke the real CLI in-process; the environment never points at the user's index."""
+    monkeypatch.setenv("SEARCH_INDEX", str(tmp_path / "default-index"))
+    monkeypatch.setenv("SEARCH_CORPUS", str(SEEDS))
+
+    def invoke(*args: str, env: dict[str, str] | None = None) -> Result:
+        return CliRunner().invoke(cli, list(args), env=env, catch_exceptions=False)
+
+    return invoke
+
+
+def run_subprocess(
+    *args: str, env: dict[str, str], cwd: Path = ROOT
+) -> subprocess.CompletedProcess[str]:
+    """Run ``search`` as a user would: a fresh process, real stdout/stderr and exit code."""
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("SEARCH_")}
+    full_env.update(env)
+    return subprocess.run(
+        [sys.executable, "-m", "search.cli", *args],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        cwd=cwd,
+        timeout=120,
+    )

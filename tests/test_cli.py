@@ -1,0 +1,106 @@
+"""The `search` command line: output modes, exit codes, configuration, help."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from tests.conftest import FIXTURES, SEEDS, CliRun, run_subprocess
+
+
+def test_first_query_builds_the_index_from_the_corpus(tmp_path: Path) -> None:
+    index_dir = tmp_path / "idx"
+    first = run_subprocess("query", "Finlande", env={"SEARCH_INDEX": str(index_dir)})
+    assert first.returncode == 0, first.stderr
+    assert f"No index at {index_dir} yet: building it from {SEEDS}" in first.stderr
+    assert "La Finlande retire discrètement la croix gammée" in first.stdout
+    assert "\x1b[" not in first.stdout  # piped: plain text
+    second = run_subprocess("query", "Finlande", env={"SEARCH_INDEX": str(index_dir)})
+    assert second.stdout == first.stdout.replace(
+        first.stdout.splitlines()[-1], second.stdout.splitlines()[-1]
+    )
+    assert "building" not in second.stderr
+
+
+def test_exit_codes(run: CliRun) -> None:
+    assert run("query", "Finlande").exit_code == 0
+    none = run("query", "zygomatique")
+    assert none.exit_code == 1 and "0 hits" in none.stdout
+    bad = run("query", '"guillemet non fermé')
+    assert bad.exit_code == 2
+    assert bad.stderr.strip() == 'error: query syntax: unbalanced quote: a " has no closing "'
+    assert run("query").exit_code == 2  # usage error
+    assert run("query", "x", "--sort", "hasard").exit_code == 2
+
+
+def test_json_output(run: CliRun) -> None:
+    result = run("query", "securite", "--json", "--limit", "1")
+    assert result.exit_code == 0
+    data = json.loads(result.stdout)
+    assert set(data) >= {"query", "total", "took_ms", "hits"}
+    assert data["query"] == "securite" and data["total"] >= 2 and len(data["hits"]) == 1
+    hit = data["hits"][0]
+    assert set(hit) >= {"id", "path", "title", "date", "score", "snippet", "highlights"}
+    assert set(hit) >= {"countries", "persons", "date_source", "source", "url"}
+    assert {hit["snippet"][s:e] for s, e in hit["highlights"]} == {"sécurité"}
+    assert hit["date"] == "2018-08-27"
+    empty = json.loads(run("query", "zygomatique", "--json").stdout)
+    assert empty["total"] == 0 and empty["hits"] == []
+
+
+def test_flags_override_environment(run: CliRun, tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    shutil.copytree(FIXTURES, corpus)
+    index_dir = tmp_path / "flag-index"
+    result = run("query", "Ciaran", "--index", str(index_dir), "--corpus", str(corpus))
+    assert result.exit_code == 0
+    assert "Tempête Ciaran" in result.stdout
+    assert f"building it from {corpus}" in result.stderr
+    # The environment's index (seeds) does not know this article.
+    assert run("query", "Ciaran").exit_code == 1
+
+
+def test_index_reports_problems_and_summary(run: CliRun, tmp_path: Path) -> None:
+    index_dir = str(tmp_path / "idx")
+    result = run("index", str(FIXTURES), "--index", index_dir)
+    assert result.exit_code == 0
+    assert "skipped: " + str(FIXTURES / "depeches.jsonl") + ":2: invalid JSON" in result.stderr
+    assert "indexed 11 new, 0 updated, 0 removed" in result.stderr
+    again = run("index", str(FIXTURES), "--index", index_dir, "--json")
+    report = json.loads(again.stdout)
+    assert report["added"] == report["updated"] == 0 and report["files_unchanged"] == 8
+
+
+def test_show_and_stats(run: CliRun) -> None:
+    shown = run("show", "seeds/2020-07-02_orangesum-9174.txt", "--query", "Finlande")
+    assert shown.exit_code == 0
+    assert "date: 2020-07-02 (from metadata)" in shown.stdout
+    assert "La Finlande a discrètement retiré" in shown.stdout
+    as_json = json.loads(run("show", "seeds/2020-07-02_orangesum-9174.txt", "--json").stdout)
+    assert as_json["title"].startswith("La Finlande retire")
+    assert run("show", "nulle-part").exit_code == 2
+    stats = json.loads(run("stats", "--json").stdout)
+    assert stats["documents"] == 6 and stats["files"] == 5
+
+
+def test_help_shows_examples(run: CliRun) -> None:
+    for command in ([], ["query"], ["index"], ["show"]):
+        result = run(*command, "--help")
+        assert result.exit_code == 0
+        assert "Examples:" in result.stdout and "search " in result.stdout
+    assert "SEARCH_INDEX" in run("query", "--help").stdout
+
+
+def test_corrupt_index_is_one_line(run: CliRun, tmp_path: Path) -> None:
+    index_dir = tmp_path / "idx"
+    assert run("index", str(FIXTURES), "--index", str(index_dir)).exit_code == 0
+    for toc in index_dir.glob("*.toc"):
+        toc.write_bytes(b"garbage")
+    result = run("query", "Finlande", "--index", str(index_dir))
+    assert result.exit_code == 2
+    assert (
+        result.stderr.startswith("error: the index at")
+        and "search index --rebuild" in result.stderr
+    )
+    assert len(result.stderr.strip().splitlines()) == 1

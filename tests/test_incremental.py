@@ -1,0 +1,97 @@
+"""Incremental updates: add, change, delete, and unchanged files never re-read."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from index.writer import Indexer
+from search.engine import Engine
+from tests.conftest import FIXTURES
+
+
+def titles(index_dir: Path, query: str) -> list[str]:
+    with Engine(index_dir) as engine:
+        return [h.title for h in engine.search(query, limit=50).hits]
+
+
+def test_add_change_delete(tmp_path: Path) -> None:
+    corpus, index_dir = tmp_path / "corpus", tmp_path / "index"
+    corpus.mkdir()
+    shutil.copy(FIXTURES / "otan-helsinki.txt", corpus)
+    shutil.copy(FIXTURES / "depeches.jsonl", corpus)
+    indexer = Indexer(index_dir)
+
+    first = indexer.update([corpus])
+    assert (first.added, first.updated, first.removed, first.files_read) == (4, 0, 0, 2)
+    assert len(first.skipped) == 2  # the broken line and the record without text
+
+    # Nothing changed: nothing is read, nothing reported again.
+    again = indexer.update([corpus])
+    assert (again.added, again.updated, again.removed, again.files_read) == (0, 0, 0, 0)
+    assert again.files_unchanged == 2 and not again.problems
+
+    # A new file is added; the others are not re-read.
+    shutil.copy(FIXTURES / "securite-frontiere.md", corpus)
+    added = indexer.update([corpus])
+    assert (added.added, added.files_read, added.files_unchanged) == (1, 1, 2)
+    assert titles(index_dir, "baltes") == ["SÉCURITÉ : les pays baltes renforcent leurs frontières"]
+
+    # A changed file is re-indexed in place: no duplicate, new text searchable.
+    note = corpus / "otan-helsinki.txt"
+    note.write_text(note.read_text() + "\nLe Danemark a salué la décision.\n")
+    changed = indexer.update([corpus])
+    assert (changed.added, changed.updated, changed.files_read) == (0, 1, 1)
+    assert titles(index_dir, "Danemark") == ["Helsinki se prépare à l’adhésion à l’Alliance"]
+    assert titles(index_dir, "Helsinki").count("Helsinki se prépare à l’adhésion à l’Alliance") == 1
+
+    # A touched but identical file is recognised by its content hash.
+    os.utime(note, (1_000_000_000, 1_000_000_000))
+    touched = indexer.update([corpus])
+    assert (touched.updated, touched.files_read, touched.files_unchanged) == (0, 0, 3)
+
+    # A deleted file disappears from the index.
+    (corpus / "depeches.jsonl").unlink()
+    removed = indexer.update([corpus])
+    assert removed.removed == 3
+    assert titles(index_dir, "Bruxelles") == []
+    with Engine(index_dir) as engine:
+        assert engine.stats().documents == 2
+
+
+def test_sidecar_change_reindexes_its_article(tmp_path: Path) -> None:
+    corpus, index_dir = tmp_path / "corpus", tmp_path / "index"
+    corpus.mkdir()
+    shutil.copy(FIXTURES / "otan-helsinki.txt", corpus)
+    indexer = Indexer(index_dir)
+    indexer.update([corpus])
+    (corpus / "otan-helsinki.txt.meta.yaml").write_text("date: 2022-05-12\nsource: Yle\n")
+    report = indexer.update([corpus])
+    assert report.updated == 1
+    with Engine(index_dir) as engine:
+        [hit] = engine.search("Helsinki").hits
+    assert (hit.source, hit.date_source) == ("Yle", "metadata")
+    assert hit.date is not None and hit.date.isoformat() == "2022-05-12T00:00:00"
+
+
+def test_missing_root_never_empties_the_index(tmp_path: Path) -> None:
+    corpus, index_dir = tmp_path / "corpus", tmp_path / "index"
+    shutil.copytree(FIXTURES, corpus)
+    indexer = Indexer(index_dir)
+    count = indexer.update([corpus]).added
+    shutil.move(corpus, tmp_path / "unmounted")
+    report = indexer.update([corpus])
+    assert report.removed == 0
+    assert [p.reason for p in report.problems] == ["no such file or directory"]
+    with Engine(index_dir) as engine:
+        assert engine.stats().documents == count
+
+
+def test_paths_given_twice_and_symlink_loops(tmp_path: Path) -> None:
+    corpus, index_dir = tmp_path / "corpus", tmp_path / "index"
+    corpus.mkdir()
+    shutil.copy(FIXTURES / "otan-helsinki.txt", corpus / "nom avec espaces é.txt")
+    (corpus / "boucle").symlink_to(corpus, target_is_directory=True)
+    report = Indexer(index_dir).update([corpus, corpus, corpus / "nom avec espaces é.txt"])
+    assert report.added == 1

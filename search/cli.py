@@ -105,7 +105,10 @@ def report_problems(report: IndexReport, limit: int = 50) -> None:
     problems = report.problems
     for problem in problems[:limit]:
         kind = "skipped" if problem.skipped else "warning"
-        click.echo(f"{kind}: {problem}", err=True)
+        where = render.display_path(problem.path)
+        if problem.line is not None:
+            where += f":{problem.line}"
+        click.echo(f"{kind}: {where}: {problem.reason}", err=True)
     if len(problems) > limit:
         click.echo(f"… and {len(problems) - limit} more problems", err=True)
 

@@ -54,6 +54,7 @@ CliRun = Callable[..., Result]
 @pytest.fixture
 def run(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> CliRun:
     """Invoke the real CLI in-process; the environment never points at the user's index."""
+    monkeypatch.chdir(ROOT)  # paths are shown relative to the working directory
     monkeypatch.setenv("SEARCH_INDEX", str(tmp_path / "default-index"))
     monkeypatch.setenv("SEARCH_CORPUS", str(SEEDS))
 

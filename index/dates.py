@@ -81,3 +81,10 @@ def date_from_filename(name: str) -> datetime | None:
 
 def date_from_mtime(mtime: float) -> datetime:
     return datetime.fromtimestamp(mtime, tz=UTC).replace(tzinfo=None)
+
+
+def iso(moment: datetime | None) -> str | None:
+    """``2022-03-24`` for a day, ``2022-03-24T10:00:00`` when the time is known."""
+    if moment is None:
+        return None
+    return moment.date().isoformat() if moment.time() == datetime.min.time() else moment.isoformat()

@@ -15,6 +15,7 @@ from __future__ import annotations
 import codecs
 import gzip
 import json
+import os
 import re
 import unicodedata
 import zlib
@@ -74,10 +75,15 @@ _MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 _MD_EMPHASIS = re.compile(r"(\*{1,3}|_{1,3})(?=\S)(.+?)(?<=\S)\1")
 
 
+# Documentation that travels with corpora (a dataset's README, its licence) is
+# not news: skipped when a folder is indexed.
+NOT_ARTICLES = re.compile(r"^(readme|license|licence|changelog|copying)([._-].*)?$", re.I)
+
+
 def file_format(path: Path) -> str | None:
     """The format of *path* from its name, or ``None`` if it is not an article file."""
     name = path.name.lower()
-    if name.endswith(SIDECAR_SUFFIX) or name.startswith("."):
+    if name.endswith(SIDECAR_SUFFIX) or name.startswith(".") or NOT_ARTICLES.match(name):
         return None
     for suffix, fmt in FORMATS.items():
         if name.endswith(suffix) and (suffix.endswith(".gz") or not name.endswith(".gz")):
@@ -87,6 +93,41 @@ def file_format(path: Path) -> str | None:
 
 def sidecar_path(path: Path) -> Path:
     return path.with_name(path.name + SIDECAR_SUFFIX)
+
+
+# --- Finding files ---------------------------------------------------------
+
+
+def discover(paths: Iterable[Path]) -> tuple[list[Path], list[Problem]]:
+    """Article files under *paths* (recursively), each once, in a stable order.
+
+    Symbolic links to files are followed, links to directories are not (no
+    loops); hidden files and folders are skipped.
+    """
+    found: dict[str, Path] = {}
+    problems: list[Problem] = []
+    for root in paths:
+        root = Path(os.path.abspath(root))
+        if root.is_file():
+            if file_format(root) is None:
+                problems.append(Problem(str(root), "not an article file (unknown extension)"))
+            else:
+                found.setdefault(str(root), root)
+            continue
+        if not root.is_dir():
+            problems.append(Problem(str(root), "no such file or directory"))
+            continue
+
+        def report(error: OSError, root: Path = root) -> None:
+            problems.append(Problem(error.filename or str(root), f"cannot list: {error.strerror}"))
+
+        for folder, dirs, files in os.walk(root, onerror=report):
+            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+            for name in sorted(files):
+                path = Path(folder, name)
+                if file_format(path) is not None and path.is_file():
+                    found.setdefault(str(path), path)
+    return list(found.values()), problems
 
 
 # --- Decoding --------------------------------------------------------------

@@ -11,13 +11,14 @@ stored (for snippets) but not indexed a second time.
 
 from __future__ import annotations
 
-from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, Schema
+from whoosh.columns import VarBytesColumn
+from whoosh.fields import COLUMN, DATETIME, ID, KEYWORD, STORED, TEXT, Schema
 
 from index.analysis import exact_analyzer, stemmed_analyzer
 
 # Bumped whenever the schema or the analysis chain changes in a way that
 # makes an existing index wrong; `search index` then rebuilds from scratch.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # Fields a plain query word searches, and how much each counts.
 DEFAULT_FIELDS = ("content", "exact", "title")
@@ -44,8 +45,28 @@ def build_schema() -> Schema:
         author=KEYWORD(stored=True, lowercase=True, commas=True),
         section=KEYWORD(stored=True, lowercase=True, commas=True),
         url=STORED(),
-        # Facets, filled by entity extraction: ISO 3166-1 alpha-2 codes and
-        # canonical person names.
+        # Facets, filled by entity extraction. ``country`` holds ISO 3166-1
+        # alpha-2 codes; ``person`` the folded canonical names (the keys that
+        # filters match); ``facets`` packs both, with the persons' display
+        # names, in a per-document column that facet counting reads without
+        # touching the stored body.
         country=KEYWORD(stored=True, commas=True, lowercase=False),
-        person=KEYWORD(stored=True, commas=True, lowercase=True),
+        person=KEYWORD(commas=True, lowercase=False),
+        person_names=STORED(),
+        facets=COLUMN(VarBytesColumn()),
     )
+
+
+# ``facets`` column layout: codes, then display names, each joined by UNIT.
+RECORD, UNIT = "\x1e", "\x1f"
+
+
+def pack_facets(countries: list[str], persons: list[str]) -> bytes:
+    return (UNIT.join(countries) + RECORD + UNIT.join(persons)).encode("utf-8")
+
+
+def unpack_facets(value: bytes | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    if not value:
+        return (), ()
+    countries, _, persons = value.decode("utf-8").partition(RECORD)
+    return tuple(c for c in countries.split(UNIT) if c), tuple(p for p in persons.split(UNIT) if p)

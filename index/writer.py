@@ -10,9 +10,13 @@ itself, so a lost or stale manifest costs time, never correctness.
 from __future__ import annotations
 
 import hashlib
+import itertools
+import multiprocessing
 import os
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,8 +24,10 @@ from typing import Any
 from whoosh.index import FileIndex, LockError
 
 from index.articles import Article, Problem
-from index.readers import file_format, read_articles, sidecar_path
-from index.schema import SCHEMA_VERSION
+from index.extraction import annotate
+from index.persons import person_key
+from index.readers import discover, read_articles, sidecar_path
+from index.schema import SCHEMA_VERSION, pack_facets
 from index.store import FileState, IndexProblem, Manifest, create_index, index_exists, open_index
 
 # How long a second writer waits for the first before giving up.
@@ -73,38 +79,6 @@ class IndexReport:
     @property
     def changed(self) -> bool:
         return bool(self.added or self.updated or self.removed or self.rebuilt)
-
-
-def discover(paths: Iterable[Path]) -> tuple[list[Path], list[Problem]]:
-    """Article files under *paths* (recursively), each once, in a stable order.
-
-    Symbolic links to files are followed, links to directories are not (no
-    loops); hidden files and folders are skipped.
-    """
-    found: dict[str, Path] = {}
-    problems: list[Problem] = []
-    for root in paths:
-        root = Path(os.path.abspath(root))
-        if root.is_file():
-            if file_format(root) is None:
-                problems.append(Problem(str(root), "not an article file (unknown extension)"))
-            else:
-                found.setdefault(str(root), root)
-            continue
-        if not root.is_dir():
-            problems.append(Problem(str(root), "no such file or directory"))
-            continue
-
-        def report(error: OSError, root: Path = root) -> None:
-            problems.append(Problem(error.filename or str(root), f"cannot list: {error.strerror}"))
-
-        for folder, dirs, files in os.walk(root, onerror=report):
-            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-            for name in sorted(files):
-                path = Path(folder, name)
-                if file_format(path) is not None and path.is_file():
-                    found.setdefault(str(path), path)
-    return list(found.values()), problems
 
 
 def _within(path: str, roots: Sequence[Path]) -> bool:
@@ -159,15 +133,19 @@ def document_fields(article: Article) -> dict[str, Any]:
     if article.countries:
         fields["country"] = ",".join(article.countries)
     if article.persons:
-        fields["person"] = ",".join(p.replace(",", " ") for p in article.persons)
+        names = [p.replace(",", " ") for p in article.persons]
+        fields["person"] = ",".join(person_key(name) for name in names)
+        fields["person_names"] = ",".join(names)
+    fields["facets"] = pack_facets(article.countries, article.persons)
     return fields
 
 
 class Indexer:
     """Updates the index in *directory* from article files."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, *, entities: bool = True) -> None:
         self.directory = Path(directory)
+        self.entities = entities
 
     def update(
         self,
@@ -242,44 +220,103 @@ class Indexer:
             writer = ix.writer(timeout=LOCK_TIMEOUT_S, delay=0.25, limitmb=WRITER_LIMIT_MB)
         except LockError as error:
             raise IndexLocked(self.directory) from error
+        workers = 1 if sum(size for _, (size, _), _ in to_read) > PARALLEL_MIN_BYTES else 0
         try:
             for gone in vanished:
                 report.removed += writer.delete_by_term("path", gone)
                 manifest.files.pop(gone, None)
-            articles = 0
-            for done, (path, (size, mtime), old_digest) in enumerate(to_read, 1):
+            events = _read_events(to_read, manifest, report)
+            if self.entities:
+                events = annotated(events, workers=workers)
+            articles = count = files_done = 0
+            for kind, path, payload in events:
                 key = str(path)
-                try:
-                    digest = _digest(path)
-                except OSError as error:
-                    report.problems.append(Problem(key, f"cannot read: {error.strerror}"))
-                    continue
-                if digest == old_digest:
-                    manifest.files[key].size, manifest.files[key].mtime_ns = size, mtime
-                    report.files_unchanged += 1
-                    continue
-                report.files_read += 1
-                replacing = key in indexed
-                if replacing:
-                    writer.delete_by_term("path", key)
-                count = 0
-                for item in read_articles(path):
-                    if isinstance(item, Problem):
-                        report.problems.append(item)
-                        continue
-                    writer.add_document(**document_fields(item))
+                if kind == "begin":
+                    count = 0
+                    if key in indexed:
+                        writer.delete_by_term("path", key)
+                elif isinstance(payload, Article):
+                    writer.add_document(**document_fields(payload))
                     count += 1
                     articles += 1
                     if progress and articles % 1000 == 0:
-                        progress(Progress(done - 1, len(to_read), articles, key))
-                if replacing:
-                    report.updated += count
-                else:
-                    report.added += count
-                manifest.files[key] = FileState(size, mtime, digest, count)
-                if progress:
-                    progress(Progress(done, len(to_read), articles, key))
+                        progress(Progress(files_done, len(to_read), articles, key))
+                elif isinstance(payload, Problem):
+                    report.problems.append(payload)
+                elif kind == "end":
+                    assert isinstance(payload, FileState)
+                    files_done += 1
+                    if key in indexed:
+                        report.updated += count
+                    else:
+                        report.added += count
+                    payload.articles = count
+                    manifest.files[key] = payload
+                    if progress:
+                        progress(Progress(files_done, len(to_read), articles, key))
             writer.commit()
         except BaseException:
             writer.cancel()
             raise
+
+
+# Below this many bytes to read, a second process for extraction costs more than it saves.
+PARALLEL_MIN_BYTES = 4 * 1024 * 1024
+
+Event = tuple[str, Path, Article | Problem | FileState | None]
+
+
+def _read_events(
+    to_read: list[tuple[Path, tuple[int, int], str | None]],
+    manifest: Manifest,
+    report: IndexReport,
+) -> Iterator[Event]:
+    """``begin``, then an ``item`` per article or problem, then ``end`` (with the
+    file's new state) for every file whose content really changed."""
+    for path, (size, mtime), old_digest in to_read:
+        key = str(path)
+        try:
+            digest = _digest(path)
+        except OSError as error:
+            report.problems.append(Problem(key, f"cannot read: {error.strerror}"))
+            continue
+        if digest == old_digest:
+            manifest.files[key].size, manifest.files[key].mtime_ns = size, mtime
+            report.files_unchanged += 1
+            continue
+        report.files_read += 1
+        yield "begin", path, None
+        for item in read_articles(path):
+            yield "item", path, item
+        yield "end", path, FileState(size, mtime, digest, 0)
+
+
+def _annotate_events(events: list[Event]) -> list[Event]:
+    for _, _, payload in events:
+        if isinstance(payload, Article):
+            annotate(payload)
+    return events
+
+
+def annotated(events: Iterator[Event], *, workers: int, batch: int = 64) -> Iterator[Event]:
+    """Fill in the articles' countries and persons, in order.
+
+    With *workers*, extraction runs in other processes while this one keeps
+    writing the index: on two cores, extraction then costs almost nothing.
+    At most a few batches are in flight, so memory stays bounded.
+    """
+    if not workers:
+        for event in events:
+            if isinstance(event[2], Article):
+                annotate(event[2])
+            yield event
+        return
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        pending: deque[Future[list[Event]]] = deque()
+        while chunk := list(itertools.islice(events, batch)):
+            pending.append(pool.submit(_annotate_events, chunk))
+            if len(pending) > 4 * workers:
+                yield from pending.popleft().result()
+        while pending:
+            yield from pending.popleft().result()

@@ -14,15 +14,21 @@ from __future__ import annotations
 from pathlib import Path
 
 from index.articles import Problem
+from index.extraction import inspect_paths
 from index.store import IndexMissing, IndexProblem, IndexUnreadable, index_exists
 from index.writer import Indexer, IndexLocked, IndexReport, Progress, ProgressCallback
 from search.engine import Article, Engine, Hit, IndexStats, SearchResults, Sort
+from search.facets import FacetCounts, FacetValue, Filters, Granularity
 from search.query import QuerySyntaxError
 from search.snippets import Snippet
 
 __all__ = [
     "Article",
     "Engine",
+    "FacetCounts",
+    "FacetValue",
+    "Filters",
+    "Granularity",
     "Hit",
     "IndexLocked",
     "IndexMissing",
@@ -40,6 +46,7 @@ __all__ = [
     "Sort",
     "ensure_index",
     "index_exists",
+    "inspect_paths",
 ]
 
 

@@ -20,12 +20,14 @@ import click
 from search import render
 from search.api import (
     Engine,
+    Filters,
     Indexer,
     IndexProblem,
     IndexReport,
     Progress,
     QuerySyntaxError,
     ensure_index,
+    inspect_paths,
 )
 from search.config import CORPUS_ENV, INDEX_ENV, default_corpus_dir, default_index_dir
 
@@ -66,6 +68,49 @@ def location_options(func: F) -> F:
             corpus=corpus or default_corpus_dir(),
             **kwargs,
         )
+
+    return wrapper  # type: ignore[return-value]
+
+
+def filter_options(func: F) -> F:
+    """Drill-down filters shared by ``query`` and ``facets``."""
+
+    @click.option(
+        "--country",
+        "countries",
+        multiple=True,
+        help="Only articles about this country: ISO code or French name (repeat to OR).",
+    )
+    @click.option(
+        "--person",
+        "persons",
+        multiple=True,
+        help="Only articles naming this person (repeat to OR).",
+    )
+    @click.option(
+        "--since", type=click.DateTime(["%Y-%m-%d"]), help="Published on or after (YYYY-MM-DD)."
+    )
+    @click.option(
+        "--until", type=click.DateTime(["%Y-%m-%d"]), help="Published on or before (YYYY-MM-DD)."
+    )
+    @click.option("--top", default=10, show_default=True, type=click.IntRange(1, 1000),
+                  help="How many values of each facet.")  # fmt: skip
+    @functools.wraps(func)
+    def wrapper(
+        *args: Any,
+        countries: tuple[str, ...],
+        persons: tuple[str, ...],
+        since: Any,
+        until: Any,
+        **kwargs: Any,
+    ) -> Any:
+        filters = Filters(
+            countries=countries,
+            persons=persons,
+            since=since.date() if since else None,
+            until=until.date() if until else None,
+        )
+        return func(*args, filters=filters, **kwargs)
 
     return wrapper  # type: ignore[return-value]
 
@@ -180,11 +225,21 @@ Examples:
 )
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--rebuild", is_flag=True, help="Discard the index and build it again.")
+@click.option(
+    "--no-entities",
+    is_flag=True,
+    help="Skip country and person extraction (faster; those facets stay empty).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @location_options
 @handle_errors
 def index(
-    paths: Sequence[Path], rebuild: bool, as_json: bool, index_dir: Path, corpus: Path
+    paths: Sequence[Path],
+    rebuild: bool,
+    no_entities: bool,
+    as_json: bool,
+    index_dir: Path,
+    corpus: Path,
 ) -> None:
     """Add new, update changed and remove deleted articles.
 
@@ -194,7 +249,8 @@ def index(
     """
     roots = list(paths) or [corpus]
     with progress_display(not as_json) as progress:
-        report = Indexer(index_dir).update(roots, rebuild=rebuild, progress=progress)
+        indexer = Indexer(index_dir, entities=not no_entities)
+        report = indexer.update(roots, rebuild=rebuild, progress=progress)
     report_problems(report)
     if as_json:
         render.dump(
@@ -221,6 +277,8 @@ Examples:
   search query '"sommet de l'\\''OTAN"' --sort date
   search query 'sécurité SAUF Russie' --limit 20
   search query 'titre:Macron date:[2018-01-01 TO 2018-12-31]'
+  search query OTAN --country FI --country SE --since 2022-03-01
+  search query 'pays:"États-Unis" personne:Poutine'
   search query securite --json
 """
 )
@@ -231,6 +289,7 @@ Examples:
     "--sort", type=click.Choice(["relevance", "date"]), default="relevance", show_default=True
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
+@filter_options
 @location_options
 @handle_errors
 def query(
@@ -239,21 +298,31 @@ def query(
     offset: int,
     sort: str,
     as_json: bool,
+    filters: Filters,
+    top: int,
     index_dir: Path,
     corpus: Path,
 ) -> None:
     """Search the index and print ranked hits with highlighted snippets.
 
     Words are AND-ed. Query language: "phrases", AND/OR/NOT (ET/OU/SAUF),
-    field:value (titre, source, section, date), wildcards (financ*), fuzzy
-    terms (Finlnde~), date ranges (date:[2022-03-01 TO 2022-06-30]).
+    field:value (titre, source, section, pays, personne, date), wildcards
+    (financ*), fuzzy terms (Finlnde~), date ranges (date:[2022-03-01 TO 2022-06-30]).
     Accents, case and elision do not matter: securite finds sécurité.
 
     Exit code: 0 with hits, 1 without, 2 on errors.
     """
     text = " ".join(words)
     with open_engine(index_dir, corpus) as engine:
-        results = engine.search(text, limit=limit, offset=offset, sort=sort)  # type: ignore[arg-type]
+        results = engine.search(
+            text,
+            limit=limit,
+            offset=offset,
+            sort=sort,  # type: ignore[arg-type]
+            filters=filters,
+            facets=True,
+            top=top,
+        )
     if as_json:
         render.dump(render.results_json(results))
     else:
@@ -296,6 +365,68 @@ def show(doc_id: str, query_text: str | None, as_json: bool, index_dir: Path, co
         render.dump(render.to_json(article))
     else:
         render.print_article(render.console(), article)
+
+
+@cli.command(
+    epilog="""\b
+Examples:
+  search facets                          # the whole index
+  search facets OTAN --top 5
+  search facets Finlande --by year --json
+  search facets --country UA --since 2022-01-01
+"""
+)
+@click.argument("words", nargs=-1)
+@click.option(
+    "--by", "granularity", type=click.Choice(["year", "month", "day"]), default="month",
+    show_default=True, help="Date buckets.",
+)  # fmt: skip
+@click.option("--json", "as_json", is_flag=True, help="Print the counts as JSON.")
+@filter_options
+@location_options
+@handle_errors
+def facets(
+    words: Sequence[str],
+    granularity: str,
+    as_json: bool,
+    filters: Filters,
+    top: int,
+    index_dir: Path,
+    corpus: Path,
+) -> None:
+    """Counts per country, person and date over every article matching QUERY."""
+    text = " ".join(words)
+    with open_engine(index_dir, corpus) as engine:
+        counts = engine.facets(text, filters=filters, top=top, granularity=granularity)  # type: ignore[arg-type]
+    if as_json:
+        render.dump(render.facets_json(counts))
+    else:
+        render.print_facets(render.console(), counts, top)
+
+
+@cli.command(
+    epilog="""\b
+Examples:
+  search inspect seeds/2020-07-02_orangesum-9174.txt
+  search inspect seeds --json | jq -c '{title, countries: [.countries[].code]}'
+"""
+)
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path, exists=True))
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per article (JSON Lines).")
+@handle_errors
+def inspect(paths: Sequence[Path], as_json: bool) -> None:
+    """What the indexer extracts from files, without indexing them.
+
+    Title, date and where it came from, countries with the words that
+    triggered each, persons with the mentions merged into each: to check the
+    facets, and to report their errors.
+    """
+    out = render.console()
+    for item in inspect_paths(paths):
+        if as_json:
+            render.dump(item, lines=True)
+        else:
+            render.print_inspection(out, item)
 
 
 @cli.command()

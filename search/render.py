@@ -18,7 +18,10 @@ from typing import Any
 from rich.console import Console
 from rich.text import Text
 
+from index.articles import Problem
+from index.dates import iso
 from search.engine import Article, Hit, IndexStats, SearchResults
+from search.facets import FacetCounts, FacetValue
 from search.snippets import Span
 
 MATCH_STYLE = "bold black on yellow"
@@ -48,9 +51,7 @@ def display_path(path: str) -> str:
 
 
 def _date(value: datetime | None) -> str:
-    if value is None:
-        return ""
-    return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat()
+    return iso(value) or ""
 
 
 # --- Human output -------------------------------------------------------------
@@ -65,6 +66,8 @@ def print_results(out: Console, results: SearchResults) -> None:
     if shown:
         summary += f", showing {first}–{results.offset + shown}"
     out.print(Text(f"{summary} ({results.took_ms:.0f} ms)", style="dim"))
+    if results.facets is not None and results.total:
+        print_facet_summary(out, results.facets)
 
 
 def _print_hit(out: Console, hit: Hit) -> None:
@@ -80,6 +83,56 @@ def _print_hit(out: Console, hit: Hit) -> None:
     snippet = Text("    ")
     snippet.append_text(highlighted(hit.snippet.text, hit.snippet.highlights))
     out.print(snippet)
+    out.print()
+
+
+def _facet_line(label: str, values: Sequence[FacetValue]) -> Text:
+    line = Text(f"{label:>9}: ", style="bold")
+    line.append(" · ".join(f"{v.label} {v.count}" for v in values) or "-")
+    return line
+
+
+def print_facet_summary(out: Console, counts: FacetCounts, top: int = 5) -> None:
+    """One line per facet, under the hits."""
+    out.print(_facet_line("countries", counts.countries[:top]))
+    out.print(_facet_line("persons", counts.persons[:top]))
+    busiest = sorted(counts.dates, key=lambda v: -v.count)[:top]
+    out.print(_facet_line(counts.granularity + "s", sorted(busiest, key=lambda v: v.value)))
+
+
+def print_facets(out: Console, counts: FacetCounts, top: int) -> None:
+    for title, values in (("Countries", counts.countries), ("Persons", counts.persons)):
+        out.print(Text(title, style="bold"))
+        width = max((len(v.label) for v in values), default=0)
+        for v in values:
+            code = f" ({v.value})" if v.value != v.label else ""
+            out.print(f"  {v.label:<{width}} {v.count:>6}{code}")
+        if not values:
+            out.print("  -")
+    out.print(Text(f"Dates by {counts.granularity}", style="bold"))
+    peak = max((v.count for v in counts.dates), default=0)
+    for v in counts.dates:
+        bar = "█" * max(1, round(30 * v.count / peak)) if peak else ""
+        out.print(f"  {v.value:<10} {v.count:>6} {bar}")
+    if not counts.dates:
+        out.print("  -")
+
+
+def print_inspection(out: Console, item: dict[str, Any] | Problem) -> None:
+    if isinstance(item, Problem):
+        sys.stderr.write(f"skipped: {display_path(item.path)}: {item.reason}\n")
+        return
+    out.print(Text(item["title"] or "(untitled)", style="bold"))
+    out.print(Text(f"     path: {display_path(item['path'])}", style="cyan"))
+    if item["id"] != item["path"]:
+        out.print(Text(f"       id: {item['id']}", style="cyan"))
+    out.print(Text(f"     date: {item['date']} (from {item['date_source']})", style="cyan"))
+    out.print(Text("countries:", style="bold"))
+    for c in item["countries"]:
+        out.print(f"  {c['code']} {c['name']}: " + ", ".join(c["evidence"]))
+    out.print(Text("  persons:", style="bold"))
+    for p in item["persons"]:
+        out.print(f"  {p['name']}: " + ", ".join(p["mentions"]))
     out.print()
 
 
@@ -147,6 +200,28 @@ def hit_json(hit: Hit) -> dict[str, Any]:
     return data
 
 
+def facets_json(counts: FacetCounts) -> dict[str, Any]:
+    def values(items: Sequence[FacetValue]) -> list[dict[str, Any]]:
+        return [{"value": v.value, "label": v.label, "count": v.count} for v in items]
+
+    return {
+        "countries": values(counts.countries),
+        "persons": values(counts.persons),
+        "dates": values(counts.dates),
+        "granularity": counts.granularity,
+    }
+
+
+def filters_json(results: SearchResults) -> dict[str, Any]:
+    f = results.filters
+    return {
+        "countries": list(f.countries),
+        "persons": list(f.persons),
+        "since": f.since.isoformat() if f.since else None,
+        "until": f.until.isoformat() if f.until else None,
+    }
+
+
 def results_json(results: SearchResults) -> dict[str, Any]:
     return {
         "query": results.query,
@@ -154,7 +229,9 @@ def results_json(results: SearchResults) -> dict[str, Any]:
         "took_ms": round(results.took_ms, 2),
         "offset": results.offset,
         "sort": results.sort,
+        "filters": filters_json(results),
         "hits": [hit_json(h) for h in results.hits],
+        "facets": facets_json(results.facets) if results.facets is not None else None,
     }
 
 

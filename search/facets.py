@@ -1,0 +1,173 @@
+"""Facet counts and filters: country, person and date.
+
+Counting must stay interactive on the whole corpus, so it does not use
+Whoosh's generic ``groupedby`` (hundreds of ms per query for multi-valued
+fields). Instead, once per index version, :class:`FacetTable` reads every
+document's facet values from the ``facets`` and ``date`` columns into plain
+tuples indexed by document number; counting a query is then a loop over its
+matching document numbers.
+
+The table also merges persons across the corpus: a surname-only value
+(``Stoltenberg``, from an article that never gives the first name) joins the
+one full name that ends with it anywhere in the corpus (``Jens
+Stoltenberg``), and accent or case variants of a name are one person.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import cache
+from typing import Any, Literal
+
+from index.analysis import fold
+from index.countries import Country, find_countries, table
+from index.persons import person_key
+from index.schema import unpack_facets
+
+Granularity = Literal["year", "month", "day"]
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Drill-down: AND across facets, OR within one (``countries=("FI", "SE")``)."""
+
+    countries: tuple[str, ...] = ()
+    persons: tuple[str, ...] = ()
+    since: date | None = None
+    until: date | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self.countries or self.persons or self.since or self.until)
+
+
+@dataclass(frozen=True)
+class FacetValue:
+    value: str  # what a filter takes: an ISO code, a person's name, a date prefix
+    label: str  # what a reader sees: "Finlande", "Jens Stoltenberg", "2022-03"
+    count: int
+
+
+@dataclass(frozen=True)
+class FacetCounts:
+    countries: list[FacetValue] = field(default_factory=list)
+    persons: list[FacetValue] = field(default_factory=list)
+    dates: list[FacetValue] = field(default_factory=list)
+    granularity: Granularity = "month"
+
+
+class UnknownCountry(ValueError):
+    pass
+
+
+@cache
+def _country_lookup() -> dict[str, str]:
+    """Folded code, name, variant or adjective → ISO code."""
+    countries, gazetteer = table()
+    lookup = {code.lower(): code for code in countries}
+    for key, entry in gazetteer.items():
+        if entry.code:
+            lookup[" ".join(key)] = entry.code
+    return lookup
+
+
+def resolve_country(text: str) -> str:
+    """``FI``, ``fi``, ``Finlande``, ``finlandais``, ``Etats-Unis`` → an ISO code."""
+    folded = " ".join(fold(text).replace("'", " ").replace("’", " ").split())
+    code = _country_lookup().get(folded) or _country_lookup().get(folded.replace("-", " "))
+    if code is None:
+        found = find_countries(text)
+        if len(found) == 1:
+            return found[0].code
+        raise UnknownCountry(f"unknown country {text!r} (use an ISO code like FI or a name)")
+    return code
+
+
+def country_name(code: str) -> str:
+    country: Country | None = table()[0].get(code)
+    return country.name if country else code
+
+
+def _bucket(moment: datetime | None, granularity: Granularity) -> str | None:
+    if moment is None:
+        return None
+    iso = moment.date().isoformat()
+    return iso[: {"year": 4, "month": 7, "day": 10}[granularity]]
+
+
+def _top(counts: Counter[str], top: int) -> list[tuple[str, int]]:
+    """Most frequent first; ties in a stable, alphabetical order."""
+    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:top]
+
+
+class FacetTable:
+    """Every document's facet values, by document number, for one index version."""
+
+    def __init__(self, reader: Any) -> None:
+        size = reader.doc_count_all()
+        self.countries: list[tuple[str, ...]] = [()] * size
+        self.persons: list[tuple[str, ...]] = [()] * size
+        self.dates: list[datetime | None] = [None] * size
+        if reader.has_column("facets"):
+            column = reader.column_reader("facets")
+            for docnum in range(size):
+                self.countries[docnum], self.persons[docnum] = unpack_facets(column[docnum])
+        if reader.has_column("date"):
+            dates = reader.column_reader("date", translate=True)
+            for docnum in range(size):
+                value = dates[docnum]
+                self.dates[docnum] = value if isinstance(value, datetime) else None
+        self._merge_persons()
+
+    def _merge_persons(self) -> None:
+        """One display name per person key; surnames join their unique full name."""
+        spellings: dict[str, Counter[str]] = {}
+        for names in self.persons:
+            for name in names:
+                spellings.setdefault(person_key(name), Counter())[name] += 1
+        self.display = {key: c.most_common(1)[0][0] for key, c in spellings.items()}
+        self.by_surname: dict[str, set[str]] = {}
+        for key in spellings:
+            if " " in key:
+                self.by_surname.setdefault(key.rsplit(" ", 1)[1], set()).add(key)
+        self.alias: dict[str, str] = {}
+        for key in spellings:
+            if " " not in key and len(self.by_surname.get(key, ())) == 1:
+                self.alias[key] = next(iter(self.by_surname[key]))
+
+    def person_keys(self, name: str) -> list[str]:
+        """Index keys that mean the person *name* (itself and merged surnames)."""
+        key = person_key(name)
+        full_names = self.by_surname.get(key, set())
+        if key not in self.display and len(full_names) == 1:
+            key = next(iter(full_names))  # ``person:Stoltenberg`` means the only one
+        key = self.alias.get(key, key)
+        return [key, *(k for k, target in self.alias.items() if target == key)]
+
+    def canonical(self, name: str) -> str:
+        key = person_key(name)
+        return self.display.get(self.alias.get(key, key), name)
+
+    def count(
+        self, docnums: Iterable[int], *, top: int = 10, granularity: Granularity = "month"
+    ) -> FacetCounts:
+        countries: Counter[str] = Counter()
+        persons: Counter[str] = Counter()
+        dates: Counter[str] = Counter()
+        alias, display = self.alias, self.display
+        for docnum in docnums:
+            countries.update(self.countries[docnum])
+            if names := self.persons[docnum]:
+                # A person counts once per document, whatever the spelling.
+                persons.update({alias.get(k, k) for k in map(person_key, names)})
+            if (bucket := _bucket(self.dates[docnum], granularity)) is not None:
+                dates[bucket] += 1
+        return FacetCounts(
+            countries=[FacetValue(c, country_name(c), n) for c, n in _top(countries, top)],
+            persons=[FacetValue(display[k], display[k], n) for k, n in _top(persons, top)],
+            # Dates in calendar order: a timeline reads better than a ranking.
+            dates=[FacetValue(d, d, n) for d, n in sorted(dates.items())],
+            granularity=granularity,
+        )

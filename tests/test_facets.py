@@ -1,0 +1,192 @@
+"""Facets: extraction on real French text, counts checked by brute force, filters, CLI."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from index.extraction import extract_text
+from index.persons import person_key
+from search.engine import Engine
+from search.facets import Filters, resolve_country
+from search.query import QuerySyntaxError
+from tests.conftest import SHARED, CliRun, orangesum_records
+
+
+def countries(text: str) -> list[str]:
+    return [c.code for c in extract_text(text).countries]
+
+
+def persons(text: str) -> dict[str, list[str]]:
+    return {p.name: p.mentions for p in extract_text(text).persons}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Les États-Unis, les Etats-Unis et les USA.", ["US"]),
+        ("Le président turc, la diplomatie turque et les Turcs.", ["TR"]),
+        ("Les Finlandais et le Norvégien ; des troupes allemandes.", ["FI", "NO", "DE"]),
+        ("Moscou a répondu à Varsovie, puis Ankara.", ["RU", "PL", "TR"]),
+        ("Le Royaume-Uni, la Grande-Bretagne, les Britanniques.", ["GB"]),
+        ("Un accord sino-britannique.", ["CN", "GB"]),
+        ("Il parle français et a traduit le texte en russe.", []),
+        ("Les accords d'Oslo, le golfe de Guinée, Air France et l'Île-de-France.", []),
+        ("L'Union européenne, l'OTAN, l'Europe et les pays baltes.", []),
+        ("Bruxelles a décidé d'infliger une amende.", []),
+        ("L'écrivain Anatole France et le président George Washington.", []),
+        ("Dominique Strauss-Kahn a parlé de la Dominique.", ["DM"]),
+        ("La Guinée-Bissau, la Guinée équatoriale et la Guinée.", ["GW", "GQ", "GN"]),
+        ("L'État de Géorgie a voté ; la Géorgie et l'Arménie aussi.", ["GE", "AM"]),
+        ("Le gouvernement de la République démocratique du Congo.", ["CD"]),
+    ],
+)
+def test_countries(text: str, expected: list[str]) -> None:
+    assert countries(text) == expected
+
+
+def test_country_evidence_keeps_the_words_as_written() -> None:
+    [finland] = extract_text("La Finlande et l'armée finlandaise.").countries
+    assert (finland.code, finland.name, finland.evidence) == ("FI", "Finlande", ["Finlande", "finlandaise"])
+
+
+def test_persons_canonical_names_and_merged_mentions() -> None:
+    found = persons(
+        "Le président (Vladimir) Poutine a reçu M. Biden. Andrzej Duda l'a dit ; "
+        "M. Duda a ajouté. Le président turc Tayyip Erdogan et le général Walters. "
+        "Bill et Hillary Clinton. Poutine a répondu. La rue Victor Hugo."
+    )
+    assert found == {
+        "Vladimir Poutine": ["président (Vladimir) Poutine", "Poutine"],
+        "Biden": ["M. Biden"],
+        "Andrzej Duda": ["Andrzej Duda", "M. Duda"],
+        "Tayyip Erdogan": ["Tayyip Erdogan"],
+        "Walters": ["général Walters"],
+        "Bill Clinton": ["Bill et Hillary Clinton", "Bill"],
+        "Hillary Clinton": ["Hillary Clinton"],
+    }
+
+
+def test_not_persons() -> None:
+    text = (
+        "Le président de la République, le Parti socialiste, le maire de Los Angeles, "
+        "Paris Saint-Germain et la rue Victor Hugo. Selon l'AFP, Hong Kong proteste."
+    )
+    assert persons(text) == {}
+
+
+def test_resolve_country_accepts_codes_names_and_adjectives() -> None:
+    for text in ("FI", "fi", "Finlande", "FINLANDE", "finlandais"):
+        assert resolve_country(text) == "FI"
+    assert resolve_country("Etats-Unis") == resolve_country("États-Unis") == "US"
+    assert resolve_country("Côte d'Ivoire") == "CI"
+
+
+def brute_force(engine: Engine, query: str, filters: Filters) -> tuple[Counter[str], Counter[str]]:
+    """Facet counts by reading every matching stored article, the slow obvious way."""
+    results = engine.search(query, limit=10_000, filters=filters)
+    by_country: Counter[str] = Counter()
+    by_month: Counter[str] = Counter()
+    for hit in results.hits:
+        by_country.update(hit.countries)
+        if hit.date:
+            by_month[hit.date.strftime("%Y-%m")] += 1
+    return by_country, by_month
+
+
+@pytest.mark.parametrize(
+    ("query", "filters"),
+    [
+        ("", Filters()),
+        ("OTAN OU Finlande OU Suède", Filters()),
+        ("Finlande", Filters(countries=("SE", "Danemark"))),
+        ("", Filters(since=None, until=None, countries=("FI",))),
+    ],
+)
+def test_facet_counts_equal_brute_force(fixtures_and_seeds: Path, query: str, filters: Filters) -> None:
+    with Engine(fixtures_and_seeds) as engine:
+        counts = engine.facets(query, filters=filters, top=1000)
+        by_country, by_month = brute_force(engine, query, filters)
+    assert {v.value: v.count for v in counts.countries} == dict(by_country)
+    assert {v.value: v.count for v in counts.dates} == dict(by_month)
+    assert by_country  # the comparison is not vacuous
+
+
+def test_filters_narrow_and_or(fixtures_and_seeds: Path) -> None:
+    with Engine(fixtures_and_seeds) as engine:
+        finland = engine.search("", filters=Filters(countries=("FI",)), limit=100).total
+        sweden = engine.search("", filters=Filters(countries=("SE",)), limit=100).total
+        either = engine.search("", filters=Filters(countries=("FI", "SE")), limit=100).total
+        both = engine.search("pays:FI pays:SE", limit=100).total
+        assert max(finland, sweden) <= either <= finland + sweden
+        assert both == finland + sweden - either
+        spring = Filters(countries=("FI",), since=__import__("datetime").date(2022, 3, 1))
+        assert engine.search("", filters=spring).total < finland
+        with pytest.raises(QuerySyntaxError, match="unknown country"):
+            engine.search("", filters=Filters(countries=("Narnia",)))
+
+
+def test_person_filter_merges_surname_across_corpus(fixtures_and_seeds: Path) -> None:
+    with Engine(fixtures_and_seeds) as engine:
+        by_full = engine.search('personne:"Jens Stoltenberg"').total
+        by_surname = engine.search("person:Stoltenberg").total
+        by_filter = engine.search("", filters=Filters(persons=("jens stoltenberg",))).total
+    assert by_full == by_surname == by_filter >= 1
+
+
+def test_cli_facets_and_filters(run: CliRun) -> None:
+    data = json.loads(run("facets", "--json", "--top", "3").stdout)
+    assert data["countries"][0] == {"value": "FI", "label": "Finlande", "count": 5}
+    assert len(data["countries"]) == 3 and data["granularity"] == "month"
+    narrowed = json.loads(run("query", "Finlande", "--country", "SE", "--json").stdout)
+    assert narrowed["total"] == 3 and all("SE" in h["countries"] for h in narrowed["hits"])
+    assert narrowed["facets"]["countries"][0]["value"] in ("FI", "SE")
+    years = json.loads(run("facets", "--by", "year", "--json").stdout)["dates"]
+    assert [d["value"] for d in years] == ["2018", "2020"]
+    assert run("query", "x", "--country", "Narnia").exit_code == 2
+
+
+def test_cli_inspect_shape(run: CliRun) -> None:
+    result = run("inspect", "seeds/2020-07-02_orangesum-9174.txt", "--json")
+    [item] = [json.loads(line) for line in result.stdout.splitlines()]
+    assert set(item) >= {"path", "title", "date", "date_source", "countries", "persons"}
+    assert item["date"] == "2020-07-02" and item["date_source"] == "metadata"
+    assert {"code": "FI", "name": "Finlande", "evidence": ["Finlande", "finlandaise"]} in item["countries"]
+    assert {"name": "Henrik Gahmberg", "mentions": ["Henrik Gahmberg", "M. Gahmberg"]} in item["persons"]
+    text = run("inspect", "seeds/2020-07-02_orangesum-9174.txt").stdout
+    assert "FI Finlande: Finlande, finlandaise" in text
+
+
+def _gold(name: str) -> list[dict[str, object]]:
+    path = SHARED / "gold" / name
+    if not path.exists():
+        pytest.skip(f"gold annotations not found at {path}")
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_quality_on_gold_articles() -> None:
+    """The issue's bars, measured like bench/entities.py: a regression guard."""
+    gold = {str(g["id"]): g for g in _gold("orangesum_monde_40.jsonl")}
+    records = {r["id"]: r for r in orangesum_records(40_000) if r["id"] in gold}
+    tallies = {"countries": [0, 0, 0], "persons": [0, 0, 0]}
+    for doc_id, g in gold.items():
+        r = records[doc_id]
+        entities = extract_text("\n".join((r["title"], r["heading"], r["article"])))
+        predicted = {
+            "countries": {c.code for c in entities.countries},
+            "persons": {person_key(p.name) for p in entities.persons},
+        }
+        expected = {
+            "countries": set(g["countries"]),  # type: ignore[arg-type]
+            "persons": {person_key(p) for p in g["persons"]},  # type: ignore[attr-defined]
+        }
+        for kind, tally in tallies.items():
+            tally[0] += len(predicted[kind] & expected[kind])
+            tally[1] += len(predicted[kind] - expected[kind])
+            tally[2] += len(expected[kind] - predicted[kind])
+    f1 = {k: 2 * tp / (2 * tp + fp + fn) for k, (tp, fp, fn) in tallies.items()}
+    assert f1["countries"] >= 0.95, tallies
+    assert f1["persons"] >= 0.90, tallies

@@ -16,8 +16,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.corpus import records  # noqa: E402
-from index.analysis import FRENCH_STOP_WORDS, fold  # noqa: E402
+from bench.corpus import records
+from index.analysis import FRENCH_STOP_WORDS, fold
 
 OUT = Path(__file__).resolve().parent / "queries"
 SEED = 20261121

@@ -110,19 +110,25 @@ def main() -> None:
     work.mkdir(parents=True, exist_ok=True)
     corpus = corpus_file(args.docs, work)
 
-    print(f"bench/run.py, {date.today()}, {platform.machine()}, {os.cpu_count()} cores, "
-          f"Python {platform.python_version()}, corpus {corpus.name}")
+    print(
+        f"bench/run.py, {date.today()}, {platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}, corpus {corpus.name}"
+    )
     with_entities = build(corpus, work / "with-entities", entities=True)
     without = build(corpus, work / "without-entities", entities=False)
     if with_entities and without:
         print("\n| build               | articles | seconds | articles/s | size MB | peak RSS MB |")
         print("|---------------------|----------|---------|------------|---------|-------------|")
         for label, row in (("with extraction", with_entities), ("without extraction", without)):
-            print(f"| {label:<19} | {row['articles']:>8,.0f} | {row['seconds']:>7.1f} | "
-                  f"{row['per_s']:>10.1f} | {row['size_mb']:>7.1f} | {row['peak_rss_mb']:>11.0f} |")
+            print(
+                f"| {label:<19} | {row['articles']:>8,.0f} | {row['seconds']:>7.1f} | "
+                f"{row['per_s']:>10.1f} | {row['size_mb']:>7.1f} | {row['peak_rss_mb']:>11.0f} |"
+            )
         print(f"extraction slows indexing by {without['per_s'] / with_entities['per_s']:.2f}x")
 
-    sets = {p.stem: p.read_text(encoding="utf-8").splitlines() for p in sorted(QUERIES.glob("*.txt"))}
+    sets = {
+        p.stem: p.read_text(encoding="utf-8").splitlines() for p in sorted(QUERIES.glob("*.txt"))
+    }
     print("\n| query set (top 10 + snippets)        | p50 ms | p95 ms |")
     print("|--------------------------------------|--------|--------|")
     with Engine(work / "with-entities") as engine:
@@ -136,8 +142,10 @@ def main() -> None:
         france = Filters(countries=("FR",))
         p50, p95 = time_queries(engine, everything, facets=True, filters=france)
         print(f"| {'interactive, filtered --country FR':<36} | {p50:6.1f} | {p95:6.1f} |")
-    print(f"\nCLI cold start (search query Finlande --limit 5, fresh process): "
-          f"{cold_start(work / 'with-entities'):.2f} s median of 5")
+    print(
+        f"\nCLI cold start (search query Finlande --limit 5, fresh process): "
+        f"{cold_start(work / 'with-entities'):.2f} s median of 5"
+    )
 
 
 if __name__ == "__main__":

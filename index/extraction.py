@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from index.articles import Article, Problem
-from index.dates import iso
 from index.countries import ADJECTIVE, CountryMatch, find_countries, table
+from index.dates import iso
 from index.persons import PersonMatch, find_persons
 from index.readers import discover, read_articles
 

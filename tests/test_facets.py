@@ -50,7 +50,11 @@ def test_countries(text: str, expected: list[str]) -> None:
 
 def test_country_evidence_keeps_the_words_as_written() -> None:
     [finland] = extract_text("La Finlande et l'armée finlandaise.").countries
-    assert (finland.code, finland.name, finland.evidence) == ("FI", "Finlande", ["Finlande", "finlandaise"])
+    assert (finland.code, finland.name, finland.evidence) == (
+        "FI",
+        "Finlande",
+        ["Finlande", "finlandaise"],
+    )
 
 
 def test_persons_canonical_names_and_merged_mentions() -> None:
@@ -106,7 +110,9 @@ def brute_force(engine: Engine, query: str, filters: Filters) -> tuple[Counter[s
         ("", Filters(since=None, until=None, countries=("FI",))),
     ],
 )
-def test_facet_counts_equal_brute_force(fixtures_and_seeds: Path, query: str, filters: Filters) -> None:
+def test_facet_counts_equal_brute_force(
+    fixtures_and_seeds: Path, query: str, filters: Filters
+) -> None:
     with Engine(fixtures_and_seeds) as engine:
         counts = engine.facets(query, filters=filters, top=1000)
         by_country, by_month = brute_force(engine, query, filters)
@@ -154,8 +160,12 @@ def test_cli_inspect_shape(run: CliRun) -> None:
     [item] = [json.loads(line) for line in result.stdout.splitlines()]
     assert set(item) >= {"path", "title", "date", "date_source", "countries", "persons"}
     assert item["date"] == "2020-07-02" and item["date_source"] == "metadata"
-    assert {"code": "FI", "name": "Finlande", "evidence": ["Finlande", "finlandaise"]} in item["countries"]
-    assert {"name": "Henrik Gahmberg", "mentions": ["Henrik Gahmberg", "M. Gahmberg"]} in item["persons"]
+    assert {"code": "FI", "name": "Finlande", "evidence": ["Finlande", "finlandaise"]} in item[
+        "countries"
+    ]
+    assert {"name": "Henrik Gahmberg", "mentions": ["Henrik Gahmberg", "M. Gahmberg"]} in item[
+        "persons"
+    ]
     text = run("inspect", "seeds/2020-07-02_orangesum-9174.txt").stdout
     assert "FI Finlande: Finlande, finlandaise" in text
 

@@ -323,10 +323,13 @@ def query(
             facets=True,
             top=top,
         )
+        suggestion = engine.suggest(text) if not results.total and text.strip() else None
     if as_json:
-        render.dump(render.results_json(results))
+        render.dump({**render.results_json(results), "suggestion": suggestion})
     else:
         render.print_results(render.console(), results)
+    if suggestion:
+        click.echo(f'Did you mean: search query "{suggestion}"', err=True)
     sys.exit(EXIT_HITS if results.total else EXIT_NO_HITS)
 
 

@@ -17,6 +17,7 @@ from typing import Any, Literal
 from whoosh import query as wq
 from whoosh.searching import Searcher
 
+from index.analysis import fold
 from index.schema import TEXT_FIELDS
 from index.store import Manifest, open_index
 from search.facets import (
@@ -31,6 +32,8 @@ from search.query import QuerySyntaxError, make_parser, parse_query
 from search.snippets import Snippet, Span, TermMatcher, make_snippet
 
 Sort = Literal["relevance", "date"]
+
+OPERATORS = frozenset({"AND", "OR", "NOT", "ET", "OU", "SAUF", "ANDNOT", "ANDMAYBE", "TO"})
 
 __all__ = [
     "Article",
@@ -190,6 +193,27 @@ class Engine:
             if len(keys) > 1
             else wq.Term("person", keys[0], boost=q.boost)
         )
+
+    def suggest(self, text: str) -> str | None:
+        """A spelling correction from the index's own words (``Finlnde`` → ``finlande``).
+
+        Only plain words are corrected; operators, phrases and fields are kept.
+        Suggestions come from the unstemmed ``exact`` field, so they are words.
+        """
+        reader = self._searcher.reader()
+        corrector = reader.corrector("exact")
+        changed = False
+        words = []
+        for word in text.split():
+            folded = fold(word)
+            plain = word.isalpha() and word not in OPERATORS and len(word) > 2
+            unknown = plain and not reader.frequency("exact", folded)
+            if unknown and (found := corrector.suggest(folded, limit=1, maxdist=2, prefix=1)):
+                words.append(found[0])
+                changed = True
+            else:
+                words.append(word)
+        return " ".join(words) if changed else None
 
     def filter_query(self, filters: Filters) -> wq.Query | None:
         """The Whoosh query for a drill-down, or ``None`` when nothing is filtered."""

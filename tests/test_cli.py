@@ -37,6 +37,15 @@ def test_exit_codes(run: CliRun) -> None:
     assert run("query", "x", "--sort", "hasard").exit_code == 2
 
 
+def test_no_hits_suggests_a_spelling_from_the_index(run: CliRun) -> None:
+    result = run("query", "Finlnde")
+    assert result.exit_code == 1
+    assert 'Did you mean: search query "finlande"' in result.stderr
+    data = json.loads(run("query", "Finlnde", "--json").stdout)
+    assert data["total"] == 0 and data["suggestion"] == "finlande"
+    assert json.loads(run("query", "Finlande", "--json").stdout)["suggestion"] is None
+
+
 def test_json_output(run: CliRun) -> None:
     result = run("query", "securite", "--json", "--limit", "1")
     assert result.exit_code == 0

@@ -432,6 +432,26 @@ def inspect(paths: Sequence[Path], as_json: bool) -> None:
             render.print_inspection(out, item)
 
 
+@cli.command(
+    epilog="""\b
+Examples:
+  search tui
+  search tui "OTAN Finlande"
+  SEARCH_INDEX=~/idx search tui
+"""
+)
+@click.argument("words", nargs=-1)
+@location_options
+def tui(words: Sequence[str], index_dir: Path, corpus: Path) -> None:
+    """Interactive search in the terminal: type, read, drill down by facets.
+
+    F1 or ? lists every key. If there is no index yet, ctrl+r builds it.
+    """
+    from tui.app import run  # Textual is only imported for the UI
+
+    run(index_dir, corpus, " ".join(words))
+
+
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the statistics as JSON.")
 @location_options

@@ -152,12 +152,17 @@ class Engine:
 
     def refresh(self) -> bool:
         """Pick up a newer committed state of the index; ``True`` if there was one."""
-        fresh = self._searcher.refresh()
-        changed = fresh is not self._searcher
-        if changed:
-            self._searcher = fresh
-            self._facet_table = None
-        return changed
+        if self._searcher.up_to_date():
+            return False
+        try:
+            fresh = self._searcher.refresh()
+        except TypeError:
+            # Whoosh cannot refresh a searcher opened on an empty index (its
+            # reader has no segments to reuse): open a new one instead.
+            fresh = self._index.searcher()
+        self._searcher = fresh
+        self._facet_table = None
+        return True
 
     @property
     def facet_table(self) -> FacetTable:

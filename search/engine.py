@@ -21,6 +21,7 @@ from index.analysis import fold
 from index.schema import TEXT_FIELDS
 from index.store import Manifest, open_index
 from search.facets import (
+    FACET_CACHE_PREFIX,
     FacetCounts,
     FacetTable,
     Filters,
@@ -28,7 +29,7 @@ from search.facets import (
     UnknownCountry,
     resolve_country,
 )
-from search.query import QuerySyntaxError, make_parser, parse_query
+from search.query import QuerySyntaxError, has_patterns, make_parser, parse_query
 from search.snippets import Snippet, Span, TermMatcher, make_snippet
 
 Sort = Literal["relevance", "date"]
@@ -130,6 +131,14 @@ def _positive_terms(q: wq.Query, reader: Any) -> Iterator[tuple[str, str]]:
         yield from _positive_terms(child, reader)
 
 
+def _preload_long_unions(q: wq.Query) -> wq.Query:
+    """Score long OR queries with Whoosh's array matcher: same hits and scores,
+    measured 1.5x faster on 3-5-word OR queries (slower on short ones)."""
+    if isinstance(q, wq.Or) and len(q.subqueries) >= 3:
+        q.matcher_type = wq.Or.ARRAY_MATCHER
+    return q
+
+
 class Engine:
     """A searchable index. Cheap to query repeatedly; call :meth:`close` when done."""
 
@@ -138,6 +147,10 @@ class Engine:
         self._index = open_index(self.directory)
         self._searcher: Searcher = self._index.searcher()
         self._parser = make_parser(self._index.schema)
+        # Which articles match (for the total and the facets) only needs the
+        # stemmed field: an exact or title match is always a stemmed match too,
+        # and one field is several times cheaper to walk than three.
+        self._match_parser = make_parser(self._index.schema, fields=("content",))
         self._facet_table: FacetTable | None = None
 
     def __enter__(self) -> Engine:
@@ -166,9 +179,19 @@ class Engine:
 
     @property
     def facet_table(self) -> FacetTable:
-        """Built on first use after each index change (tens of ms per 10,000 articles)."""
+        """Built on first use after each index change, then kept on disk beside the index.
+
+        Building reads every article's facet values (about a second for the
+        whole OrangeSum corpus); loading the saved table takes a few tens of
+        milliseconds, which keeps a fresh ``search query`` process fast.
+        """
         if self._facet_table is None:
-            self._facet_table = FacetTable(self._searcher.reader())
+            generation = self._searcher.reader().generation()
+            cache = self.directory / f"{FACET_CACHE_PREFIX}{generation}.pickle"
+            self._facet_table = FacetTable.load(cache)
+            if self._facet_table is None:
+                self._facet_table = FacetTable(self._searcher.reader())
+                self._facet_table.save(cache)
         return self._facet_table
 
     # --- Queries ----------------------------------------------------------------
@@ -181,6 +204,12 @@ class Engine:
         if not text.strip():
             return wq.Every()
         return parse_query(self._parser, text).accept(self._resolve_facet_terms)
+
+    def _matching(self, text: str, ranked: wq.Query) -> wq.Query:
+        """A cheaper query matching exactly the articles *ranked* matches."""
+        if not text.strip() or has_patterns(ranked):
+            return ranked
+        return parse_query(self._match_parser, text).accept(self._resolve_facet_terms)
 
     def _resolve_facet_terms(self, q: wq.Query) -> wq.Query:
         """``pays:finlande`` → ``country:FI``; ``person:Stoltenberg`` → all its keys."""
@@ -262,17 +291,20 @@ class Engine:
         kwargs: dict[str, Any] = {"filter": restrict} if restrict is not None else {}
         if sort == "date":
             kwargs.update(sortedby="date", reverse=True)
-        results = searcher.search(q, limit=offset + limit, **kwargs)
+        results = searcher.search(_preload_long_unions(q), limit=offset + limit, **kwargs)
         matcher = self.matcher(q)
         # Snippets only for the page shown: highlighting is the costly part.
         hits = [
             self._hit(offset + rank, results.fields(n), results.score(n), matcher)
             for rank, n in enumerate(range(offset, min(offset + limit, results.scored_length())), 1)
         ]
-        total = len(results)
-        counts = self._count(q, restrict, top, granularity) if facets else None
+        # One pass over every match gives both the total and the facet counts.
+        docnums = self._docnums(self._matching(text, q), restrict)
+        counts = None
+        if facets:
+            counts = self.facet_table.count(docnums, top=top, granularity=granularity)
         took_ms = (time.perf_counter() - started) * 1000
-        return SearchResults(text, total, took_ms, hits, offset, sort, filters, counts)
+        return SearchResults(text, len(docnums), took_ms, hits, offset, sort, filters, counts)
 
     def facets(
         self,
@@ -283,17 +315,16 @@ class Engine:
         granularity: Granularity = "month",
     ) -> FacetCounts:
         """Country, person and date counts over every article matching *text* and *filters*."""
-        return self._count(
-            self.parse(text), self.filter_query(filters or Filters()), top, granularity
-        )
+        q = self._matching(text, self.parse(text))
+        docnums = self._docnums(q, self.filter_query(filters or Filters()))
+        return self.facet_table.count(docnums, top=top, granularity=granularity)
 
-    def _count(
-        self, q: wq.Query, restrict: wq.Query | None, top: int, granularity: Granularity
-    ) -> FacetCounts:
+    def _docnums(self, q: wq.Query, restrict: wq.Query | None) -> list[int]:
         if restrict is not None:
             q = wq.And([q, restrict])
-        docnums = self._searcher.docs_for_query(q)
-        return self.facet_table.count(docnums, top=top, granularity=granularity)
+        if isinstance(q, wq.Every):
+            return list(self._searcher.reader().all_doc_ids())
+        return list(self._searcher.docs_for_query(q))
 
     def _hit(self, rank: int, stored: dict[str, Any], score: float | None, m: TermMatcher) -> Hit:
         body = stored.get("body", "")

@@ -11,11 +11,24 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from index.analysis import exact_analyzer, stem
+from index.analysis import TOKEN_PATTERN, exact_analyzer, stem
 
 Span = tuple[int, int]
 
 _ANALYZER = exact_analyzer()
+_WORD_CACHE: dict[str, tuple[int, str, str] | None] = {}
+_WORD_CACHE_LIMIT = 200_000
+
+
+def _analyse_word(raw: str) -> tuple[int, str, str] | None:
+    """(elided prefix length, folded word, stem) of one token; ``None`` for a stop word."""
+    if raw in _WORD_CACHE:
+        return _WORD_CACHE[raw]
+    tokens = list(_ANALYZER(raw, chars=True))
+    result = (tokens[0].startchar, tokens[0].text, stem(tokens[0].text)) if tokens else None
+    if len(_WORD_CACHE) < _WORD_CACHE_LIMIT:
+        _WORD_CACHE[raw] = result
+    return result
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,15 +59,23 @@ class TermMatcher:
         return bool(self.words or self.stems)
 
     def spans(self, text: str) -> list[Span]:
-        """Offsets of every word of *text* that the query matches."""
+        """Offsets of every word of *text* that the query matches.
+
+        The same analysis as the index, but run once per distinct word form
+        (cached) instead of once per token: articles repeat their words.
+        """
         if not self or not text:
             return []
         words, stems = self.words, self.stems
-        return [
-            (token.startchar, token.endchar)
-            for token in _ANALYZER(text, chars=True)
-            if token.text in words or stem(token.text) in stems
-        ]
+        found = []
+        for match in TOKEN_PATTERN.finditer(text):
+            analysed = _analyse_word(match.group(0))
+            if analysed is None:
+                continue
+            skip, folded, stemmed = analysed
+            if folded in words or stemmed in stems:
+                found.append((match.start() + skip, match.end()))
+        return found
 
 
 def _widen_to_space(text: str, start: int, end: int) -> tuple[int, int]:

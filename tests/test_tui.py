@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -186,15 +187,56 @@ async def test_history_sort_and_help(corpus_index: tuple[Path, Path], tmp_path: 
         assert not isinstance(app.screen, HelpScreen)
 
 
-@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
-def test_snapshot_results(
-    snap_compare, corpus_index: tuple[Path, Path], tmp_path: Path, size
-) -> None:  # type: ignore[no-untyped-def]
-    app = make_app(corpus_index, tmp_path, "Finlande")
+@pytest.fixture
+def fixed_corpus_index() -> tuple[Path, Path]:
+    """The corpus at a fixed path: the article view shows it, snapshots must not vary."""
+    base = Path(tempfile.gettempdir()) / "french-news-search-snapshots"
+    shutil.rmtree(base, ignore_errors=True)
+    corpus = base / "corpus"
+    shutil.copytree(FIXTURES, corpus)
+    for path in SEEDS.iterdir():
+        if path.is_file():
+            shutil.copy(path, corpus)
+    for path in corpus.iterdir():
+        os.utime(path, (1_650_000_000, 1_650_000_000))
+    Indexer(base / "index").update([corpus])
+    return corpus, base / "index"
+
+
+async def still(pilot) -> None:  # type: ignore[no-untyped-def]
+    """Nothing left that moves: workers done, no blinking cursor."""
+    await idle(pilot)
+    pilot.app.query_one("#query").cursor_blink = False
+    await idle(pilot)
+
+
+SIZES = [(80, 24), (120, 40)]
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_snapshot_results(snap_compare, fixed_corpus_index, tmp_path: Path, size) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(fixed_corpus_index, tmp_path, "Finlande")
 
     async def settle(pilot) -> None:  # type: ignore[no-untyped-def]
         await wait_for(pilot, lambda: status(app).startswith("8 hits"))
-        await idle(pilot)
+        await still(pilot)
         app.query_one("#status", Static).update("8 hits · sorted by relevance")  # no timing
+        await pilot.pause()
 
     assert snap_compare(app, terminal_size=size, run_before=settle)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_snapshot_article(snap_compare, fixed_corpus_index, tmp_path: Path, size) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(fixed_corpus_index, tmp_path, "Finlande croix")
+
+    async def open_article(pilot) -> None:  # type: ignore[no-untyped-def]
+        await wait_for(pilot, lambda: "hit" in status(app))
+        await still(pilot)
+        app.query_one(ResultsList).focus()
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ArticleScreen))
+        await pilot.press("n", "n")
+        await idle(pilot)
+
+    assert snap_compare(app, terminal_size=size, run_before=open_article)

@@ -8,9 +8,6 @@ from datetime import UTC, date, datetime
 
 from unidecode import unidecode
 
-# Where an article's date came from, most trustworthy first.
-DATE_SOURCES = ("metadata", "filename", "mtime")
-
 MONTHS = {
     "janvier": 1, "janv": 1, "fevrier": 2, "fevr": 2, "fev": 2, "mars": 3, "avril": 4,
     "avr": 4, "mai": 5, "juin": 6, "juillet": 7, "juil": 7, "aout": 8, "septembre": 9,

@@ -17,6 +17,10 @@ from tests.conftest import FIXTURES, SEEDS
 from tui.app import ArticleScreen, HelpScreen, ResultsList, SearchApp
 
 
+def prompts(widget: SelectionList) -> list[str]:  # type: ignore[type-arg]
+    return [str(widget.get_option_at_index(i).prompt) for i in range(widget.option_count)]
+
+
 def status(app: SearchApp) -> str:
     return str(app.query_one("#status", Static).render())
 
@@ -38,18 +42,23 @@ async def idle(pilot) -> None:  # type: ignore[no-untyped-def]
     await pilot.pause()
 
 
-@pytest.fixture
-def corpus_index(tmp_path: Path) -> tuple[Path, Path]:
-    corpus = tmp_path / "corpus"
+def build_corpus(base: Path) -> tuple[Path, Path]:
+    """Fixtures and seeds in one folder, with fixed mtimes (dates from mtimes must
+    not change snapshots), indexed."""
+    corpus = base / "corpus"
     shutil.copytree(FIXTURES, corpus)
     for path in SEEDS.iterdir():
         if path.is_file():
             shutil.copy(path, corpus)
-    for path in corpus.iterdir():  # dates from mtimes must not change snapshots
+    for path in corpus.iterdir():
         os.utime(path, (1_650_000_000, 1_650_000_000))
-    index_dir = tmp_path / "index"
-    Indexer(index_dir).update([corpus])
-    return corpus, index_dir
+    Indexer(base / "index").update([corpus])
+    return corpus, base / "index"
+
+
+@pytest.fixture
+def corpus_index(tmp_path: Path) -> tuple[Path, Path]:
+    return build_corpus(tmp_path)
 
 
 def make_app(corpus_index: tuple[Path, Path], tmp_path: Path, query: str = "") -> SearchApp:
@@ -76,9 +85,7 @@ async def test_select_a_country_narrows_hits_and_counts(
         await wait_for(pilot, lambda: status(app).startswith("8 hits"))
         await idle(pilot)
         countries = app.query_one("#countries", SelectionList)
-        labels = [
-            str(countries.get_option_at_index(i).prompt) for i in range(countries.option_count)
-        ]
+        labels = prompts(countries)
         assert "Suède (5)" in labels
         countries.focus()
         countries.highlighted = [str(o.value) for o in countries.options].index("SE")  # type: ignore[attr-defined]
@@ -86,9 +93,7 @@ async def test_select_a_country_narrows_hits_and_counts(
         await wait_for(pilot, lambda: status(app).startswith("5 hits"))
         assert app.filters.countries == ("SE",)
         assert app.query_one(ResultsList).option_count == 5
-        labels = [
-            str(countries.get_option_at_index(i).prompt) for i in range(countries.option_count)
-        ]
+        labels = prompts(countries)
         assert "Finlande (5)" in labels and "Suède (5)" in labels
         # The chip removes the filter again.
         await wait_for(pilot, lambda: bool(app.query("#chip-country-SE")))
@@ -192,15 +197,7 @@ def fixed_corpus_index() -> tuple[Path, Path]:
     """The corpus at a fixed path: the article view shows it, snapshots must not vary."""
     base = Path(tempfile.gettempdir()) / "french-news-search-snapshots"
     shutil.rmtree(base, ignore_errors=True)
-    corpus = base / "corpus"
-    shutil.copytree(FIXTURES, corpus)
-    for path in SEEDS.iterdir():
-        if path.is_file():
-            shutil.copy(path, corpus)
-    for path in corpus.iterdir():
-        os.utime(path, (1_650_000_000, 1_650_000_000))
-    Indexer(base / "index").update([corpus])
-    return corpus, base / "index"
+    return build_corpus(base)
 
 
 async def still(pilot) -> None:  # type: ignore[no-untyped-def]

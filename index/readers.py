@@ -449,8 +449,11 @@ def _read_records(
 def _read_html(
     path: Path, text: str, mtime: float, sidecar: dict[str, Any]
 ) -> Iterator[Article | Problem]:
-    import trafilatura  # slow to import; only HTML needs it
-
+    try:
+        import trafilatura  # slow to import; only HTML needs it
+    except ImportError as error:
+        yield Problem(str(path), f"cannot read HTML: trafilatura is unavailable ({error})")
+        return
     try:
         extracted = trafilatura.bare_extraction(
             text,

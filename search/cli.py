@@ -27,6 +27,7 @@ from search.api import (
     Progress,
     QuerySyntaxError,
     ensure_index,
+    index_exists,
     inspect_paths,
 )
 from search.config import CORPUS_ENV, INDEX_ENV, default_corpus_dir, default_index_dir
@@ -169,7 +170,7 @@ def summary_line(report: IndexReport) -> str:
 
 def open_engine(index_dir: Path, corpus: Path) -> Engine:
     """Open the index, first building it from the corpus if there is none yet."""
-    if not index_dir.exists() or not any(index_dir.iterdir()):
+    if not index_exists(index_dir):
         click.echo(f"No index at {index_dir} yet: building it from {corpus} …", err=True)
         with progress_display(True) as progress:
             report = ensure_index(index_dir, corpus, progress)
@@ -404,7 +405,7 @@ def facets(
     if as_json:
         render.dump(render.facets_json(counts))
     else:
-        render.print_facets(render.console(), counts, top)
+        render.print_facets(render.console(), counts)
 
 
 @cli.command(

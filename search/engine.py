@@ -29,12 +29,16 @@ from search.facets import (
     UnknownCountry,
     resolve_country,
 )
-from search.query import QuerySyntaxError, has_patterns, make_parser, parse_query
+from search.query import (
+    OPERATORS,
+    QuerySyntaxError,
+    has_patterns,
+    make_parser,
+    parse_query,
+)
 from search.snippets import Snippet, Span, TermMatcher, make_snippet
 
 Sort = Literal["relevance", "date"]
-
-OPERATORS = frozenset({"AND", "OR", "NOT", "ET", "OU", "SAUF", "ANDNOT", "ANDMAYBE", "TO"})
 
 __all__ = [
     "Article",

@@ -142,31 +142,32 @@ class FacetTable:
         size = reader.doc_count_all()
         self._bucket_cache: dict[str, list[str | None]] = {}
         self.countries: list[tuple[str, ...]] = [()] * size
-        self.persons: list[tuple[str, ...]] = [()] * size
+        persons: list[tuple[str, ...]] = [()] * size
         self.dates: list[datetime | None] = [None] * size
         if reader.has_column("facets"):
             column = reader.column_reader("facets")
             for docnum in range(size):
-                self.countries[docnum], self.persons[docnum] = unpack_facets(column[docnum])
+                self.countries[docnum], persons[docnum] = unpack_facets(column[docnum])
         if reader.has_column("date"):
             dates = reader.column_reader("date", translate=True)
             for docnum in range(size):
                 value = dates[docnum]
                 self.dates[docnum] = value if isinstance(value, datetime) else None
-        self._merge_persons()
+        keys = [tuple(map(person_key, names)) for names in persons]
+        self._merge_persons(persons, keys)
         # Counting reads canonical keys: computed once here, not per query.
         alias = self.alias
         self.keys_by_doc: list[tuple[str, ...]] = [
-            tuple(dict.fromkeys(alias.get(k, k) for k in map(person_key, names))) if names else ()
-            for names in self.persons
+            tuple(dict.fromkeys(alias.get(k, k) for k in doc_keys)) if doc_keys else ()
+            for doc_keys in keys
         ]
 
-    def _merge_persons(self) -> None:
+    def _merge_persons(self, persons: list[tuple[str, ...]], keys: list[tuple[str, ...]]) -> None:
         """One display name per person key; surnames join their unique full name."""
         spellings: dict[str, Counter[str]] = {}
-        for names in self.persons:
-            for name in names:
-                spellings.setdefault(person_key(name), Counter())[name] += 1
+        for names, doc_keys in zip(persons, keys, strict=True):
+            for name, key in zip(names, doc_keys, strict=True):
+                spellings.setdefault(key, Counter())[name] += 1
         self.display = {key: c.most_common(1)[0][0] for key, c in spellings.items()}
         self.by_surname: dict[str, set[str]] = {}
         for key in spellings:

@@ -30,6 +30,10 @@ FIELD_ALIASES = {
 }
 
 
+# Words the parser reads as operators, never as search terms.
+OPERATORS = frozenset({"AND", "OR", "NOT", "ET", "OU", "SAUF", "ANDNOT", "ANDMAYBE", "TO"})
+
+
 class QuerySyntaxError(ValueError):
     """A query that cannot be run; the message is one line, meant for users."""
 

@@ -35,10 +35,11 @@ def console(stderr: bool = False) -> Console:
     )
 
 
-def highlighted(text: str, spans: Iterable[Span], base: str = "") -> Text:
+def highlighted(text: str, spans: Iterable[Span], base: str = "", style: str = MATCH_STYLE) -> Text:
+    """*text* with the matches at *spans* marked: the CLI's and the TUI's highlighting."""
     out = Text(text, style=base)
     for start, end in spans:
-        out.stylize(MATCH_STYLE, start, end)
+        out.stylize(style, start, end)
     return out
 
 
@@ -100,7 +101,7 @@ def print_facet_summary(out: Console, counts: FacetCounts, top: int = 5) -> None
     out.print(_facet_line(counts.granularity + "s", sorted(busiest, key=lambda v: v.value)))
 
 
-def print_facets(out: Console, counts: FacetCounts, top: int) -> None:
+def print_facets(out: Console, counts: FacetCounts) -> None:
     for title, values in (("Countries", counts.countries), ("Persons", counts.persons)):
         out.print(Text(title, style="bold"))
         width = max((len(v.label) for v in values), default=0)

@@ -56,12 +56,12 @@ from search.api import (
     Sort,
     index_exists,
 )
+from search.render import MATCH_STYLE, highlighted
 from search.snippets import Span
 
 PAGE = 30  # hits fetched at a time; more load as the list is scrolled
 DEBOUNCE_S = 0.15
 WATCH_INTERVAL_S = 2.0
-MATCH = "bold black on yellow"
 CURRENT_MATCH = "bold white on dark_orange3"
 
 
@@ -74,13 +74,6 @@ def while_shown(method: Callable[..., None]) -> Callable[..., None]:
             method(self, *args, **kwargs)
 
     return update
-
-
-def highlighted(text: str, spans: Iterable[Span], style: str = MATCH) -> Text:
-    out = Text(text)
-    for start, end in spans:
-        out.stylize(style, start, end)
-    return out
 
 
 def hit_prompt(hit: Hit) -> Text:
@@ -278,7 +271,7 @@ class ArticleScreen(Screen[None]):
         text = Text(chunk)
         for n, (chunk_index, (start, end)) in enumerate(self.matches):
             if chunk_index == index:
-                text.stylize(CURRENT_MATCH if n == self.current else MATCH, start, end)
+                text.stylize(CURRENT_MATCH if n == self.current else MATCH_STYLE, start, end)
         return text
 
     def _jump(self, step: int) -> None:

@@ -14,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
 from whoosh import query as wq
 from whoosh.searching import Searcher
 
@@ -36,6 +37,7 @@ from search.query import (
     make_parser,
     parse_query,
 )
+from search.ranking import Mask, Ranker, Unsupported
 from search.snippets import Snippet, Span, TermMatcher, make_snippet
 
 Sort = Literal["relevance", "date"]
@@ -156,6 +158,7 @@ class Engine:
         # and one field is several times cheaper to walk than three.
         self._match_parser = make_parser(self._index.schema, fields=("content",))
         self._facet_table: FacetTable | None = None
+        self._ranker: Ranker | None = None
 
     def __enter__(self) -> Engine:
         return self
@@ -179,6 +182,7 @@ class Engine:
             fresh = self._index.searcher()
         self._searcher = fresh
         self._facet_table = None
+        self._ranker = None
         return True
 
     @property
@@ -255,6 +259,14 @@ class Engine:
 
     def filter_query(self, filters: Filters) -> wq.Query | None:
         """The Whoosh query for a drill-down, or ``None`` when nothing is filtered."""
+        parts = self._facet_filters(filters)
+        if filters.since or filters.until:
+            start = datetime.combine(filters.since, datetime.min.time()) if filters.since else None
+            end = datetime.combine(filters.until, datetime.max.time()) if filters.until else None
+            parts.append(wq.DateRange("date", start, end))
+        return wq.And(parts) if parts else None
+
+    def _facet_filters(self, filters: Filters) -> list[wq.Query]:
         parts: list[wq.Query] = []
         try:
             codes = [resolve_country(c) for c in filters.countries]
@@ -265,11 +277,34 @@ class Engine:
         if filters.persons:
             keys = [k for p in filters.persons for k in self.facet_table.person_keys(p)]
             parts.append(wq.Or([wq.Term("person", k) for k in keys]))
+        return parts
+
+    def _filter_mask(self, ranker: Ranker, filters: Filters) -> Mask | None:
+        """The drill-down as a mask over document numbers (dates from the facet table)."""
+        if not filters:
+            return None
+        mask = np.ones(ranker.size, dtype=bool)
+        for part in self._facet_filters(filters):
+            mask &= ranker.evaluate(part)[0]
         if filters.since or filters.until:
-            start = datetime.combine(filters.since, datetime.min.time()) if filters.since else None
-            end = datetime.combine(filters.until, datetime.max.time()) if filters.until else None
-            parts.append(wq.DateRange("date", start, end))
-        return wq.And(parts) if parts else None
+            days = self.facet_table.day_numbers()
+            mask &= days > 0
+            if filters.since:
+                mask &= days >= filters.since.toordinal()
+            if filters.until:
+                mask &= days <= filters.until.toordinal()
+        return mask
+
+    @property
+    def ranker(self) -> Ranker | None:
+        """The numpy scorer for this index version, or ``None`` if it cannot reproduce
+        this index's weighting."""
+        if self._ranker is None:
+            try:
+                self._ranker = Ranker(self._searcher)
+            except Unsupported:
+                return None
+        return self._ranker
 
     def matcher(self, q: wq.Query) -> TermMatcher:
         return TermMatcher.from_terms(_positive_terms(q, self._searcher.reader()))
@@ -290,25 +325,56 @@ class Engine:
         started = time.perf_counter()
         filters = filters or Filters()
         q = self.parse(text)
-        restrict = self.filter_query(filters)
-        searcher = self._searcher
-        kwargs: dict[str, Any] = {"filter": restrict} if restrict is not None else {}
-        if sort == "date":
-            kwargs.update(sortedby="date", reverse=True)
-        results = searcher.search(_preload_long_unions(q), limit=offset + limit, **kwargs)
+        found = self._rank(q, filters, offset + limit) if sort == "relevance" else None
+        if found is not None:
+            page, docnums = found
+            stored = self._searcher.reader().stored_fields
+            ranked: list[tuple[dict[str, Any], float | None]] = [
+                (stored(n), score) for n, score in page[offset:]
+            ]
+        else:
+            ranked, docnums = self._search_whoosh(text, q, filters, offset, limit, sort)
         matcher = self.matcher(q)
         # Snippets only for the page shown: highlighting is the costly part.
         hits = [
-            self._hit(offset + rank, results.fields(n), results.score(n), matcher)
-            for rank, n in enumerate(range(offset, min(offset + limit, results.scored_length())), 1)
+            self._hit(offset + rank, fields, score, matcher)
+            for rank, (fields, score) in enumerate(ranked, 1)
         ]
-        # One pass over every match gives both the total and the facet counts.
-        docnums = self._docnums(self._matching(text, q), restrict)
         counts = None
         if facets:
             counts = self.facet_table.count(docnums, top=top, granularity=granularity)
         took_ms = (time.perf_counter() - started) * 1000
         return SearchResults(text, len(docnums), took_ms, hits, offset, sort, filters, counts)
+
+    def _rank(
+        self, q: wq.Query, filters: Filters, count: int
+    ) -> tuple[list[tuple[int, float]], list[int]] | None:
+        """The best *count* documents and every match, by :mod:`search.ranking`;
+        ``None`` for queries only Whoosh can run."""
+        ranker = self.ranker
+        if ranker is None or isinstance(q, wq.Every):
+            return None
+        try:
+            mask, scores = ranker.evaluate(q)
+        except Unsupported:
+            return None
+        restrict = self._filter_mask(ranker, filters)
+        if restrict is not None:
+            mask &= restrict
+        return ranker.top(mask, scores, count), np.flatnonzero(mask).tolist()
+
+    def _search_whoosh(
+        self, text: str, q: wq.Query, filters: Filters, offset: int, limit: int, sort: Sort
+    ) -> tuple[list[tuple[dict[str, Any], float | None]], list[int]]:
+        restrict = self.filter_query(filters)
+        kwargs: dict[str, Any] = {"filter": restrict} if restrict is not None else {}
+        if sort == "date":
+            kwargs.update(sortedby="date", reverse=True)
+        results = self._searcher.search(_preload_long_unions(q), limit=offset + limit, **kwargs)
+        end = min(offset + limit, results.scored_length())
+        ranked = [(results.fields(n), results.score(n)) for n in range(offset, end)]
+        # One pass over every match gives both the total and the facet counts.
+        return ranked, self._docnums(self._matching(text, q), restrict)
 
     def facets(
         self,
@@ -319,8 +385,13 @@ class Engine:
         granularity: Granularity = "month",
     ) -> FacetCounts:
         """Country, person and date counts over every article matching *text* and *filters*."""
-        q = self._matching(text, self.parse(text))
-        docnums = self._docnums(q, self.filter_query(filters or Filters()))
+        filters = filters or Filters()
+        q = self.parse(text)
+        found = self._rank(q, filters, 0)
+        if found is not None:
+            docnums = found[1]
+        else:
+            docnums = self._docnums(self._matching(text, q), self.filter_query(filters))
         return self.facet_table.count(docnums, top=top, granularity=granularity)
 
     def _docnums(self, q: wq.Query, restrict: wq.Query | None) -> list[int]:

@@ -28,6 +28,8 @@ from itertools import chain
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
+
 from index.analysis import fold
 from index.countries import Country, find_countries, table
 from index.persons import person_key
@@ -114,6 +116,8 @@ FACET_CACHE_PREFIX = ".facets-"
 class FacetTable:
     """Every document's facet values, by document number, for one index version."""
 
+    _days: Any = None  # day numbers, computed on first use (and not in older caches)
+
     @classmethod
     def load(cls, path: Path) -> FacetTable | None:
         """The table saved for this index version, or ``None`` (missing or unreadable)."""
@@ -190,6 +194,14 @@ class FacetTable:
     def canonical(self, name: str) -> str:
         key = person_key(name)
         return self.display.get(self.alias.get(key, key), name)
+
+    def day_numbers(self) -> Any:
+        """Each document's date as a day number (``date.toordinal``), 0 when it has none."""
+        if self._days is None:
+            self._days = np.array(
+                [moment.toordinal() if moment else 0 for moment in self.dates], dtype=np.int64
+            )
+        return self._days
 
     def _buckets(self, granularity: Granularity) -> list[str | None]:
         cached = self._bucket_cache.get(granularity)

@@ -15,13 +15,16 @@ import multiprocessing
 import os
 import time
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from whoosh.codec.base import Segment
 from whoosh.index import FileIndex, LockError
+from whoosh.reading import SegmentReader
+from whoosh.writing import IndexWriter, SegmentWriter
 
 from index.articles import Article, Problem
 from index.extraction import annotate
@@ -34,6 +37,10 @@ from index.store import FileState, IndexProblem, Manifest, create_index, index_e
 LOCK_TIMEOUT_S = 30.0
 # Memory Whoosh may use for its in-memory segment before spilling to disk.
 WRITER_LIMIT_MB = 256
+# Articles between commits: what a crash or a kill can cost at most.
+COMMIT_EVERY = 10_000
+# Small segments tolerated before they are merged into one.
+MERGE_AT = 4
 
 
 class IndexLocked(IndexProblem):
@@ -141,11 +148,20 @@ def document_fields(article: Article) -> dict[str, Any]:
 
 
 class Indexer:
-    """Updates the index in *directory* from article files."""
+    """Updates the index in *directory* from article files.
 
-    def __init__(self, directory: Path, *, entities: bool = True) -> None:
+    Work is committed after every file that brings the count since the last
+    commit to *commit_every* articles, and at the end, each commit with the
+    manifest of the files it completed: a crash or a kill loses at most the
+    work since the last commit, and the next run redoes exactly that.
+    """
+
+    def __init__(
+        self, directory: Path, *, entities: bool = True, commit_every: int = COMMIT_EVERY
+    ) -> None:
         self.directory = Path(directory)
         self.entities = entities
+        self.commit_every = max(1, commit_every)
 
     def update(
         self,
@@ -154,15 +170,53 @@ class Indexer:
         rebuild: bool = False,
         progress: ProgressCallback | None = None,
     ) -> IndexReport:
-        started = time.perf_counter()
-        report = IndexReport()
+        """Make the index hold exactly the articles under *paths* (folders or files)."""
         roots = [Path(os.path.abspath(p)) for p in paths]
         files, problems = discover(roots)
-        report.problems.extend(problems)
+        on_disk = {str(f) for f in files}
         # Never prune under a root that is missing (an unmounted disk must not
         # empty the index).
         prunable = [r for r in roots if r.exists()]
 
+        def vanished(indexed: set[str]) -> list[str]:
+            return [p for p in indexed if p not in on_disk and _within(p, prunable)]
+
+        return self._run(roots, files, problems, vanished, rebuild, progress)
+
+    def apply_changes(
+        self, changed: Iterable[Path], *, progress: ProgressCallback | None = None
+    ) -> IndexReport:
+        """Bring only *changed* paths up to date (what a file watcher reports).
+
+        A path that exists is (re)indexed if it changed (a folder: every file
+        under it); a path that is gone removes its articles (a folder: every
+        article under it). Nothing else is scanned, so a batch costs the same
+        on a small corpus and a huge one.
+        """
+        changed = sorted({Path(os.path.abspath(p)) for p in changed})
+        present = [p for p in changed if p.exists()]
+        gone = [p for p in changed if not p.exists()]
+        files, problems = discover(present)
+        # A watcher reports every file it sees; a stray PDF is not an error.
+        problems = [p for p in problems if not p.reason.startswith("not an article file")]
+
+        def vanished(indexed: set[str]) -> list[str]:
+            return [p for p in indexed if _within(p, gone)]
+
+        return self._run([], files, problems, vanished, False, progress)
+
+    def _run(
+        self,
+        roots: list[Path],
+        files: list[Path],
+        problems: list[Problem],
+        vanished: Callable[[set[str]], list[str]],
+        rebuild: bool,
+        progress: ProgressCallback | None,
+    ) -> IndexReport:
+        started = time.perf_counter()
+        report = IndexReport()
+        report.problems.extend(problems)
         manifest = Manifest.load(self.directory)
         if rebuild or not index_exists(self.directory) or manifest.schema_version != SCHEMA_VERSION:
             ix = create_index(self.directory)
@@ -170,23 +224,29 @@ class Indexer:
             report.rebuilt = True
         else:
             ix = open_index(self.directory)
-
+        manifest.roots = sorted({*manifest.roots, *(str(r) for r in roots)})
         try:
-            self._apply(ix, files, prunable, manifest, report, progress)
+            self._apply(ix, files, vanished, manifest, report, progress)
+            if report.changed or report.files_read:
+                manifest.updated = time.time()
+            manifest.save(self.directory)
+            self._compact(ix)
         finally:
             ix.close()
-        manifest.roots = sorted({*manifest.roots, *(str(r) for r in roots)})
-        if report.changed or report.files_read:
-            manifest.updated = time.time()
-        manifest.save(self.directory)
         report.seconds = time.perf_counter() - started
         return report
+
+    def _writer(self, ix: FileIndex) -> IndexWriter:
+        try:
+            return ix.writer(timeout=LOCK_TIMEOUT_S, delay=0.25, limitmb=WRITER_LIMIT_MB)
+        except LockError as error:
+            raise IndexLocked(self.directory) from error
 
     def _apply(
         self,
         ix: FileIndex,
         files: list[Path],
-        roots: Sequence[Path],
+        vanished: Callable[[set[str]], list[str]],
         manifest: Manifest,
         report: IndexReport,
         progress: ProgressCallback | None,
@@ -196,10 +256,8 @@ class Indexer:
                 p.decode("utf-8") if isinstance(p, bytes) else p for p in reader.lexicon("path")
             }
         to_read: list[tuple[Path, tuple[int, int], str | None]] = []
-        on_disk = set()
         for path in files:
             key = str(path)
-            on_disk.add(key)
             known = manifest.files.get(key)
             try:
                 size, mtime = _signature(path)
@@ -212,19 +270,20 @@ class Indexer:
                 continue
             to_read.append((path, (size, mtime), known.digest if known and present else None))
 
-        vanished = [p for p in indexed if p not in on_disk and _within(p, roots)]
-        if not to_read and not vanished:
+        gone = vanished(indexed)
+        if not to_read and not gone:
             return
 
-        try:
-            writer = ix.writer(timeout=LOCK_TIMEOUT_S, delay=0.25, limitmb=WRITER_LIMIT_MB)
-        except LockError as error:
-            raise IndexLocked(self.directory) from error
+        writer = self._writer(ix)
         workers = 1 if sum(size for _, (size, _), _ in to_read) > PARALLEL_MIN_BYTES else 0
+        # Files whose articles are all in the writer: their manifest entries
+        # are saved with the commit that makes those articles durable.
+        completed: dict[str, FileState] = {}
+        since_commit = 0
         try:
-            for gone in vanished:
-                report.removed += writer.delete_by_term("path", gone)
-                manifest.files.pop(gone, None)
+            for gone_path in gone:
+                report.removed += writer.delete_by_term("path", gone_path)
+                manifest.files.pop(gone_path, None)
             events = _read_events(to_read, manifest, report)
             if self.entities:
                 events = annotated(events, workers=workers)
@@ -235,10 +294,14 @@ class Indexer:
                     count = 0
                     if key in indexed:
                         writer.delete_by_term("path", key)
+                        # Committed from here on without the old articles:
+                        # a crash must make the next run read the file again.
+                        manifest.files.pop(key, None)
                 elif isinstance(payload, Article):
                     writer.add_document(**document_fields(payload))
                     count += 1
                     articles += 1
+                    since_commit += 1
                     if progress and articles % 1000 == 0:
                         progress(Progress(files_done, len(to_read), articles, key))
                 elif isinstance(payload, Problem):
@@ -251,13 +314,56 @@ class Indexer:
                     else:
                         report.added += count
                     payload.articles = count
-                    manifest.files[key] = payload
+                    completed[key] = payload
                     if progress:
                         progress(Progress(files_done, len(to_read), articles, key))
-            writer.commit()
+                    # Commits fall between files, so that a file's old articles
+                    # and its new ones are never both, or neither, committed.
+                    if since_commit >= self.commit_every:
+                        writer.commit(merge=False)  # merging waits for the end
+                        manifest.files.update(completed)
+                        completed.clear()
+                        manifest.save(self.directory)
+                        since_commit = 0
+                        writer = self._writer(ix)
+            # New articles become visible first; merging is a second commit.
+            writer.commit(merge=False)
+            manifest.files.update(completed)
         except BaseException:
             writer.cancel()
             raise
+
+    def _compact(self, ix: FileIndex) -> None:
+        if _merge_plan(ix._segments()):
+            self._writer(ix).commit(mergetype=merge_tiers)
+
+
+def _merge_plan(segments: Sequence[Segment]) -> list[Segment]:
+    """The segments worth merging now (see :func:`merge_tiers`)."""
+    if len(segments) < 2:
+        return []
+    largest = max(s.doc_count_all() for s in segments)
+    small = [s for s in segments if s.doc_count_all() < largest / 10]
+    sparse = [s for s in segments if s.deleted_count() * 3 > s.doc_count_all() > 0]
+    plan = {id(s): s for s in [*(small if len(small) >= MERGE_AT else []), *sparse]}
+    return list(plan.values())
+
+
+def merge_tiers(writer: SegmentWriter, segments: list[Segment]) -> list[Segment]:
+    """Whoosh merge policy: small segments are merged together, big ones kept.
+
+    Every incremental batch writes a small segment, and Whoosh's default
+    policy leaves a big index followed by many small ones (each costs every
+    query a little). Here, once there are MERGE_AT or more segments smaller
+    than a tenth of the largest, they become one; a segment with a third of
+    its documents deleted (an updated dump file) is rewritten without them.
+    A merge costs in proportion to the small segments, never the whole index.
+    """
+    plan = _merge_plan(segments)
+    for segment in plan:
+        with SegmentReader(writer.storage, writer.schema, segment) as reader:
+            writer.add_reader(reader)
+    return [s for s in segments if s not in plan]
 
 
 # Below this many bytes to read, a second process for extraction costs more than it saves.

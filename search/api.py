@@ -16,13 +16,15 @@ from pathlib import Path
 from index.articles import Problem
 from index.extraction import inspect_paths
 from index.store import IndexMissing, IndexProblem, IndexUnreadable, index_exists
-from index.writer import Indexer, IndexLocked, IndexReport, Progress, ProgressCallback
+from index.watch import Watcher
+from index.writer import COMMIT_EVERY, Indexer, IndexLocked, IndexReport, Progress, ProgressCallback
 from search.engine import Article, Engine, Hit, IndexStats, SearchResults, Sort
 from search.facets import FacetCounts, FacetValue, Filters, Granularity
 from search.query import QuerySyntaxError
 from search.snippets import Snippet
 
 __all__ = [
+    "COMMIT_EVERY",
     "Article",
     "Engine",
     "FacetCounts",
@@ -44,6 +46,7 @@ __all__ = [
     "SearchResults",
     "Snippet",
     "Sort",
+    "Watcher",
     "ensure_index",
     "index_exists",
     "inspect_paths",

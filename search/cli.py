@@ -10,7 +10,10 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import signal
 import sys
+import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -19,6 +22,7 @@ import click
 
 from search import render
 from search.api import (
+    COMMIT_EVERY,
     Engine,
     Filters,
     Indexer,
@@ -26,6 +30,7 @@ from search.api import (
     IndexReport,
     Progress,
     QuerySyntaxError,
+    Watcher,
     ensure_index,
     index_exists,
     inspect_paths,
@@ -168,6 +173,20 @@ def summary_line(report: IndexReport) -> str:
     )
 
 
+def report_json(report: IndexReport, index_dir: Path) -> dict[str, Any]:
+    return {
+        "index": str(index_dir),
+        "added": report.added,
+        "updated": report.updated,
+        "removed": report.removed,
+        "files_read": report.files_read,
+        "files_unchanged": report.files_unchanged,
+        "rebuilt": report.rebuilt,
+        "seconds": round(report.seconds, 3),
+        "problems": [render.to_json(p) for p in report.problems],
+    }
+
+
 def open_engine(index_dir: Path, corpus: Path) -> Engine:
     """Open the index, first building it from the corpus if there is none yet."""
     if not index_exists(index_dir):
@@ -206,6 +225,7 @@ Examples:
   search query 'OTAN ET (Finlande OU Suède)' --limit 5
   search query "l'alliance" --json | jq '.hits[].title'
   search index ~/articles                       # add or refresh a folder
+  search watch ~/articles                       # and keep following it
   search show ID --query Finlande               # read an article, matches marked
   search stats
 """,
@@ -231,6 +251,13 @@ Examples:
     is_flag=True,
     help="Skip country and person extraction (faster; those facets stay empty).",
 )
+@click.option(
+    "--commit-every",
+    default=COMMIT_EVERY,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Commit after the file that reaches this many articles: the most a crash can cost.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @location_options
 @handle_errors
@@ -238,6 +265,7 @@ def index(
     paths: Sequence[Path],
     rebuild: bool,
     no_entities: bool,
+    commit_every: int,
     as_json: bool,
     index_dir: Path,
     corpus: Path,
@@ -250,25 +278,72 @@ def index(
     """
     roots = list(paths) or [corpus]
     with progress_display(not as_json) as progress:
-        indexer = Indexer(index_dir, entities=not no_entities)
+        indexer = Indexer(index_dir, entities=not no_entities, commit_every=commit_every)
         report = indexer.update(roots, rebuild=rebuild, progress=progress)
     report_problems(report)
     if as_json:
-        render.dump(
-            {
-                "index": str(index_dir),
-                "added": report.added,
-                "updated": report.updated,
-                "removed": report.removed,
-                "files_read": report.files_read,
-                "files_unchanged": report.files_unchanged,
-                "rebuilt": report.rebuilt,
-                "seconds": round(report.seconds, 3),
-                "problems": [render.to_json(p) for p in report.problems],
-            }
-        )
+        render.dump(report_json(report, index_dir))
     else:
         click.echo(summary_line(report), err=True)
+
+
+@cli.command(
+    epilog="""\b
+Examples:
+  search watch                      # the default corpus (SEARCH_CORPUS or seeds/)
+  search watch ~/presse ~/exports
+  search watch ~/presse --json | jq -c '{added, removed}'
+"""
+)
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option(
+    "--no-entities",
+    is_flag=True,
+    help="Skip country and person extraction (faster; those facets stay empty).",
+)
+@click.option("--json", "as_json", is_flag=True, help="One JSON report per batch (JSON Lines).")
+@location_options
+@handle_errors
+def watch(
+    paths: Sequence[Path], no_entities: bool, as_json: bool, index_dir: Path, corpus: Path
+) -> None:
+    """Keep the index current while files appear, change, move or disappear.
+
+    First indexes what changed since the last run, then follows the folders:
+    each file is indexed once it has stopped changing, in batches, one line
+    per batch. Ctrl+C stops after the batch in progress (twice: at once; the
+    index keeps its last commit either way).
+    """
+    roots = list(paths) or [corpus]
+    missing = [str(r) for r in roots if not r.exists()]
+    if missing:
+        fail(f"cannot watch {', '.join(missing)}: no such file or directory")
+    watcher = Watcher(Indexer(index_dir, entities=not no_entities), roots)
+    stop = threading.Event()
+
+    def interrupt(_signum: int, _frame: Any) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+        click.echo("stopping after the current batch (Ctrl+C again to stop now)", err=True)
+
+    signal.signal(signal.SIGINT, interrupt)
+    signal.signal(signal.SIGTERM, interrupt)
+
+    def emit(report: IndexReport, label: str) -> None:
+        report_problems(report)
+        if as_json:
+            render.dump({"batch": label, **report_json(report, index_dir)}, lines=True)
+        else:
+            click.echo(f"{time.strftime('%H:%M:%S')} {label}: {summary_line(report)}", err=True)
+
+    with progress_display(not as_json) as progress:
+        emit(watcher.reconcile(progress), "startup")
+    where = ", ".join(render.display_path(str(r)) for r in watcher.roots)
+    click.echo(f"watching {where} (Ctrl+C to stop)", err=True)
+    for report in watcher.batches(stop):
+        emit(report, "batch")
+    click.echo("stopped; the index is up to date with every completed batch", err=True)
 
 
 @cli.command(

@@ -1,0 +1,151 @@
+"""Keeping an index current while article files come, change and go.
+
+:class:`Watcher` first reconciles the index with its folders (files added
+while nobody watched are picked up), then follows the file system through
+``watchfiles`` (inotify on Linux). Changes are gathered into batches: a file
+is indexed once it has *settled* (same size and modification time for
+``settle_s``), so a file still being written, or a burst of hundreds of
+files, is indexed once, completely, in as few commits as possible.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import watchfiles
+
+from index.readers import SIDECAR_SUFFIX, file_format
+from index.writer import Indexer, IndexReport, ProgressCallback
+
+Signature = tuple[int, int] | None  # (size, mtime_ns), or None for a missing path
+
+
+def _signature(path: Path) -> Signature:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_size, stat.st_mtime_ns
+
+
+@dataclass
+class _Pending:
+    signature: Signature
+    since: float  # monotonic time the signature was last seen to change
+
+
+class Watcher:
+    """Follows *roots* and applies their changes to the index of *indexer*."""
+
+    def __init__(
+        self,
+        indexer: Indexer,
+        roots: Sequence[Path],
+        *,
+        settle_s: float = 0.4,
+        poll_ms: int = 200,
+    ) -> None:
+        self.indexer = indexer
+        self.roots = [Path(os.path.abspath(r)) for r in roots]
+        self.settle_s = settle_s
+        self.poll_ms = poll_ms
+        self._pending: dict[Path, _Pending] = {}
+        self._index_dir = Path(os.path.abspath(indexer.directory))
+        self._folders: set[Path] = set()
+
+    def _learn_folders(self) -> None:
+        for root in self.roots:
+            for folder, dirs, _ in os.walk(root):
+                dirs[:] = [d for d in dirs if not d.startswith(".")]
+                self._folders.add(Path(folder))
+
+    def reconcile(self, progress: ProgressCallback | None = None) -> IndexReport:
+        """Index what changed while nobody watched (the same as ``search index``)."""
+        self._learn_folders()
+        return self.indexer.update(self.roots, progress=progress)
+
+    def relevant(self, _change: watchfiles.Change, raw: str) -> bool:
+        """Article files, their sidecars, and what may be a folder; never the index."""
+        path = Path(raw)
+        if path == self._index_dir or self._index_dir in path.parents:
+            return False
+        root = next((r for r in self.roots if r == path or r in path.parents), None)
+        inside = path.relative_to(root).parts if root else (path.name,)
+        if any(part.startswith(".") for part in inside):
+            return False  # hidden files and folders, like a full scan skips them
+        name = path.name
+        return file_format(path) is not None or name.endswith(SIDECAR_SUFFIX) or "." not in name
+
+    @staticmethod
+    def article_path(path: Path) -> Path:
+        """A sidecar's change is its article's change."""
+        name = path.name
+        if name.endswith(SIDECAR_SUFFIX):
+            return path.with_name(name[: -len(SIDECAR_SUFFIX)])
+        return path
+
+    def note(self, paths: Sequence[Path]) -> None:
+        """Record changed paths; each waits until it has settled.
+
+        inotify only watches a new folder once it has seen it created, so
+        files written into it right away can go unreported: a folder not
+        seen before is scanned as a whole (unchanged files cost a stat).
+        """
+        now = time.monotonic()
+        for path in paths:
+            path = self.article_path(path)
+            self._pending[path] = _Pending(_signature(path), now)
+            folder = path if path.is_dir() else path.parent
+            if folder not in self._folders and folder.is_dir():
+                self._folders.add(folder)
+                self._pending[folder] = _Pending(_signature(folder), now)
+
+    def settled(self) -> list[Path]:
+        """Pending paths that stopped changing, removed from the pending set."""
+        now = time.monotonic()
+        ready = []
+        for path, state in list(self._pending.items()):
+            current = _signature(path)
+            if current != state.signature:
+                state.signature, state.since = current, now
+            elif now - state.since >= self.settle_s:
+                ready.append(path)
+                del self._pending[path]
+        return ready
+
+    @property
+    def waiting(self) -> int:
+        return len(self._pending)
+
+    def batches(
+        self, stop: threading.Event, on_ready: Callable[[int], None] | None = None
+    ) -> Iterator[IndexReport]:
+        """One report per batch of settled changes, until *stop* is set.
+
+        The index is committed once per batch; *stop* is only looked at
+        between batches, so stopping never interrupts a commit.
+        """
+        changes_seen = watchfiles.watch(
+            *self.roots,
+            watch_filter=self.relevant,
+            stop_event=stop,
+            debounce=1000,
+            step=50,
+            rust_timeout=self.poll_ms,
+            yield_on_timeout=True,
+            raise_interrupt=False,
+        )
+        for changes in changes_seen:
+            self.note([Path(raw) for _, raw in changes])
+            ready = self.settled()
+            if ready:
+                if on_ready:
+                    on_ready(len(ready))
+                yield self.indexer.apply_changes(ready)
+            if stop.is_set():
+                return

@@ -20,6 +20,7 @@ import re
 import unicodedata
 import zlib
 from collections.abc import Iterable, Iterator, Mapping
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -223,9 +224,13 @@ def article_from_record(
     date_key, date_value = _first(record, DATE_KEYS)
     date = parse_date(date_value) if date_value is not None else None
     source = "metadata"
+    if date is not None and date.date() > datetime.now().date() + timedelta(days=1):
+        # A typo (2099, 2202) would otherwise top every newest-first listing.
+        warnings.append(f"field {date_key!r} is in the future ({date.date()}): ignored")
+        date = None
+    elif date is None and date_value is not None:
+        warnings.append(f"field {date_key!r} is not a date ({str(date_value)[:40]!r}): ignored")
     if date is None:
-        if date_value is not None:
-            warnings.append(f"field {date_key!r} is not a date ({str(date_value)[:40]!r}): ignored")
         date, source = date_from_filename(path.name), "filename"
         if date is None:
             date, source = date_from_mtime(mtime), "mtime"

@@ -36,8 +36,8 @@ class IndexMissing(IndexProblem):
 class IndexUnreadable(IndexProblem):
     def __init__(self, directory: Path, reason: str) -> None:
         super().__init__(
-            f"the index at {directory} cannot be read ({reason}); "
-            f"rebuild it with `search index --rebuild`"
+            f"the index at {directory} is damaged ({reason}); "
+            f"run `search doctor` to check and repair it"
         )
         self.directory = directory
 

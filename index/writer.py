@@ -92,7 +92,7 @@ def _within(path: str, roots: Sequence[Path]) -> bool:
     return any(path == str(r) or path.startswith(str(r) + os.sep) for r in roots)
 
 
-def _digest(path: Path) -> str:
+def content_digest(path: Path) -> str:
     digest = hashlib.blake2b(digest_size=16)
     for part in (path, sidecar_path(path)):
         try:
@@ -105,7 +105,7 @@ def _digest(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _signature(path: Path) -> tuple[int, int]:
+def file_signature(path: Path) -> tuple[int, int]:
     """Size and mtime of the file and its sidecar, which both make the article."""
     stat = path.stat()
     size, mtime = stat.st_size, stat.st_mtime_ns
@@ -260,7 +260,7 @@ class Indexer:
             key = str(path)
             known = manifest.files.get(key)
             try:
-                size, mtime = _signature(path)
+                size, mtime = file_signature(path)
             except OSError as error:
                 report.problems.append(Problem(key, f"cannot read: {error.strerror}"))
                 continue
@@ -382,7 +382,7 @@ def _read_events(
     for path, (size, mtime), old_digest in to_read:
         key = str(path)
         try:
-            digest = _digest(path)
+            digest = content_digest(path)
         except OSError as error:
             report.problems.append(Problem(key, f"cannot read: {error.strerror}"))
             continue

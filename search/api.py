@@ -14,6 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from index.articles import Problem
+from index.doctor import Diagnosis, diagnose, repair
 from index.extraction import inspect_paths
 from index.store import IndexMissing, IndexProblem, IndexUnreadable, index_exists
 from index.watch import Watcher
@@ -26,6 +27,7 @@ from search.snippets import Snippet
 __all__ = [
     "COMMIT_EVERY",
     "Article",
+    "Diagnosis",
     "Engine",
     "FacetCounts",
     "FacetValue",
@@ -47,9 +49,11 @@ __all__ = [
     "Snippet",
     "Sort",
     "Watcher",
+    "diagnose",
     "ensure_index",
     "index_exists",
     "inspect_paths",
+    "repair",
 ]
 
 

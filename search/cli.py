@@ -31,9 +31,11 @@ from search.api import (
     Progress,
     QuerySyntaxError,
     Watcher,
+    diagnose,
     ensure_index,
     index_exists,
     inspect_paths,
+    repair,
 )
 from search.config import CORPUS_ENV, INDEX_ENV, default_corpus_dir, default_index_dir
 
@@ -344,6 +346,58 @@ def watch(
     for report in watcher.batches(stop):
         emit(report, "batch")
     click.echo("stopped; the index is up to date with every completed batch", err=True)
+
+
+@cli.command(
+    epilog="""\b
+Examples:
+  search doctor                     # check the index against its folders, repair
+  search doctor --dry-run --json    # only report
+  search doctor ~/presse            # check against these folders instead
+"""
+)
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Report only; exit 1 if anything is wrong.")
+@click.option("--no-entities", is_flag=True, help="Repair without country and person extraction.")
+@click.option("--json", "as_json", is_flag=True, help="Print the diagnosis as JSON.")
+@location_options
+@handle_errors
+def doctor(
+    paths: Sequence[Path],
+    dry_run: bool,
+    no_entities: bool,
+    as_json: bool,
+    index_dir: Path,
+    corpus: Path,
+) -> None:
+    """Check the index against the corpus folders, and repair it.
+
+    Reads every segment, then lists articles missing from the index, stale
+    (changed since indexed) and orphaned (file gone). Repairs with an
+    incremental update; a damaged index is rebuilt into a new directory that
+    replaces it once complete. PATHS default to the folders the index was
+    built from (or the default corpus).
+    """
+    roots = list(paths) or None
+    diagnosis = diagnose(index_dir, roots)
+    if not diagnosis.roots:
+        diagnosis = diagnose(index_dir, [corpus])
+    report = None
+    if not dry_run and not diagnosis.healthy:
+        with progress_display(not as_json) as progress:
+            report = repair(diagnosis, entities=not no_entities, progress=progress)
+        report_problems(report)
+    if as_json:
+        data = render.to_json(diagnosis)
+        data["healthy"] = diagnosis.healthy
+        data["repair"] = report_json(report, index_dir) if report else None
+        render.dump(data)
+    else:
+        render.print_diagnosis(render.console(), diagnosis)
+        if report:
+            click.echo(("rebuilt: " if diagnosis.damage else "repaired: ") + summary_line(report),
+                       err=True)  # fmt: skip
+    sys.exit(EXIT_NO_HITS if dry_run and not diagnosis.healthy else EXIT_HITS)
 
 
 @cli.command(

@@ -7,22 +7,28 @@ that are cheap to render and to turn into JSON.
 
 from __future__ import annotations
 
+import functools
+import pickle
+import struct
 import time
-from collections.abc import Iterable, Iterator
+import zlib
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import numpy as np
 from whoosh import query as wq
+from whoosh.reading import CorruptIndexError
 from whoosh.searching import Searcher
 
 from index.analysis import fold
 from index.schema import TEXT_FIELDS
-from index.store import Manifest, open_index
+from index.store import IndexUnreadable, Manifest, open_index
 from search.facets import (
     FACET_CACHE_PREFIX,
+    SEGMENT_CACHE,
     FacetCounts,
     FacetTable,
     Filters,
@@ -145,13 +151,44 @@ def _preload_long_unions(q: wq.Query) -> wq.Query:
     return q
 
 
+# What reading a damaged index raises (truncated or overwritten files).
+DAMAGED_INDEX_ERRORS = (
+    CorruptIndexError,
+    EOFError,
+    OSError,
+    struct.error,
+    zlib.error,
+    pickle.UnpicklingError,
+    UnicodeDecodeError,
+)
+
+R = TypeVar("R")
+
+
+def _damage_is_reported(method: Callable[..., R]) -> Callable[..., R]:
+    """A damaged index fails with :class:`IndexUnreadable` (naming the fix), not a traceback."""
+
+    @functools.wraps(method)
+    def wrapper(self: Engine, *args: Any, **kwargs: Any) -> R:
+        try:
+            return method(self, *args, **kwargs)
+        except DAMAGED_INDEX_ERRORS as error:
+            raise IndexUnreadable(self.directory, f"{type(error).__name__}: {error}") from error
+
+    return wrapper
+
+
 class Engine:
     """A searchable index. Cheap to query repeatedly; call :meth:`close` when done."""
 
     def __init__(self, directory: Path) -> None:
         self.directory = Path(directory)
         self._index = open_index(self.directory)
-        self._searcher: Searcher = self._index.searcher()
+        try:
+            self._searcher: Searcher = self._index.searcher()
+        except DAMAGED_INDEX_ERRORS as error:
+            self._index.close()
+            raise IndexUnreadable(self.directory, f"{type(error).__name__}: {error}") from error
         self._parser = make_parser(self._index.schema)
         # Which articles match (for the total and the facets) only needs the
         # stemmed field: an exact or title match is always a stemmed match too,
@@ -189,17 +226,21 @@ class Engine:
     def facet_table(self) -> FacetTable:
         """Built on first use after each index change, then kept on disk beside the index.
 
-        Building reads every article's facet values (about a second for the
-        whole OrangeSum corpus); loading the saved table takes a few tens of
-        milliseconds, which keeps a fresh ``search query`` process fast.
+        Reading every article's facet values takes about a second for the
+        whole OrangeSum corpus, so each segment's values are kept on disk too:
+        after an incremental update only the new segment is read. Loading the
+        saved table takes a few tens of milliseconds, which keeps a fresh
+        ``search query`` process fast.
         """
         if self._facet_table is None:
             generation = self._searcher.reader().generation()
             cache = self.directory / f"{FACET_CACHE_PREFIX}{generation}.pickle"
             self._facet_table = FacetTable.load(cache)
             if self._facet_table is None:
-                self._facet_table = FacetTable(self._searcher.reader())
-                self._facet_table.save(cache)
+                reader = self._searcher.reader()
+                segments = self.directory / SEGMENT_CACHE
+                self._facet_table = FacetTable(reader, segments)
+                self._facet_table.save(cache, (s.segment_id() for s in self._index._segments()))
         return self._facet_table
 
     # --- Queries ----------------------------------------------------------------
@@ -236,6 +277,7 @@ class Engine:
             else wq.Term("person", keys[0], boost=q.boost)
         )
 
+    @_damage_is_reported
     def suggest(self, text: str) -> str | None:
         """A spelling correction from the index's own words (``Finlnde`` → ``finlande``).
 
@@ -309,6 +351,7 @@ class Engine:
     def matcher(self, q: wq.Query) -> TermMatcher:
         return TermMatcher.from_terms(_positive_terms(q, self._searcher.reader()))
 
+    @_damage_is_reported
     def search(
         self,
         text: str,
@@ -376,6 +419,7 @@ class Engine:
         # One pass over every match gives both the total and the facet counts.
         return ranked, self._docnums(self._matching(text, q), restrict)
 
+    @_damage_is_reported
     def facets(
         self,
         text: str = "",
@@ -431,6 +475,7 @@ class Engine:
         table = self.facet_table
         return tuple(dict.fromkeys(table.canonical(n) for n in names))
 
+    @_damage_is_reported
     def article(self, doc_id: str, text: str | None = None) -> Article | None:
         """The stored article *doc_id*, with the matches of query *text* marked."""
         stored = self._searcher.document(id=doc_id)
@@ -457,6 +502,7 @@ class Engine:
             highlights=highlights,
         )
 
+    @_damage_is_reported
     def ids(self, prefix: str) -> list[str]:
         """Document ids starting with *prefix* (to resolve a shortened id)."""
         reader = self._searcher.reader()
@@ -465,6 +511,7 @@ class Engine:
 
     # --- The index itself -------------------------------------------------------
 
+    @_damage_is_reported
     def stats(self) -> IndexStats:
         manifest = Manifest.load(self.directory)
         size = sum(p.stat().st_size for p in self.directory.iterdir() if p.is_file())

@@ -111,6 +111,66 @@ def _top(counts: Counter[str], top: int) -> list[tuple[str, int]]:
 
 
 FACET_CACHE_PREFIX = ".facets-"
+SEGMENT_CACHE = ".facets-segments"
+
+
+@dataclass
+class _SegmentFacets:
+    """One segment's facet values, read once: a segment never changes once written
+    (deletions aside, and deleted documents never reach a count)."""
+
+    countries: list[tuple[str, ...]]
+    persons: list[tuple[str, ...]]
+    keys: list[tuple[str, ...]]
+    dates: list[datetime | None]
+
+    @classmethod
+    def read(cls, reader: Any) -> _SegmentFacets:
+        size = reader.doc_count_all()
+        countries: list[tuple[str, ...]] = [()] * size
+        persons: list[tuple[str, ...]] = [()] * size
+        dates: list[datetime | None] = [None] * size
+        if reader.has_column("facets"):
+            column = reader.column_reader("facets")
+            for docnum in range(size):
+                countries[docnum], persons[docnum] = unpack_facets(column[docnum])
+        if reader.has_column("date"):
+            column = reader.column_reader("date", translate=True)
+            for docnum in range(size):
+                value = column[docnum]
+                dates[docnum] = value if isinstance(value, datetime) else None
+        keys = [tuple(map(person_key, names)) if names else () for names in persons]
+        return cls(countries, persons, keys, dates)
+
+    @classmethod
+    def for_segment(cls, reader: Any, cache: Path | None) -> _SegmentFacets:
+        segment = reader.segment() if cache is not None else None
+        if segment is None or cache is None:
+            return cls.read(reader)
+        path = cache / f"{segment.segment_id()}.pickle"
+        try:
+            with path.open("rb") as stream:
+                found = pickle.load(stream)
+            if isinstance(found, cls) and len(found.dates) == reader.doc_count_all():
+                return found
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError):
+            pass
+        found = cls.read(reader)
+        _save_atomically(found, path)
+        return found
+
+
+def _save_atomically(value: Any, path: Path) -> None:
+    """Write a pickle so that readers see the old file or the new, never half;
+    a read-only index directory just means no cache."""
+    try:
+        path.parent.mkdir(exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        with os.fdopen(fd, "wb") as out:
+            pickle.dump(value, out, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+    except OSError:
+        pass
 
 
 class FacetTable:
@@ -128,57 +188,59 @@ class FacetTable:
             return None
         return table if isinstance(table, cls) else None
 
-    def save(self, path: Path) -> None:
-        """Atomically, and dropping the tables of older versions; a read-only
-        index directory just means no cache."""
-        try:
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-facets-")
-            with os.fdopen(fd, "wb") as out:
-                pickle.dump(self, out, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, path)
-            for old in path.parent.glob(f"{FACET_CACHE_PREFIX}*.pickle"):
-                if old != path:
-                    old.unlink(missing_ok=True)
-        except OSError:
-            pass
+    def save(self, path: Path, segments: Iterable[str] = ()) -> None:
+        """Keep this version's table, and drop older versions' tables and the
+        caches of segments no longer in the index (*segments*: the current ids)."""
+        _save_atomically(self, path)
+        for old in path.parent.glob(f"{FACET_CACHE_PREFIX}*.pickle"):
+            if old != path:
+                old.unlink(missing_ok=True)
+        keep = {f"{s}.pickle" for s in segments}
+        for old in (path.parent / SEGMENT_CACHE).glob("*.pickle"):
+            if old.name not in keep:
+                old.unlink(missing_ok=True)
 
-    def __init__(self, reader: Any) -> None:
-        size = reader.doc_count_all()
+    def __init__(self, reader: Any, segment_cache: Path | None = None) -> None:
         self._bucket_cache: dict[str, list[str | None]] = {}
-        self.countries: list[tuple[str, ...]] = [()] * size
-        persons: list[tuple[str, ...]] = [()] * size
-        self.dates: list[datetime | None] = [None] * size
-        if reader.has_column("facets"):
-            column = reader.column_reader("facets")
-            for docnum in range(size):
-                self.countries[docnum], persons[docnum] = unpack_facets(column[docnum])
-        if reader.has_column("date"):
-            dates = reader.column_reader("date", translate=True)
-            for docnum in range(size):
-                value = dates[docnum]
-                self.dates[docnum] = value if isinstance(value, datetime) else None
-        keys = [tuple(map(person_key, names)) for names in persons]
+        self.countries: list[tuple[str, ...]] = []
+        persons: list[tuple[str, ...]] = []
+        keys: list[tuple[str, ...]] = []
+        self.dates: list[datetime | None] = []
+        leaves = [reader] if reader.is_atomic() else list(reader.readers)
+        for leaf in leaves:
+            part = _SegmentFacets.for_segment(leaf, segment_cache)
+            self.countries += part.countries
+            persons += part.persons
+            keys += part.keys
+            self.dates += part.dates
         self._merge_persons(persons, keys)
         # Counting reads canonical keys: computed once here, not per query.
         alias = self.alias
-        self.keys_by_doc: list[tuple[str, ...]] = [
-            tuple(dict.fromkeys(alias.get(k, k) for k in doc_keys)) if doc_keys else ()
-            for doc_keys in keys
-        ]
+        if alias:
+            aliased = alias.keys()
+            self.keys_by_doc = [
+                tuple(dict.fromkeys(alias.get(k, k) for k in ks)) if aliased & set(ks) else ks
+                for ks in keys
+            ]
+        else:
+            self.keys_by_doc = keys
 
     def _merge_persons(self, persons: list[tuple[str, ...]], keys: list[tuple[str, ...]]) -> None:
         """One display name per person key; surnames join their unique full name."""
-        spellings: dict[str, Counter[str]] = {}
-        for names, doc_keys in zip(persons, keys, strict=True):
-            for name, key in zip(names, doc_keys, strict=True):
-                spellings.setdefault(key, Counter())[name] += 1
-        self.display = {key: c.most_common(1)[0][0] for key, c in spellings.items()}
+        spellings = Counter(
+            zip(chain.from_iterable(keys), chain.from_iterable(persons), strict=True)
+        )
+        best: dict[str, tuple[int, str]] = {}
+        for (key, name), count in spellings.items():
+            if key not in best or count > best[key][0]:
+                best[key] = (count, name)
+        self.display = {key: name for key, (_, name) in best.items()}
         self.by_surname: dict[str, set[str]] = {}
-        for key in spellings:
+        for key in best:
             if " " in key:
                 self.by_surname.setdefault(key.rsplit(" ", 1)[1], set()).add(key)
         self.alias: dict[str, str] = {}
-        for key in spellings:
+        for key in best:
             if " " not in key and len(self.by_surname.get(key, ())) == 1:
                 self.alias[key] = next(iter(self.by_surname[key]))
 

@@ -17,6 +17,7 @@ from index.analysis import fold
 from index.schema import DEFAULT_FIELDS, FIELD_BOOSTS
 
 MAX_QUERY_CHARS = 2000
+LONE_WILDCARDS = frozenset("?*")
 
 FIELD_ALIASES = {
     "title": ["titre"],
@@ -121,7 +122,9 @@ def _errors(q: query.Query) -> list[str]:
 
 def parse_query(parser: qparser.QueryParser, text: str) -> query.Query:
     """Parse *text*, raising :class:`QuerySyntaxError` with a readable message."""
-    text = " ".join(text.split())
+    # French typography spaces out "?" and "!": a pasted title ends in " ?",
+    # which Whoosh would read as a one-character wildcard, matching nothing.
+    text = " ".join(word for word in text.split() if not set(word) <= LONE_WILDCARDS)
     if len(text) > MAX_QUERY_CHARS:
         raise QuerySyntaxError(
             f"query too long ({len(text)} characters, at most {MAX_QUERY_CHARS})"

@@ -20,6 +20,7 @@ from rich.text import Text
 
 from index.articles import Problem
 from index.dates import iso
+from index.doctor import Diagnosis
 from search.engine import Article, Hit, IndexStats, SearchResults
 from search.facets import FacetCounts, FacetValue
 from search.snippets import Span
@@ -175,6 +176,28 @@ def print_stats(out: Console, stats: IndexStats) -> None:
     ]
     for label, value in rows:
         out.print(f"{label:>9}: {value}")
+
+
+def print_diagnosis(out: Console, diagnosis: Diagnosis, shown: int = 10) -> None:
+    out.print(f"    index: {diagnosis.directory} ({diagnosis.documents:,} documents)")
+    out.print(f"  against: {', '.join(diagnosis.roots) or '-'}")
+    for root in diagnosis.unreachable_roots:
+        out.print(f"[yellow]unreachable:[/] {root} (its articles are kept)")
+    groups = (
+        ("damaged", diagnosis.damage),
+        ("missing", diagnosis.missing),
+        ("stale", diagnosis.stale),
+        ("orphaned", diagnosis.orphaned),
+    )
+    for label, items in groups:
+        if items:
+            out.print(f"[red]{label}:[/] {len(items):,}")
+            for item in items[:shown]:
+                out.print(f"  {display_path(item)}", highlight=False)
+            if len(items) > shown:
+                out.print(f"  … and {len(items) - shown:,} more")
+    if diagnosis.healthy:
+        out.print("[green]healthy:[/] every segment reads, and the index matches the folders")
 
 
 # --- JSON ---------------------------------------------------------------------

@@ -40,6 +40,14 @@ def test_accents_case_and_elision_do_not_matter(seeds_index: Path) -> None:
     assert ids(search(seeds_index, "l’alliance")) == ids(search(seeds_index, "alliances"))
 
 
+def test_french_spaced_punctuation_is_not_a_wildcard(fixtures_index: Path) -> None:
+    # "… la Suède ?" pasted from a title: the lone "?" must not become a wildcard.
+    reference = ids(search(fixtures_index, "Finlande Suède"))
+    assert reference
+    assert ids(search(fixtures_index, "Finlande Suède ?")) == reference
+    assert ids(search(fixtures_index, "Finlande : Suède ! *")) == reference
+
+
 def test_securite_highlights_the_accented_word(seeds_index: Path) -> None:
     hit = search(seeds_index, "securite").hits[0]
     assert "sécurité" in marked(hit.snippet.text, hit.snippet.highlights)

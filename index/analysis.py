@@ -26,6 +26,7 @@ from typing import Any
 import snowballstemmer
 from unidecode import unidecode
 from whoosh.analysis import Filter, Token, Tokenizer
+from whoosh.analysis.analyzers import CompositeAnalyzer
 
 # Characters that may sit inside a word without being part of it: soft hyphens
 # and zero-width spaces/joiners, which scraped news is full of
@@ -246,14 +247,91 @@ class FrenchStemFilter(Filter):
             yield token
 
 
+class MemoizedChain(CompositeAnalyzer):
+    """A ``Tokenizer | Filter | …`` chain that runs its filters once per distinct word.
+
+    Every filter of the French chain maps one word to at most one term, the
+    same way wherever the word occurs; only the position renumbering around
+    stop words depends on the neighbours. Indexing therefore asks the chain
+    itself what each new word becomes, remembers the answer, and only
+    tokenizes and numbers positions per occurrence: the same terms, measured
+    several times faster than pushing every token through five generators.
+    Calls that need more (character offsets, stopped tokens) run the chain
+    as composed.
+    """
+
+    def __call__(  # type: ignore[override]
+        self,
+        value: str,
+        positions: bool = False,
+        chars: bool = False,
+        keeporiginal: bool = False,
+        removestops: bool = True,
+        start_pos: int = 0,
+        tokenize: bool = True,
+        mode: str = "",
+        **kwargs: Any,
+    ) -> Iterator[Token]:
+        if chars or keeporiginal or not removestops or not tokenize or kwargs.get("no_morph"):
+            return super().__call__(
+                value,
+                positions=positions,
+                chars=chars,
+                keeporiginal=keeporiginal,
+                removestops=removestops,
+                start_pos=start_pos,
+                tokenize=tokenize,
+                mode=mode,
+                **kwargs,
+            )
+        return self._terms(value, positions, start_pos, mode, kwargs)
+
+    def _term(self, word: str) -> str | None:
+        """What the composed chain makes of one word (``None``: a stop word)."""
+        memo = _CHAIN_MEMOS.setdefault(tuple(map(repr, self.items)), {})
+        if word in memo:
+            return memo[word]
+        term = None
+        for token in super().__call__(word, removestops=False):
+            term = None if token.stopped else token.text
+        if len(memo) < _CACHE_LIMIT:
+            memo[word] = term
+        return term
+
+    def _terms(
+        self, value: str, positions: bool, start_pos: int, mode: str, kwargs: dict[str, Any]
+    ) -> Iterator[Token]:
+        memo = _CHAIN_MEMOS.setdefault(tuple(map(repr, self.items)), {})
+        token = Token(positions, False, removestops=True, mode=mode, **kwargs)
+        pos: int | None = None
+        for raw_pos, match in enumerate(TOKEN_PATTERN.finditer(value), start_pos):
+            word = match.group(0)
+            term = memo[word] if word in memo else self._term(word)
+            if term is None:
+                continue
+            token.text = term
+            token.boost = 1.0
+            token.stopped = False
+            if positions:
+                # As FrenchStopFilter numbers them: kept words are consecutive.
+                pos = raw_pos if pos is None else pos + 1
+                token.pos = pos
+            yield token
+
+
+# Memos of MemoizedChain, per chain; kept out of the analyzers, which Whoosh
+# pickles into the index.
+_CHAIN_MEMOS: dict[tuple[str, ...], dict[str, str | None]] = {}
+
+
 def exact_analyzer() -> Any:
     """Words folded (case, accents, elision) but not stemmed."""
-    return FrenchTokenizer() | ElisionFilter() | FoldFilter() | FrenchStopFilter()
+    return MemoizedChain(FrenchTokenizer() | ElisionFilter() | FoldFilter() | FrenchStopFilter())
 
 
 def stemmed_analyzer() -> Any:
     """The full French chain: :func:`exact_analyzer` followed by Snowball stemming."""
-    return exact_analyzer() | FrenchStemFilter()
+    return MemoizedChain(exact_analyzer() | FrenchStemFilter())
 
 
 def terms(text: str, *, stemmed: bool = True) -> list[str]:

@@ -18,7 +18,7 @@ from index.analysis import exact_analyzer, stemmed_analyzer
 
 # Bumped whenever the schema or the analysis chain changes in a way that
 # makes an existing index wrong; `search index` then rebuilds from scratch.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # Fields a plain query word searches, and how much each counts.
 DEFAULT_FIELDS = ("content", "exact", "title")
@@ -38,7 +38,8 @@ def build_schema() -> Schema:
         lead=TEXT(analyzer=stemmed, stored=True),
         body=STORED(),
         content=TEXT(analyzer=stemmed),
-        exact=TEXT(analyzer=exact, spelling=True),
+        # No positions: phrases are matched on ``content`` only (see search.query).
+        exact=TEXT(analyzer=exact, spelling=True, phrase=False),
         date=DATETIME(stored=True, sortable=True),
         date_source=STORED(),
         source=KEYWORD(stored=True, lowercase=True, commas=True),

@@ -20,6 +20,8 @@ from whoosh.index import FileIndex
 from index.schema import SCHEMA_VERSION, build_schema
 
 MANIFEST = "manifest.json"
+# Articles between commits when indexing: what a crash or a kill can cost at most.
+COMMIT_EVERY = 10_000
 INDEX_NAME = "articles"
 
 

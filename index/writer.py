@@ -31,14 +31,20 @@ from index.extraction import annotate
 from index.persons import person_key
 from index.readers import discover, read_articles, sidecar_path
 from index.schema import SCHEMA_VERSION, pack_facets
-from index.store import FileState, IndexProblem, Manifest, create_index, index_exists, open_index
+from index.store import (
+    COMMIT_EVERY,
+    FileState,
+    IndexProblem,
+    Manifest,
+    create_index,
+    index_exists,
+    open_index,
+)
 
 # How long a second writer waits for the first before giving up.
 LOCK_TIMEOUT_S = 30.0
 # Memory Whoosh may use for its in-memory segment before spilling to disk.
 WRITER_LIMIT_MB = 256
-# Articles between commits: what a crash or a kill can cost at most.
-COMMIT_EVERY = 10_000
 # Small segments tolerated before they are merged into one.
 MERGE_AT = 4
 

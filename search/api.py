@@ -11,18 +11,45 @@ with Engine(index_dir) as engine:
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from index.articles import Problem
-from index.doctor import Diagnosis, diagnose, repair
-from index.extraction import inspect_paths
-from index.store import IndexMissing, IndexProblem, IndexUnreadable, index_exists
-from index.watch import Watcher
-from index.writer import COMMIT_EVERY, Indexer, IndexLocked, IndexReport, Progress, ProgressCallback
+from index.store import COMMIT_EVERY, IndexMissing, IndexProblem, IndexUnreadable, index_exists
 from search.engine import Article, Engine, Hit, IndexStats, SearchResults, Sort
 from search.facets import FacetCounts, FacetValue, Filters, Granularity
 from search.query import QuerySyntaxError
 from search.snippets import Snippet
+
+# The write side (readers, extraction, watching) is imported on first use:
+# `search query` in a fresh process must not pay for modules it never runs.
+_LAZY = {
+    "Problem": "index.articles",
+    "Diagnosis": "index.doctor",
+    "diagnose": "index.doctor",
+    "repair": "index.doctor",
+    "inspect_paths": "index.extraction",
+    "Watcher": "index.watch",
+    "Indexer": "index.writer",
+    "IndexLocked": "index.writer",
+    "IndexReport": "index.writer",
+    "Progress": "index.writer",
+    "ProgressCallback": "index.writer",
+}
+
+if TYPE_CHECKING:
+    from index.articles import Problem
+    from index.doctor import Diagnosis, diagnose, repair
+    from index.extraction import inspect_paths
+    from index.watch import Watcher
+    from index.writer import Indexer, IndexLocked, IndexReport, Progress, ProgressCallback
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "COMMIT_EVERY",
@@ -66,4 +93,6 @@ def ensure_index(
     """
     if index_exists(directory):
         return None
+    from index.writer import Indexer
+
     return Indexer(directory).update([corpus], progress=progress)

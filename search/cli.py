@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -25,19 +25,15 @@ from search.api import (
     COMMIT_EVERY,
     Engine,
     Filters,
-    Indexer,
     IndexProblem,
-    IndexReport,
-    Progress,
     QuerySyntaxError,
-    Watcher,
-    diagnose,
     ensure_index,
     index_exists,
-    inspect_paths,
-    repair,
 )
 from search.config import CORPUS_ENV, INDEX_ENV, default_corpus_dir, default_index_dir
+
+if TYPE_CHECKING:
+    from search.api import IndexReport, Progress
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -278,6 +274,8 @@ def index(
     .jsonl.gz, .html. Unchanged files are not re-read. Malformed files and
     records are reported with their path and reason, and skipped.
     """
+    from search.api import Indexer
+
     roots = list(paths) or [corpus]
     with progress_display(not as_json) as progress:
         indexer = Indexer(index_dir, entities=not no_entities, commit_every=commit_every)
@@ -316,6 +314,8 @@ def watch(
     per batch. Ctrl+C stops after the batch in progress (twice: at once; the
     index keeps its last commit either way).
     """
+    from search.api import Indexer, Watcher
+
     roots = list(paths) or [corpus]
     missing = [str(r) for r in roots if not r.exists()]
     if missing:
@@ -378,6 +378,8 @@ def doctor(
     replaces it once complete. PATHS default to the folders the index was
     built from (or the default corpus).
     """
+    from search.api import diagnose, repair
+
     roots = list(paths) or None
     diagnosis = diagnose(index_dir, roots)
     if not diagnosis.roots:
@@ -554,6 +556,8 @@ def inspect(paths: Sequence[Path], as_json: bool) -> None:
     triggered each, persons with the mentions merged into each: to check the
     facets, and to report their errors.
     """
+    from search.api import inspect_paths
+
     out = render.console()
     for item in inspect_paths(paths):
         if as_json:

@@ -13,17 +13,19 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.text import Text
 
 from index.articles import Problem
 from index.dates import iso
-from index.doctor import Diagnosis
 from search.engine import Article, Hit, IndexStats, SearchResults
 from search.facets import FacetCounts, FacetValue
 from search.snippets import Span
+
+if TYPE_CHECKING:
+    from index.doctor import Diagnosis
 
 MATCH_STYLE = "bold black on yellow"
 

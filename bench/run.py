@@ -1,18 +1,24 @@
-"""The product's speed on the shared corpus, as users meet it.
+"""The product's speed on the shared corpus, side by side with plain setups.
 
 Builds the index of the first N OrangeSum articles (default: all) through the
-real CLI, with and without entity extraction, then measures queries through
-the engine API on the fixed query sets in ``bench/queries/``:
+real CLI, with and without entity extraction, and the baselines of
+``bench/baselines.py`` (bare Whoosh French chain; tantivy when installed) on
+the same articles, then measures, in one run:
 
-- build: wall time, articles/s, index size, peak RSS;
-- query latency p50/p95 per set (top 10 with highlighted snippets);
+- build: wall time, articles/s, index size, peak RSS, as a ratio to bare Whoosh;
+- query latency p50/p95 per fixed query set of ``bench/queries/`` (1-word,
+  2-word AND, phrase, 3-5-word OR): ours with highlighted snippets, the
+  baselines top 10 only;
 - the interactive response (top 10 + snippets + country/person/month counts),
   without and with a facet filter;
-- CLI cold start: ``search query Finlande --limit 5`` as a fresh process.
+- CLI cold start: ``search query Finlande --limit 5`` as a fresh process;
+- incremental add of 10 and 100 articles, file-write-to-searchable latency
+  under ``search watch``, and 100 watcher batches (``bench/incremental.py``).
 
-    python bench/run.py                  # whole corpus (~15 min here)
-    python bench/run.py --docs 5000      # quicker look
-    python bench/run.py --index /tmp/b   # keep (and reuse) the built indexes
+    python bench/run.py                     # whole corpus (~30 min here)
+    python bench/run.py --docs 5000         # quicker look
+    python bench/run.py --index /tmp/b      # keep (and reuse) the built indexes
+    python bench/run.py --queries bench/queries/phrase.txt
 """
 
 from __future__ import annotations
@@ -22,19 +28,21 @@ import gzip
 import json
 import os
 import platform
-import resource
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.baselines import TantivyBaseline, WhooshBaseline, tantivy_available  # noqa: E402
 from bench.corpus import require_corpus  # noqa: E402
+from bench.incremental import measure as measure_incremental  # noqa: E402
 from search.api import Engine, Filters  # noqa: E402
 
 QUERIES = Path(__file__).resolve().parent / "queries"
@@ -54,25 +62,42 @@ def corpus_file(docs: int | None, work: Path) -> Path:
     return subset
 
 
+def _measured(args: list[str], index_dir: Path) -> dict[str, float]:
+    """Run a build command in a child process: wall time, size and its own peak RSS."""
+    with tempfile.TemporaryFile("w+") as out:
+        started = time.perf_counter()
+        child = subprocess.Popen(args, stdout=out, stderr=subprocess.DEVNULL, cwd=ROOT)
+        _, status, usage = os.wait4(child.pid, 0)  # the rusage of this child alone
+        seconds = time.perf_counter() - started
+        child.returncode = os.waitstatus_to_exitcode(status)
+        if child.returncode:
+            raise SystemExit(f"build failed ({child.returncode}): {' '.join(args)}")
+        out.seek(0)
+        report = json.loads(out.read())
+    size = sum(p.stat().st_size for p in index_dir.rglob("*") if p.is_file())
+    articles = report.get("added", report.get("articles", 0))
+    return {
+        "articles": articles,
+        "seconds": seconds,
+        "per_s": articles / seconds,
+        "size_mb": size / 1e6,
+        "peak_rss_mb": usage.ru_maxrss / 1024,
+    }
+
+
 def build(corpus: Path, index_dir: Path, entities: bool) -> dict[str, float]:
     if (index_dir / "manifest.json").exists():
         return {}
     args = [sys.executable, "-m", "search.cli", "index", str(corpus), "--index", str(index_dir)]
     args += ["--json"] + ([] if entities else ["--no-entities"])
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    started = time.perf_counter()
-    done = subprocess.run(args, capture_output=True, text=True, cwd=ROOT, check=True)
-    seconds = time.perf_counter() - started
-    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    report = json.loads(done.stdout)
-    size = sum(p.stat().st_size for p in index_dir.iterdir() if p.is_file())
-    return {
-        "articles": report["added"],
-        "seconds": seconds,
-        "per_s": report["added"] / seconds,
-        "size_mb": size / 1e6,
-        "peak_rss_mb": max(peak_kb, before) / 1024,
-    }
+    return _measured(args, index_dir)
+
+
+def build_baseline(kind: str, corpus: Path, index_dir: Path) -> dict[str, float]:
+    if index_dir.exists() and any(index_dir.iterdir()):
+        return {}
+    args = [sys.executable, str(ROOT / "bench" / "baselines.py"), "build", kind]
+    return _measured([*args, str(corpus), str(index_dir)], index_dir)
 
 
 def percentiles(samples: list[float]) -> tuple[float, float]:
@@ -80,11 +105,11 @@ def percentiles(samples: list[float]) -> tuple[float, float]:
     return statistics.median(ordered), ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
 
 
-def time_queries(engine: Engine, queries: list[str], **kwargs: object) -> tuple[float, float]:
+def time_queries(search: Callable[[str], object], queries: list[str]) -> tuple[float, float]:
     samples = []
     for text in queries:
         started = time.perf_counter()
-        engine.search(text, limit=10, **kwargs)  # type: ignore[arg-type]
+        search(text)
         samples.append((time.perf_counter() - started) * 1000)
     return percentiles(samples)
 
@@ -101,51 +126,99 @@ def cold_start(index_dir: Path) -> float:
     return statistics.median(samples)
 
 
+def _row(label: str, cells: list[str]) -> str:
+    return f"| {label:<34} | " + " | ".join(f"{c:>15}" for c in cells) + " |"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--docs", type=int, default=None)
     parser.add_argument("--index", type=Path, help="where to keep the indexes (reused if built)")
+    parser.add_argument("--queries", type=Path, nargs="*", help="query files (default: all sets)")
+    parser.add_argument("--no-incremental", action="store_true", help="skip bench/incremental.py")
     args = parser.parse_args()
     work = args.index or Path(tempfile.mkdtemp(prefix="bench-run-"))
     work.mkdir(parents=True, exist_ok=True)
     corpus = corpus_file(args.docs, work)
+    tantivy = tantivy_available()
 
     print(
         f"bench/run.py, {date.today()}, {platform.machine()}, {os.cpu_count()} cores, "
         f"Python {platform.python_version()}, corpus {corpus.name}"
+        + ("" if tantivy else " (tantivy not installed: its columns are left out)")
     )
-    with_entities = build(corpus, work / "with-entities", entities=True)
-    without = build(corpus, work / "without-entities", entities=False)
-    if with_entities and without:
-        print("\n| build               | articles | seconds | articles/s | size MB | peak RSS MB |")
-        print("|---------------------|----------|---------|------------|---------|-------------|")
-        for label, row in (("with extraction", with_entities), ("without extraction", without)):
-            print(
-                f"| {label:<19} | {row['articles']:>8,.0f} | {row['seconds']:>7.1f} | "
-                f"{row['per_s']:>10.1f} | {row['size_mb']:>7.1f} | {row['peak_rss_mb']:>11.0f} |"
-            )
-        print(f"extraction slows indexing by {without['per_s'] / with_entities['per_s']:.2f}x")
-
-    sets = {
-        p.stem: p.read_text(encoding="utf-8").splitlines() for p in sorted(QUERIES.glob("*.txt"))
+    builds = {
+        "bare Whoosh French chain": build_baseline("whoosh", corpus, work / "bare-whoosh"),
+        "ours, with extraction": build(corpus, work / "with-entities", entities=True),
+        "ours, without extraction": build(corpus, work / "without-entities", entities=False),
     }
-    print("\n| query set (top 10 + snippets)        | p50 ms | p95 ms |")
-    print("|--------------------------------------|--------|--------|")
+    if tantivy:
+        builds["tantivy"] = build_baseline("tantivy", corpus, work / "tantivy")
+    base = builds["bare Whoosh French chain"]
+    if all(builds.values()):
+        print("\n| build                    | articles | seconds | articles/s | vs bare | size MB "
+              "| peak RSS MB |")  # fmt: skip
+        print("|--------------------------|----------|---------|------------|---------|---------"
+              "|-------------|")  # fmt: skip
+        for label, row in builds.items():
+            print(
+                f"| {label:<24} | {row['articles']:>8,.0f} | {row['seconds']:>7.1f} | "
+                f"{row['per_s']:>10.1f} | {row['per_s'] / base['per_s']:>6.2f}x | "
+                f"{row['size_mb']:>7.1f} | {row['peak_rss_mb']:>11.0f} |"
+            )
+        plain, full = builds["ours, without extraction"], builds["ours, with extraction"]
+        slowdown = plain["per_s"] / full["per_s"]
+        print(f"extraction slows indexing by {slowdown:.2f}x")
+
+    files = args.queries or sorted(QUERIES.glob("*.txt"))
+    sets = {p.stem: p.read_text(encoding="utf-8").splitlines() for p in files}
+    everything = [q for queries in sets.values() for q in queries]
+    columns = ["ours p50/p95", "bare p50/p95", "bare/ours p95"] + (
+        ["tantivy p50/p95"] if tantivy else []
+    )
+    print("\nQuery latency in ms (ours: top 10 with snippets; baselines: top 10 only)\n")
+    print(_row("query set", columns))
+    print("|" + "|".join("-" * (w + 2) for w in [34] + [15] * len(columns)) + "|")
+    bare = WhooshBaseline(work / "bare-whoosh")
+    tv = TantivyBaseline(work / "tantivy") if tantivy else None
     with Engine(work / "with-entities") as engine:
         engine.search("warm up", facets=True)
-        for name, queries in sets.items():
-            p50, p95 = time_queries(engine, queries)
-            print(f"| {name:<36} | {p50:6.1f} | {p95:6.1f} |")
-        everything = [q for queries in sets.values() for q in queries]
-        p50, p95 = time_queries(engine, everything, facets=True)
-        print(f"| {'interactive: + 3 facets, all sets':<36} | {p50:6.1f} | {p95:6.1f} |")
-        france = Filters(countries=("FR",))
-        p50, p95 = time_queries(engine, everything, facets=True, filters=france)
-        print(f"| {'interactive, filtered --country FR':<36} | {p50:6.1f} | {p95:6.1f} |")
+
+        def ours(text: str) -> object:
+            return engine.search(text, limit=10)
+
+        for name, queries in [*sets.items(), ("all sets", everything)]:
+            p50, p95 = time_queries(ours, queries)
+            b50, b95 = time_queries(bare.search, queries)
+            cells = [f"{p50:.1f} / {p95:.1f}", f"{b50:.1f} / {b95:.1f}", f"{b95 / p95:.2f}x"]
+            if tv is not None:
+                t50, t95 = time_queries(tv.search, queries)
+                cells.append(f"{t50:.2f} / {t95:.2f}")
+            print(_row(name, cells))
+        for label, filters in (
+            ("interactive: + 3 facets", Filters()),
+            ("interactive, --country FR", Filters(countries=("FR",))),
+        ):
+            p50, p95 = time_queries(
+                lambda t, f=filters: engine.search(t, limit=10, facets=True, filters=f), everything
+            )
+            print(_row(label, [f"{p50:.1f} / {p95:.1f}"] + [""] * (len(columns) - 1)))
+    bare.close()
     print(
         f"\nCLI cold start (search query Finlande --limit 5, fresh process): "
         f"{cold_start(work / 'with-entities'):.2f} s median of 5"
     )
+    if not args.no_incremental:
+        result = measure_incremental(work / "with-entities")
+        print(
+            f"incremental add to the full index: 10 articles {result['add_10_s']:.2f} s, "
+            f"100 articles {result['add_100_s']:.2f} s\n"
+            f"search watch, file written -> found by a search: median "
+            f"{result['watch_median_s']:.2f} s, max {result['watch_max_s']:.2f} s (20 files)\n"
+            f"100 watcher batches of 10 articles ({result['batches_s']:.0f} s): segments "
+            f"{result['segments_before']} -> {result['segments_after']}, interactive p50 "
+            f"{result['p50_before_ms']:.1f} -> {result['p50_after_ms']:.1f} ms"
+        )
 
 
 if __name__ == "__main__":

@@ -7,9 +7,13 @@ update re-reads only what changed.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import tempfile
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,6 +46,45 @@ class IndexUnreadable(IndexProblem):
             f"run `search doctor` to check and repair it"
         )
         self.directory = directory
+
+
+class IndexLocked(IndexProblem):
+    def __init__(self, directory: Path, waited: float) -> None:
+        super().__init__(
+            f"another process is writing the index at {directory}; "
+            f"waited {waited:.0f}s, try again when it has finished"
+        )
+
+
+# How long a second writer waits for the first before giving up.
+LOCK_TIMEOUT_S = 30.0
+UPDATE_LOCK = "update.lock"
+
+
+@contextlib.contextmanager
+def update_lock(directory: Path, timeout: float = LOCK_TIMEOUT_S) -> Iterator[None]:
+    """Hold the right to update the index in *directory*, waiting up to *timeout*.
+
+    Taken before the manifest and the index are read, so that a second writer
+    plans its work from what the first one committed, not from what was there
+    when it started. ``flock`` locks die with their process: a killed writer
+    never leaves a stale lock behind.
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    fd = os.open(directory / UPDATE_LOCK, os.O_CREAT | os.O_RDWR, 0o644)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise IndexLocked(directory, timeout) from None
+                time.sleep(0.2)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
 
 
 @dataclass

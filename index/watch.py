@@ -20,6 +20,7 @@ from pathlib import Path
 import watchfiles
 
 from index.readers import SIDECAR_SUFFIX, file_format
+from index.store import IndexLocked
 from index.writer import Indexer, IndexReport, ProgressCallback
 
 Signature = tuple[int, int] | None  # (size, mtime_ns), or None for a missing path
@@ -123,7 +124,10 @@ class Watcher:
         return len(self._pending)
 
     def batches(
-        self, stop: threading.Event, on_ready: Callable[[int], None] | None = None
+        self,
+        stop: threading.Event,
+        on_ready: Callable[[int], None] | None = None,
+        on_busy: Callable[[int], None] | None = None,
     ) -> Iterator[IndexReport]:
         """One report per batch of settled changes, until *stop* is set.
 
@@ -146,6 +150,13 @@ class Watcher:
             if ready:
                 if on_ready:
                     on_ready(len(ready))
-                yield self.indexer.apply_changes(ready)
+                try:
+                    yield self.indexer.apply_changes(ready)
+                except IndexLocked:
+                    # Another writer (a long `search index`) holds the index:
+                    # keep the batch and try again once it is done.
+                    self.note(ready)
+                    if on_busy:
+                        on_busy(len(ready))
             if stop.is_set():
                 return

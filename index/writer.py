@@ -33,28 +33,20 @@ from index.readers import discover, read_articles, sidecar_path
 from index.schema import SCHEMA_VERSION, pack_facets
 from index.store import (
     COMMIT_EVERY,
+    LOCK_TIMEOUT_S,
     FileState,
-    IndexProblem,
+    IndexLocked,
     Manifest,
     create_index,
     index_exists,
     open_index,
+    update_lock,
 )
 
-# How long a second writer waits for the first before giving up.
-LOCK_TIMEOUT_S = 30.0
 # Memory Whoosh may use for its in-memory segment before spilling to disk.
 WRITER_LIMIT_MB = 256
 # Small segments tolerated before they are merged into one.
 MERGE_AT = 4
-
-
-class IndexLocked(IndexProblem):
-    def __init__(self, directory: Path) -> None:
-        super().__init__(
-            f"another process is writing the index at {directory}; "
-            f"waited {LOCK_TIMEOUT_S:.0f}s, try again when it has finished"
-        )
 
 
 @dataclass
@@ -223,22 +215,24 @@ class Indexer:
         started = time.perf_counter()
         report = IndexReport()
         report.problems.extend(problems)
-        manifest = Manifest.load(self.directory)
-        if rebuild or not index_exists(self.directory) or manifest.schema_version != SCHEMA_VERSION:
-            ix = create_index(self.directory)
-            manifest = Manifest()
-            report.rebuilt = True
-        else:
-            ix = open_index(self.directory)
-        manifest.roots = sorted({*manifest.roots, *(str(r) for r in roots)})
-        try:
-            self._apply(ix, files, vanished, manifest, report, progress)
-            if report.changed or report.files_read:
-                manifest.updated = time.time()
-            manifest.save(self.directory)
-            self._compact(ix)
-        finally:
-            ix.close()
+        with update_lock(self.directory):
+            manifest = Manifest.load(self.directory)
+            outdated = manifest.schema_version != SCHEMA_VERSION
+            if rebuild or outdated or not index_exists(self.directory):
+                ix = create_index(self.directory)
+                manifest = Manifest()
+                report.rebuilt = True
+            else:
+                ix = open_index(self.directory)
+            manifest.roots = sorted({*manifest.roots, *(str(r) for r in roots)})
+            try:
+                self._apply(ix, files, vanished, manifest, report, progress)
+                if report.changed or report.files_read:
+                    manifest.updated = time.time()
+                manifest.save(self.directory)
+                self._compact(ix)
+            finally:
+                ix.close()
         report.seconds = time.perf_counter() - started
         return report
 
@@ -246,7 +240,7 @@ class Indexer:
         try:
             return ix.writer(timeout=LOCK_TIMEOUT_S, delay=0.25, limitmb=WRITER_LIMIT_MB)
         except LockError as error:
-            raise IndexLocked(self.directory) from error
+            raise IndexLocked(self.directory, LOCK_TIMEOUT_S) from error
 
     def _apply(
         self,

@@ -15,7 +15,14 @@ import importlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from index.store import COMMIT_EVERY, IndexMissing, IndexProblem, IndexUnreadable, index_exists
+from index.store import (
+    COMMIT_EVERY,
+    IndexLocked,
+    IndexMissing,
+    IndexProblem,
+    IndexUnreadable,
+    index_exists,
+)
 from search.engine import Article, Engine, Hit, IndexStats, SearchResults, Sort
 from search.facets import FacetCounts, FacetValue, Filters, Granularity
 from search.query import QuerySyntaxError
@@ -31,7 +38,6 @@ _LAZY = {
     "inspect_paths": "index.extraction",
     "Watcher": "index.watch",
     "Indexer": "index.writer",
-    "IndexLocked": "index.writer",
     "IndexReport": "index.writer",
     "Progress": "index.writer",
     "ProgressCallback": "index.writer",
@@ -42,7 +48,7 @@ if TYPE_CHECKING:
     from index.doctor import Diagnosis, diagnose, repair
     from index.extraction import inspect_paths
     from index.watch import Watcher
-    from index.writer import Indexer, IndexLocked, IndexReport, Progress, ProgressCallback
+    from index.writer import Indexer, IndexReport, Progress, ProgressCallback
 
 
 def __getattr__(name: str) -> Any:

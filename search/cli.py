@@ -343,7 +343,12 @@ def watch(
         emit(watcher.reconcile(progress), "startup")
     where = ", ".join(render.display_path(str(r)) for r in watcher.roots)
     click.echo(f"watching {where} (Ctrl+C to stop)", err=True)
-    for report in watcher.batches(stop):
+
+    def busy(count: int) -> None:
+        click.echo(f"{time.strftime('%H:%M:%S')} index busy (another writer): "
+                   f"{count} changes wait", err=True)  # fmt: skip
+
+    for report in watcher.batches(stop, on_busy=busy):
         emit(report, "batch")
     click.echo("stopped; the index is up to date with every completed batch", err=True)
 

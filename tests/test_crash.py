@@ -24,6 +24,7 @@ from search.engine import Engine
 from tests.conftest import FIXTURES, ROOT, SEEDS
 
 KILLS = 24
+COPIES = 60
 
 
 def make_corpus(corpus: Path, copies: int) -> None:
@@ -54,24 +55,29 @@ def index_process(corpus: Path, index_dir: Path) -> subprocess.Popen[bytes]:
 @pytest.mark.slow
 def test_sigkill_at_random_moments_loses_nothing_committed(tmp_path: Path) -> None:
     corpus, index_dir = tmp_path / "corpus", tmp_path / "index"
-    make_corpus(corpus, copies=40)
+    make_corpus(corpus, copies=COPIES)
     rng = random.Random(20261121)
     before: set[str] = set()
     deleted: set[str] = set()  # may leave the index at any later commit
     finished = grew = 0
     for round_ in range(KILLS):
+        if round_:
+            # The folder changes between kills, so that every run has work to
+            # do: articles edited, now and then one deleted.
+            for lot in rng.sample(range(COPIES), 8):
+                folder = corpus / f"lot-{lot:03}" / "fixtures"
+                with (folder / "otan-helsinki.txt").open("a", encoding="utf-8") as out:
+                    out.write(f"\nMise à jour numéro {round_} : la ratification se poursuit.\n")
+            if round_ % 4 == 0:
+                lot_path = corpus / f"lot-{rng.randrange(COPIES):03}"
+                doomed = lot_path / "fixtures" / "page-article.html"
+                doomed.unlink(missing_ok=True)
+                deleted.add(str(doomed))
         process = index_process(corpus, index_dir)
-        time.sleep(rng.uniform(0.2, 4.0))
+        time.sleep(rng.uniform(0.3, 3.0))
         process.send_signal(signal.SIGKILL)
         if process.wait() == 0:
             finished += 1
-        if round_ % 4 == 3:
-            # The folder changes between kills: an article edited, another deleted.
-            lot = corpus / f"lot-{rng.randrange(40):03}" / "fixtures"
-            with (lot / "otan-helsinki.txt").open("a", encoding="utf-8") as out:
-                out.write(f"\nMise à jour numéro {round_} : la ratification se poursuit.\n")
-            (lot / "securite-frontiere.md").unlink(missing_ok=True)
-            deleted.add(str(lot / "securite-frontiere.md"))
         if not list(index_dir.glob("*.toc")):
             continue  # killed before the index was even created
         now = indexed_ids(index_dir)  # the index opens and answers

@@ -173,9 +173,13 @@ def _damage_is_reported(method: Callable[..., R]) -> Callable[..., R]:
         try:
             return method(self, *args, **kwargs)
         except DAMAGED_INDEX_ERRORS as error:
-            raise IndexUnreadable(self.directory, f"{type(error).__name__}: {error}") from error
+            raise _unreadable(self.directory, error) from error
 
     return wrapper
+
+
+def _unreadable(directory: Path, error: Exception) -> IndexUnreadable:
+    return IndexUnreadable(directory, f"{type(error).__name__}: {error}")
 
 
 class Engine:
@@ -188,7 +192,7 @@ class Engine:
             self._searcher: Searcher = self._index.searcher()
         except DAMAGED_INDEX_ERRORS as error:
             self._index.close()
-            raise IndexUnreadable(self.directory, f"{type(error).__name__}: {error}") from error
+            raise _unreadable(self.directory, error) from error
         self._parser = make_parser(self._index.schema)
         # Which articles match (for the total and the facets) only needs the
         # stemmed field: an exact or title match is always a stemmed match too,
@@ -240,7 +244,7 @@ class Engine:
                 reader = self._searcher.reader()
                 segments = self.directory / SEGMENT_CACHE
                 self._facet_table = FacetTable(reader, segments)
-                self._facet_table.save(cache, (s.segment_id() for s in self._index._segments()))
+                self._facet_table.save(cache)
         return self._facet_table
 
     # --- Queries ----------------------------------------------------------------

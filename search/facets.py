@@ -188,14 +188,14 @@ class FacetTable:
             return None
         return table if isinstance(table, cls) else None
 
-    def save(self, path: Path, segments: Iterable[str] = ()) -> None:
+    def save(self, path: Path) -> None:
         """Keep this version's table, and drop older versions' tables and the
-        caches of segments no longer in the index (*segments*: the current ids)."""
+        caches of segments this version no longer has."""
         _save_atomically(self, path)
         for old in path.parent.glob(f"{FACET_CACHE_PREFIX}*.pickle"):
             if old != path:
                 old.unlink(missing_ok=True)
-        keep = {f"{s}.pickle" for s in segments}
+        keep = {f"{s}.pickle" for s in self.segments}
         for old in (path.parent / SEGMENT_CACHE).glob("*.pickle"):
             if old.name not in keep:
                 old.unlink(missing_ok=True)
@@ -207,6 +207,7 @@ class FacetTable:
         keys: list[tuple[str, ...]] = []
         self.dates: list[datetime | None] = []
         leaves = [reader] if reader.is_atomic() else list(reader.readers)
+        self.segments = [leaf.segment().segment_id() for leaf in leaves if leaf.segment()]
         for leaf in leaves:
             part = _SegmentFacets.for_segment(leaf, segment_cache)
             self.countries += part.countries

@@ -127,6 +127,13 @@ class Manifest:
             # itself is the truth about which documents exist.
             return cls()
 
+    @staticmethod
+    def discard_leftovers(directory: Path) -> None:
+        """Remove the temporary files of saves that a killed writer never finished
+        (only call it holding :func:`update_lock`)."""
+        for leftover in directory.glob(".manifest-*.tmp"):
+            leftover.unlink(missing_ok=True)
+
     def save(self, directory: Path) -> None:
         """Write atomically, so a crash leaves the old manifest or the new, never half."""
         data = {

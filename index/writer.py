@@ -216,6 +216,7 @@ class Indexer:
         report = IndexReport()
         report.problems.extend(problems)
         with update_lock(self.directory):
+            Manifest.discard_leftovers(self.directory)
             manifest = Manifest.load(self.directory)
             outdated = manifest.schema_version != SCHEMA_VERSION
             if rebuild or outdated or not index_exists(self.directory):

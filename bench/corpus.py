@@ -13,6 +13,13 @@ from typing import Any
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
 CORPUS = SHARED / "corpora" / "orangesum.jsonl.gz"
 DUPLICATES = SHARED / "corpora" / "orangesum_duplicates.txt"
+QUERIES = Path(__file__).resolve().parent / "queries"
+
+
+def query_sets(files: list[Path] | None = None) -> dict[str, list[str]]:
+    """The fixed query sets of ``bench/queries/`` (or *files*), by name."""
+    paths = files or sorted(QUERIES.glob("*.txt"))
+    return {p.stem: p.read_text(encoding="utf-8").splitlines() for p in paths}
 
 
 def require_corpus() -> Path:

@@ -35,11 +35,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.corpus import require_corpus  # noqa: E402
+from bench.corpus import query_sets, require_corpus  # noqa: E402
 from index.writer import Indexer  # noqa: E402
 from search.api import Engine  # noqa: E402
-
-QUERIES = Path(__file__).resolve().parent / "queries"
 
 
 def tail_records(count: int) -> list[dict[str, Any]]:
@@ -64,7 +62,7 @@ def write_articles(folder: Path, records: list[dict[str, Any]], tag: str) -> lis
 
 
 def query_p50(engine: Engine) -> float:
-    queries = [q for p in sorted(QUERIES.glob("*.txt")) for q in p.read_text().splitlines()]
+    queries = [q for qs in query_sets().values() for q in qs]
     samples = []
     for text in queries[::4]:
         started = time.perf_counter()

@@ -41,11 +41,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.baselines import TantivyBaseline, WhooshBaseline, tantivy_available  # noqa: E402
-from bench.corpus import require_corpus  # noqa: E402
+from bench.corpus import query_sets, require_corpus  # noqa: E402
 from bench.incremental import measure as measure_incremental  # noqa: E402
 from search.api import Engine, Filters  # noqa: E402
-
-QUERIES = Path(__file__).resolve().parent / "queries"
 
 
 def corpus_file(docs: int | None, work: Path) -> Path:
@@ -170,8 +168,7 @@ def main() -> None:
         slowdown = plain["per_s"] / full["per_s"]
         print(f"extraction slows indexing by {slowdown:.2f}x")
 
-    files = args.queries or sorted(QUERIES.glob("*.txt"))
-    sets = {p.stem: p.read_text(encoding="utf-8").splitlines() for p in files}
+    sets = query_sets(args.queries)
     everything = [q for queries in sets.values() for q in queries]
     columns = ["ours p50/p95", "bare p50/p95", "bare/ours p95"] + (
         ["tantivy p50/p95"] if tantivy else []

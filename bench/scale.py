@@ -22,9 +22,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.corpus import require_corpus  # noqa: E402
+from bench.corpus import query_sets, require_corpus  # noqa: E402
 from bench.incremental import tail_records, write_articles  # noqa: E402
-from bench.run import QUERIES, _measured, time_queries  # noqa: E402
+from bench.run import _measured, time_queries  # noqa: E402
 from index.writer import Indexer  # noqa: E402
 from search.api import Engine  # noqa: E402
 
@@ -59,7 +59,7 @@ def measure(factor: int, work: Path) -> dict[str, float]:
     Indexer(index_dir).update([folder])
     row["add_100_s"] = time.perf_counter() - started
 
-    queries = [q for p in sorted(QUERIES.glob("*.txt")) for q in p.read_text().splitlines()]
+    queries = [q for qs in query_sets().values() for q in qs]
     with Engine(index_dir) as engine:
         engine.search("warm up", facets=True)
         row["p50"], row["p95"] = time_queries(

@@ -286,9 +286,13 @@ class MemoizedChain(CompositeAnalyzer):
             )
         return self._terms(value, positions, start_pos, mode, kwargs)
 
+    @property
+    def _memo(self) -> dict[str, str | None]:
+        return _CHAIN_MEMOS.setdefault(tuple(map(repr, self.items)), {})
+
     def _term(self, word: str) -> str | None:
         """What the composed chain makes of one word (``None``: a stop word)."""
-        memo = _CHAIN_MEMOS.setdefault(tuple(map(repr, self.items)), {})
+        memo = self._memo
         if word in memo:
             return memo[word]
         term = None
@@ -301,7 +305,7 @@ class MemoizedChain(CompositeAnalyzer):
     def _terms(
         self, value: str, positions: bool, start_pos: int, mode: str, kwargs: dict[str, Any]
     ) -> Iterator[Token]:
-        memo = _CHAIN_MEMOS.setdefault(tuple(map(repr, self.items)), {})
+        memo = self._memo
         token = Token(positions, False, removestops=True, mode=mode, **kwargs)
         pos: int | None = None
         for raw_pos, match in enumerate(TOKEN_PATTERN.finditer(value), start_pos):

@@ -23,7 +23,14 @@ from whoosh.reading import SegmentReader
 
 from index.readers import discover
 from index.store import IndexProblem, Manifest, index_exists, open_index
-from index.writer import Indexer, IndexReport, ProgressCallback, content_digest, file_signature
+from index.writer import (
+    Indexer,
+    IndexReport,
+    ProgressCallback,
+    content_digest,
+    file_signature,
+    within,
+)
 
 
 @dataclass
@@ -107,15 +114,8 @@ def diagnose(directory: Path, roots: list[Path] | None = None) -> Diagnosis:
                     diagnosis.stale.append(key)
             except OSError:
                 diagnosis.stale.append(key)
-    within = tuple(str(r) for r in reachable)
-    diagnosis.orphaned = sorted(
-        p for p in indexed if p not in on_disk and any(_inside(p, r) for r in within)
-    )
+    diagnosis.orphaned = sorted(p for p in indexed if p not in on_disk and within(p, reachable))
     return diagnosis
-
-
-def _inside(path: str, root: str) -> bool:
-    return path == root or path.startswith(root + os.sep)
 
 
 def repair(

@@ -21,17 +21,17 @@ import watchfiles
 
 from index.readers import SIDECAR_SUFFIX, file_format
 from index.store import IndexLocked
-from index.writer import Indexer, IndexReport, ProgressCallback
+from index.writer import Indexer, IndexReport, ProgressCallback, file_signature
 
 Signature = tuple[int, int] | None  # (size, mtime_ns), or None for a missing path
 
 
 def _signature(path: Path) -> Signature:
+    """What "still changing" is judged by; ``None`` once the path is gone."""
     try:
-        stat = path.stat()
+        return file_signature(path)
     except OSError:
         return None
-    return stat.st_size, stat.st_mtime_ns
 
 
 @dataclass

@@ -86,7 +86,8 @@ class IndexReport:
         return bool(self.added or self.updated or self.removed or self.rebuilt)
 
 
-def _within(path: str, roots: Sequence[Path]) -> bool:
+def within(path: str, roots: Sequence[Path]) -> bool:
+    """Whether *path* is one of *roots* or lies under one."""
     return any(path == str(r) or path.startswith(str(r) + os.sep) for r in roots)
 
 
@@ -177,7 +178,7 @@ class Indexer:
         prunable = [r for r in roots if r.exists()]
 
         def vanished(indexed: set[str]) -> list[str]:
-            return [p for p in indexed if p not in on_disk and _within(p, prunable)]
+            return [p for p in indexed if p not in on_disk and within(p, prunable)]
 
         return self._run(roots, files, problems, vanished, rebuild, progress)
 
@@ -199,7 +200,7 @@ class Indexer:
         problems = [p for p in problems if not p.reason.startswith("not an article file")]
 
         def vanished(indexed: set[str]) -> list[str]:
-            return [p for p in indexed if _within(p, gone)]
+            return [p for p in indexed if within(p, gone)]
 
         return self._run([], files, problems, vanished, False, progress)
 

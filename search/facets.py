@@ -206,7 +206,7 @@ class FacetTable:
         persons: list[tuple[str, ...]] = []
         keys: list[tuple[str, ...]] = []
         self.dates: list[datetime | None] = []
-        leaves = [reader] if reader.is_atomic() else list(reader.readers)
+        leaves = [leaf for leaf, _ in reader.leaf_readers()]
         self.segments = [leaf.segment().segment_id() for leaf in leaves if leaf.segment()]
         for leaf in leaves:
             part = _SegmentFacets.for_segment(leaf, segment_cache)

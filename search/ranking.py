@@ -51,7 +51,7 @@ class Ranker:
         self.schema = searcher.schema
         reader = searcher.reader()
         self.size = reader.doc_count_all()
-        self._segments = [(r, offset) for r, offset in zip(*_leaves(reader), strict=True)]
+        self._segments: list[tuple[Any, int]] = reader.leaf_readers()
         self.alive: Mask = np.ones(self.size, dtype=bool)
         if reader.has_deletions():
             self.alive[:] = False
@@ -181,13 +181,6 @@ class Ranker:
             docs, values = docs[keep], values[keep]
         order = np.lexsort((docs, -values))[:count]
         return [(int(d), float(s)) for d, s in zip(docs[order], values[order], strict=True)]
-
-
-def _leaves(reader: Any) -> tuple[list[Any], list[int]]:
-    """The segment readers of *reader* and the document number each starts at."""
-    if reader.is_atomic():
-        return [reader], [0]
-    return list(reader.readers), list(reader.doc_offsets)
 
 
 def _decode(matcher: Any) -> tuple[Any, Any]:

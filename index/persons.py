@@ -166,24 +166,33 @@ class _Token:
     gap_before: str  # the text between the previous token and this one
 
 
+# What a raw token says about itself, worked out once per distinct spelling:
+# extraction sees every word of every article, and news repeats its words.
+_Shape = tuple[str, int, str, bool]  # (raw, characters cut at the end, folded, capitalised)
+_shapes: dict[str, _Shape] = {}
+_SHAPES_LIMIT = 500_000
+
+
+def _shape(raw: str) -> _Shape:
+    shape = _shapes.get(raw)
+    if shape is None:
+        word, cut = raw, 0
+        if raw.endswith(".") and fold(raw[:-1]) not in TITLES:
+            word, cut = raw[:-1], 1  # a sentence's final dot, not an abbreviation
+        shape = (word, cut, _ELIDED.sub("", fold(word.rstrip("."))), _is_capitalised(word))
+        if len(_shapes) < _SHAPES_LIMIT:
+            _shapes[raw] = shape
+    return shape
+
+
 def _tokens(text: str) -> list[_Token]:
     tokens: list[_Token] = []
     previous_end = 0
     for match in _TOKEN.finditer(text):
-        raw = match.group(0)
-        end = match.end()
-        if raw.endswith(".") and fold(raw[:-1]) not in TITLES:
-            raw, end = raw[:-1], end - 1  # a sentence's final dot, not an abbreviation
-        tokens.append(
-            _Token(
-                raw=raw,
-                folded=_ELIDED.sub("", fold(raw.rstrip("."))),
-                start=match.start(),
-                end=end,
-                capitalised=_is_capitalised(raw),
-                gap_before=text[previous_end : match.start()],
-            )
-        )
+        raw, cut, folded, capitalised = _shape(match.group(0))
+        start, end = match.span()
+        end -= cut
+        tokens.append(_Token(raw, folded, start, end, capitalised, text[previous_end:start]))
         previous_end = end
     return tokens
 

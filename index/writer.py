@@ -240,7 +240,7 @@ class Indexer:
 
     def _writer(self, ix: FileIndex) -> IndexWriter:
         try:
-            return ix.writer(timeout=LOCK_TIMEOUT_S, delay=0.25, limitmb=WRITER_LIMIT_MB)
+            return _SegmentWriter(ix, timeout=LOCK_TIMEOUT_S, delay=0.25, limitmb=WRITER_LIMIT_MB)
         except LockError as error:
             raise IndexLocked(self.directory, LOCK_TIMEOUT_S) from error
 
@@ -366,6 +366,31 @@ def merge_tiers(writer: SegmentWriter, segments: list[Segment]) -> list[Segment]
         with SegmentReader(writer.storage, writer.schema, segment) as reader:
             writer.add_reader(reader)
     return [s for s in segments if s not in plan]
+
+
+class _PrefetchedLengths:
+    """A segment's per-document reader whose field lengths are read once per field.
+
+    Writing a segment's postings asks for the field length of the document
+    of every posting (Whoosh keeps per-block length bounds), one column read
+    at a time: about a tenth of a build. The same values, read once per
+    document into a list, cost a list index per posting.
+    """
+
+    def __init__(self, reader: Any) -> None:
+        self._reader = reader
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._reader, name)
+
+    def doc_field_length_reader(self, fieldname: str, default: int = 0) -> Callable[[int], Any]:
+        length = self._reader.doc_field_length_reader(fieldname, default)
+        return [length(n) for n in range(self._reader.doc_count_all())].__getitem__
+
+
+class _SegmentWriter(SegmentWriter):  # type: ignore[misc]
+    def per_document_reader(self) -> Any:
+        return _PrefetchedLengths(super().per_document_reader())
 
 
 # Below this many bytes to read, a second process for extraction costs more than it saves.

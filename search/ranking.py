@@ -189,10 +189,23 @@ def _decode(matcher: Any) -> tuple[Any, Any]:
         ids: list[Any] = []
         weights: list[Any] = []
         while matcher.is_active():
-            matcher._read_ids()
-            matcher._read_weights()
-            ids.append(np.asarray(matcher._ids, dtype=np.int64))
-            weights.append(np.asarray(matcher._weights, dtype=np.float64))
+            # A block is a pickled (ids, weights, values) tuple, as the matcher
+            # would read it; the ids are stored as gaps unless they fit in a
+            # byte. Decoding with numpy rather than Whoosh's per-posting
+            # generators matters for the common words of a query.
+            if matcher._data is None:
+                matcher._read_data()
+            data = matcher._data
+            assert data is not None
+            stored_ids, stored_weights = data[0], data[1]
+            block_ids = np.array(stored_ids, dtype=np.int64)
+            ids.append(block_ids if matcher._byteids else np.cumsum(block_ids))
+            if stored_weights is None:
+                weights.append(np.ones(len(block_ids)))
+            elif isinstance(stored_weights, float):
+                weights.append(np.full(len(block_ids), stored_weights))
+            else:
+                weights.append(np.array(stored_weights, dtype=np.float64))
             matcher._next_block()
         if not ids:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64)

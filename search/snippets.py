@@ -8,7 +8,7 @@ what is shown is always the article's own word, never a stem.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from index.analysis import TOKEN_PATTERN, exact_analyzer, stem
@@ -61,21 +61,47 @@ class TermMatcher:
     def spans(self, text: str) -> list[Span]:
         """Offsets of every word of *text* that the query matches.
 
-        The same analysis as the index, but run once per distinct word form
-        (cached) instead of once per token: articles repeat their words.
+        The same analysis as the index, run once per distinct word form
+        (cached across articles). Then only the forms that matched are
+        looked for again to place them: most of an article's words never
+        match, and this runs for every hit shown.
         """
         if not self or not text:
             return []
         words, stems = self.words, self.stems
-        found = []
-        for match in TOKEN_PATTERN.finditer(text):
-            analysed = _analyse_word(match.group(0))
-            if analysed is None:
+        found: list[Span] = []
+        for raw in set(TOKEN_PATTERN.findall(text)):
+            analysed = _analyse_word(raw)
+            if analysed is not None and (analysed[1] in words or analysed[2] in stems):
+                found.extend((start + analysed[0], end) for start, end in _occurrences(text, raw))
+        return sorted(found)
+
+
+def _occurrences(text: str, token: str) -> Iterator[Span]:
+    """Where *token* occurs in *text* as a whole token, not inside a longer one.
+
+    Tokenizing from the start or the end of a token, or from just after a
+    space (tokens hold none), gives the same tokens as tokenizing the whole
+    text; each candidate is checked by tokenizing from the nearest such
+    point, so the text is scanned at most once per token form.
+    """
+    resume = 0  # a token's start or end, or 0
+    at = text.find(token)
+    while at != -1:
+        for match in TOKEN_PATTERN.finditer(text, max(resume, text.rfind(" ", resume, at) + 1)):
+            if match.start() < at:
+                resume = match.end()
                 continue
-            skip, folded, stemmed = analysed
-            if folded in words or stemmed in stems:
-                found.append((match.start() + skip, match.end()))
-        return found
+            if match.start() > at:
+                resume = match.start()  # no token starts in between
+            else:
+                resume = match.end()
+                if resume == at + len(token):
+                    yield at, resume
+            break
+        else:
+            return
+        at = text.find(token, max(at + 1, resume))
 
 
 def _widen_to_space(text: str, start: int, end: int) -> tuple[int, int]:

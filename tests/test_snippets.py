@@ -1,0 +1,55 @@
+"""Highlight offsets: the fast path must mark exactly the tokens a plain walk marks."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from index.analysis import TOKEN_PATTERN, exact_analyzer, stem
+from search.snippets import Span, TermMatcher
+
+_EXACT = exact_analyzer()
+
+
+def walked_spans(matcher: TermMatcher, text: str) -> list[Span]:
+    """Every token analysed in turn: slow, obviously what highlighting means."""
+    found = []
+    for match in TOKEN_PATTERN.finditer(text):
+        tokens = list(_EXACT(match.group(0), chars=True))
+        if not tokens:
+            continue
+        folded = tokens[0].text
+        if folded in matcher.words or stem(folded) in matcher.stems:
+            found.append((match.start() + tokens[0].startchar, match.end()))
+    return found
+
+
+ETAT = TermMatcher(frozenset({"etat"}), frozenset({stem("etat")}))
+TWO = TermMatcher(frozenset({"2"}), frozenset())
+
+
+def test_whole_tokens_only_with_elision_numbers_and_glued_words() -> None:
+    text = (
+        "ÉtatÉtat l'État,État.État\u00a0l’État’État 2,2,2 2.2 2 État-major « État » "
+        "jeudi.L'État aujourd'hui États"
+    )
+    marked = [text[s:e] for s, e in ETAT.spans(text)]
+    assert ETAT.spans(text) == walked_spans(ETAT, text)
+    # Not inside ``ÉtatÉtat`` or ``l’État’État`` (one token each); ``États`` shares the stem.
+    assert marked == ["État"] * 6 + ["États"]
+    assert [text[s:e] for s, e in TWO.spans(text)] == ["2"]
+
+
+def test_text_without_spaces_is_scanned_once() -> None:
+    text = "l'État," * 20_000
+    assert len(ETAT.spans(text)) == 20_000
+
+
+PIECES = [*"Étatl'’ 2,.x\u00a0-«»\u00ad", "État", "2,2", "l'"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(PIECES), max_size=30).map("".join))
+def test_same_marks_as_walking_every_token(text: str) -> None:
+    for matcher in (ETAT, TWO):
+        assert matcher.spans(text) == walked_spans(matcher, text)

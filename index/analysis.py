@@ -305,24 +305,43 @@ class MemoizedChain(CompositeAnalyzer):
             memo[word] = term
         return term
 
-    def _terms(
-        self, value: str, positions: bool, start_pos: int, mode: str, kwargs: dict[str, Any]
-    ) -> Iterator[Token]:
+    def _kept(self, value: str, start_pos: int = 0) -> Iterator[tuple[str, int]]:
+        """Each term of *value* with its position, stop words left out."""
         memo = self._memo
-        token = Token(positions, False, removestops=True, mode=mode, **kwargs)
         pos: int | None = None
         for raw_pos, word in enumerate(_words_of(value), start_pos):
             term = memo[word] if word in memo else self._term(word, memo)
-            if term is None:
-                continue
+            if term is not None:
+                # As FrenchStopFilter numbers them: kept words are consecutive.
+                pos = raw_pos if pos is None else pos + 1
+                yield term, pos
+
+    def _terms(
+        self, value: str, positions: bool, start_pos: int, mode: str, kwargs: dict[str, Any]
+    ) -> Iterator[Token]:
+        token = Token(positions, False, removestops=True, mode=mode, **kwargs)
+        for term, pos in self._kept(value, start_pos):
             token.text = term
             token.boost = 1.0
             token.stopped = False
             if positions:
-                # As FrenchStopFilter numbers them: kept words are consecutive.
-                pos = raw_pos if pos is None else pos + 1
                 token.pos = pos
             yield token
+
+    def term_positions(self, value: str) -> dict[str, list[int]]:
+        """Every term of *value* with the positions where it occurs.
+
+        What indexing a field needs of a document, without making a token
+        object per word (see :mod:`index.schema`'s formats): the same terms
+        and positions as the token stream.
+        """
+        found: dict[str, list[int]] = {}
+        for term, pos in self._kept(value):
+            if term in found:
+                found[term].append(pos)
+            else:
+                found[term] = [pos]
+        return found
 
 
 # The words of the text analysed last. An article's text goes through two

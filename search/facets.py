@@ -98,11 +98,8 @@ def country_name(code: str) -> str:
     return country.name if country else code
 
 
-def _bucket(moment: datetime | None, granularity: Granularity) -> str | None:
-    if moment is None:
-        return None
-    iso = moment.date().isoformat()
-    return iso[: {"year": 4, "month": 7, "day": 10}[granularity]]
+# How much of an ISO date names a year, a month or a day.
+_ISO_WIDTH = {"year": 4, "month": 7, "day": 10}
 
 
 def _top(counts: Counter[str], top: int) -> list[tuple[str, int]]:
@@ -201,7 +198,6 @@ class FacetTable:
                 old.unlink(missing_ok=True)
 
     def __init__(self, reader: Any, segment_cache: Path | None = None) -> None:
-        self._bucket_cache: dict[str, list[str | None]] = {}
         self.countries: list[tuple[str, ...]] = []
         persons: list[tuple[str, ...]] = []
         keys: list[tuple[str, ...]] = []
@@ -266,12 +262,16 @@ class FacetTable:
             )
         return self._days
 
-    def _buckets(self, granularity: Granularity) -> list[str | None]:
-        cached = self._bucket_cache.get(granularity)
-        if cached is None:
-            cached = [_bucket(moment, granularity) for moment in self.dates]
-            self._bucket_cache[granularity] = cached
-        return cached
+    def _date_counts(self, docnums: list[int], granularity: Granularity) -> Counter[str]:
+        """Matches per year, month or day: counted per distinct day, then labelled,
+        so that no date of the whole index has to be formatted first."""
+        days, counts = np.unique(self.day_numbers()[docnums], return_counts=True)
+        width = _ISO_WIDTH[granularity]
+        found: Counter[str] = Counter()
+        for day, count in zip(days.tolist(), counts.tolist(), strict=True):
+            if day:
+                found[date.fromordinal(day).isoformat()[:width]] += count
+        return found
 
     def count(
         self, docnums: Iterable[int], *, top: int = 10, granularity: Granularity = "month"
@@ -282,12 +282,11 @@ class FacetTable:
         countries = Counter(chain.from_iterable(map(self.countries.__getitem__, docnums)))
         # Keys are unique within a document: a person counts once per article.
         persons = Counter(chain.from_iterable(map(self.keys_by_doc.__getitem__, docnums)))
-        dates = Counter(map(self._buckets(granularity).__getitem__, docnums))
-        dates.pop(None, None)
+        dates = self._date_counts(docnums, granularity)
         return FacetCounts(
             countries=[FacetValue(c, country_name(c), n) for c, n in _top(countries, top)],
             persons=[FacetValue(display[k], display[k], n) for k, n in _top(persons, top)],
             # Dates in calendar order: a timeline reads better than a ranking.
-            dates=[FacetValue(d, d, n) for d, n in sorted(dates.items()) if d is not None],
+            dates=[FacetValue(d, d, n) for d, n in sorted(dates.items())],
             granularity=granularity,
         )

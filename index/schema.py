@@ -33,31 +33,35 @@ FIELD_BOOSTS = {"content": 1.0, "exact": 1.0, "title": 0.5}
 TEXT_FIELDS = ("content", "exact", "title", "lead")
 
 
-class _ChainPositions(Positions):
-    """Whoosh's positions format, fed by the French chain's per-document pass.
+class _Grouped:
+    """Whoosh's formats, fed by the French chain's per-document pass.
 
     Whoosh collects a field's terms token object by token object; the chain
     can hand them over already grouped (``term_positions``): the same
     postings for about a tenth less CPU over a whole build.
     """
 
-    def word_values(self, value: Any, analyzer: Any, **kwargs: Any) -> Iterable[Any]:
-        if not _groups(value, analyzer, kwargs):
-            return super().word_values(value, analyzer, **kwargs)
-        boost = self.field_boost
-        grouped = analyzer.term_positions(value).items()
-        return ((t, len(ps), len(ps) * boost, self.encode(ps)) for t, ps in grouped)
-
-
-class _ChainFrequency(Frequency):
-    """Whoosh's frequency format, fed like :class:`_ChainPositions`."""
+    field_boost: float
 
     def word_values(self, value: Any, analyzer: Any, **kwargs: Any) -> Iterable[Any]:
         if not _groups(value, analyzer, kwargs):
-            return super().word_values(value, analyzer, **kwargs)
+            return super().word_values(value, analyzer, **kwargs)  # type: ignore[misc]
         boost = self.field_boost
         grouped = analyzer.term_positions(value).items()
-        return ((t, len(ps), len(ps) * boost, pack_uint(len(ps))) for t, ps in grouped)
+        return ((t, len(ps), len(ps) * boost, self._encoded(ps)) for t, ps in grouped)
+
+    def _encoded(self, positions: list[int]) -> bytes:
+        raise NotImplementedError
+
+
+class _ChainPositions(_Grouped, Positions):
+    def _encoded(self, positions: list[int]) -> bytes:
+        return self.encode(positions)  # type: ignore[no-any-return]
+
+
+class _ChainFrequency(_Grouped, Frequency):
+    def _encoded(self, positions: list[int]) -> bytes:
+        return pack_uint(len(positions))
 
 
 def _groups(value: Any, analyzer: Any, kwargs: dict[str, Any]) -> bool:

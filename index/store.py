@@ -39,6 +39,15 @@ class IndexMissing(IndexProblem):
         self.directory = directory
 
 
+class IndexOutdated(IndexProblem):
+    def __init__(self, directory: Path, version: int) -> None:
+        super().__init__(
+            f"the index at {directory} was built by an older version (schema {version}, "
+            f"now {SCHEMA_VERSION}): run `search index` to rebuild it"
+        )
+        self.directory = directory
+
+
 class IndexUnreadable(IndexProblem):
     def __init__(self, directory: Path, reason: str) -> None:
         super().__init__(
@@ -158,6 +167,12 @@ def index_exists(directory: Path) -> bool:
     """Whether *directory* holds an index, readable or not (a damaged one must not be
     mistaken for none, or the next update would silently start afresh)."""
     return directory.is_dir() and any(directory.glob(f"_{INDEX_NAME}_*.toc"))
+
+
+def index_outdated(directory: Path) -> bool:
+    """Whether *directory* holds an index written with another schema or chain
+    (an upgrade): its fields and terms cannot be read as today's."""
+    return index_exists(directory) and Manifest.load(directory).schema_version != SCHEMA_VERSION
 
 
 def open_index(directory: Path) -> FileIndex:

@@ -19,9 +19,12 @@ from index.store import (
     COMMIT_EVERY,
     IndexLocked,
     IndexMissing,
+    IndexOutdated,
     IndexProblem,
     IndexUnreadable,
+    Manifest,
     index_exists,
+    index_outdated,
 )
 from search.engine import Article, Engine, Hit, IndexStats, SearchResults, Sort
 from search.facets import FacetCounts, FacetValue, Filters, Granularity
@@ -69,6 +72,7 @@ __all__ = [
     "Hit",
     "IndexLocked",
     "IndexMissing",
+    "IndexOutdated",
     "IndexProblem",
     "IndexReport",
     "IndexStats",
@@ -85,6 +89,7 @@ __all__ = [
     "diagnose",
     "ensure_index",
     "index_exists",
+    "index_outdated",
     "inspect_paths",
     "repair",
 ]
@@ -93,12 +98,14 @@ __all__ = [
 def ensure_index(
     directory: Path, corpus: Path, progress: ProgressCallback | None = None
 ) -> IndexReport | None:
-    """Build the index from *corpus* if *directory* holds none yet.
+    """Build the index from *corpus* if *directory* holds none yet, or rebuild it
+    from the folders it covered if an older version built it.
 
-    Returns the build's report, or ``None`` when an index already existed.
+    Returns the build's report, or ``None`` when the index was ready.
     """
-    if index_exists(directory):
+    if index_exists(directory) and not index_outdated(directory):
         return None
     from index.writer import Indexer
 
-    return Indexer(directory).update([corpus], progress=progress)
+    covered = [Path(r) for r in Manifest.load(directory).roots if Path(r).exists()]
+    return Indexer(directory).update(covered or [corpus], progress=progress)

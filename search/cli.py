@@ -29,6 +29,7 @@ from search.api import (
     QuerySyntaxError,
     ensure_index,
     index_exists,
+    index_outdated,
 )
 from search.config import CORPUS_ENV, INDEX_ENV, default_corpus_dir, default_index_dir
 
@@ -186,14 +187,19 @@ def report_json(report: IndexReport, index_dir: Path) -> dict[str, Any]:
 
 
 def open_engine(index_dir: Path, corpus: Path) -> Engine:
-    """Open the index, first building it from the corpus if there is none yet."""
-    if not index_exists(index_dir):
+    """Open the index, first building it from the corpus if there is none yet
+    (or rebuilding it, if an older version of this program built it)."""
+    if index_outdated(index_dir):
+        click.echo(f"The index at {index_dir} is from an older version: rebuilding it …", err=True)
+    elif not index_exists(index_dir):
         click.echo(f"No index at {index_dir} yet: building it from {corpus} …", err=True)
-        with progress_display(True) as progress:
-            report = ensure_index(index_dir, corpus, progress)
-        if report is not None:
-            report_problems(report)
-            click.echo(summary_line(report), err=True)
+    else:
+        return Engine(index_dir)
+    with progress_display(True) as progress:
+        report = ensure_index(index_dir, corpus, progress)
+    if report is not None:
+        report_problems(report)
+        click.echo(summary_line(report), err=True)
     return Engine(index_dir)
 
 

@@ -25,7 +25,7 @@ from whoosh.searching import Searcher
 
 from index.analysis import fold
 from index.schema import TEXT_FIELDS
-from index.store import IndexUnreadable, Manifest, open_index
+from index.store import IndexOutdated, IndexUnreadable, Manifest, index_outdated, open_index
 from search.facets import (
     FACET_CACHE_PREFIX,
     SEGMENT_CACHE,
@@ -187,6 +187,8 @@ class Engine:
 
     def __init__(self, directory: Path) -> None:
         self.directory = Path(directory)
+        if index_outdated(self.directory):
+            raise IndexOutdated(self.directory, Manifest.load(self.directory).schema_version)
         self._index = open_index(self.directory)
         try:
             self._searcher: Searcher = self._index.searcher()

@@ -7,6 +7,8 @@ import re
 import shutil
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import FIXTURES, SEEDS, CliRun, run_subprocess
 
 
@@ -24,6 +26,27 @@ def test_first_query_builds_the_index_from_the_corpus(tmp_path: Path) -> None:
 
     assert untimed(second.stdout) == untimed(first.stdout)
     assert "building" not in second.stderr
+
+
+def test_an_index_from_an_older_version_is_rebuilt_not_a_traceback(tmp_path: Path) -> None:
+    from index.schema import SCHEMA_VERSION
+    from search.api import Engine, IndexOutdated
+
+    index_dir = tmp_path / "idx"
+    env = {"SEARCH_INDEX": str(index_dir)}
+    assert run_subprocess("index", str(SEEDS), env=env).returncode == 0
+    manifest = index_dir / "manifest.json"
+    data = json.loads(manifest.read_text())
+    manifest.write_text(json.dumps({**data, "schema_version": SCHEMA_VERSION - 1}))
+    with pytest.raises(IndexOutdated, match="older version"):
+        Engine(index_dir)
+
+    result = run_subprocess("query", "Finlande", env=env)
+    assert result.returncode == 0, result.stderr
+    assert "is from an older version: rebuilding it" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert "La Finlande retire discrètement la croix gammée" in result.stdout
+    assert json.loads(manifest.read_text())["schema_version"] == SCHEMA_VERSION
 
 
 def test_exit_codes(run: CliRun) -> None:

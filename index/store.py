@@ -11,6 +11,7 @@ import contextlib
 import fcntl
 import json
 import os
+import re
 import tempfile
 import time
 from collections.abc import Iterator
@@ -32,36 +33,40 @@ INDEX_NAME = "articles"
 class IndexProblem(Exception):
     """Base class for index problems shown to users as one line."""
 
+    def __init__(self, directory: Path, message: str) -> None:
+        super().__init__(message)
+        self.directory = directory
+
 
 class IndexMissing(IndexProblem):
     def __init__(self, directory: Path) -> None:
-        super().__init__(f"no index at {directory}: run `search index` to build it")
-        self.directory = directory
+        super().__init__(directory, f"no index at {directory}: run `search index` to build it")
 
 
 class IndexOutdated(IndexProblem):
     def __init__(self, directory: Path, version: int) -> None:
         super().__init__(
+            directory,
             f"the index at {directory} was built by an older version (schema {version}, "
-            f"now {SCHEMA_VERSION}): run `search index` to rebuild it"
+            f"now {SCHEMA_VERSION}): run `search index` to rebuild it",
         )
-        self.directory = directory
 
 
 class IndexUnreadable(IndexProblem):
     def __init__(self, directory: Path, reason: str) -> None:
         super().__init__(
+            directory,
             f"the index at {directory} is damaged ({reason}); "
-            f"run `search doctor` to check and repair it"
+            f"run `search doctor` to check and repair it",
         )
-        self.directory = directory
 
 
 class IndexLocked(IndexProblem):
     def __init__(self, directory: Path, waited: float) -> None:
         super().__init__(
+            directory,
             f"another process is writing the index at {directory}; "
-            f"waited {waited:.0f}s, try again when it has finished"
+            f"waited {waited:.0f}s, try again when it has finished",
         )
 
 
@@ -136,6 +141,19 @@ class Manifest:
             # itself is the truth about which documents exist.
             return cls()
 
+    @classmethod
+    def schema_version_of(cls, directory: Path) -> int:
+        """The schema version alone, from the manifest's first bytes (:meth:`save`
+        writes it first): opening the index for a query must not parse the entry
+        of every file of a large archive."""
+        try:
+            with (directory / MANIFEST).open("rb") as stream:
+                head = stream.read(64)
+        except OSError:
+            return SCHEMA_VERSION  # as load(): no manifest is not an old index
+        found = re.match(rb'\{"schema_version": (\d+)', head)
+        return int(found.group(1)) if found else cls.load(directory).schema_version
+
     @staticmethod
     def discard_leftovers(directory: Path) -> None:
         """Remove the temporary files of saves that a killed writer never finished
@@ -172,7 +190,7 @@ def index_exists(directory: Path) -> bool:
 def index_outdated(directory: Path) -> bool:
     """Whether *directory* holds an index written with another schema or chain
     (an upgrade): its fields and terms cannot be read as today's."""
-    return index_exists(directory) and Manifest.load(directory).schema_version != SCHEMA_VERSION
+    return index_exists(directory) and Manifest.schema_version_of(directory) != SCHEMA_VERSION
 
 
 def open_index(directory: Path) -> FileIndex:

@@ -188,7 +188,7 @@ class Engine:
     def __init__(self, directory: Path) -> None:
         self.directory = Path(directory)
         if index_outdated(self.directory):
-            raise IndexOutdated(self.directory, Manifest.load(self.directory).schema_version)
+            raise IndexOutdated(self.directory, Manifest.schema_version_of(self.directory))
         self._index = open_index(self.directory)
         try:
             self._searcher: Searcher = self._index.searcher()

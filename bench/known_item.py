@@ -36,8 +36,7 @@ from whoosh.index import create_in, exists_in, open_dir
 from bench.chains import alternative_fields
 from bench.corpus import known_item_sample, records
 from index.articles import Article
-from index.schema import build_schema
-from index.writer import document_fields
+from index.schema import build_schema, document_fields
 from search.query import make_parser
 
 # variant name -> {field: boost}; "shipped" goes through the product parser.

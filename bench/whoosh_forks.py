@@ -56,7 +56,7 @@ def child(directory: Path, docs: int, others: list[str]) -> None:
 
     from bench.corpus import records
     from index.articles import Article
-    from index.writer import document_fields
+    from index.schema import document_fields
     from search.query import make_parser
 
     out: dict[str, object] = {"compile_warnings": compile_warnings, "warning_count": len(caught)}

@@ -305,22 +305,24 @@ class MemoizedChain(CompositeAnalyzer):
             memo[word] = term
         return term
 
-    def _kept(self, value: str, start_pos: int = 0) -> Iterator[tuple[str, int]]:
-        """Each term of *value* with its position, stop words left out."""
+    def _kept(self, value: str, start_pos: int = 0) -> tuple[list[str], int]:
+        """The terms of *value* in order, stop words left out, and the first one's position.
+
+        As FrenchStopFilter numbers them, kept words are consecutive: the
+        first one keeps its place among all words, the others follow it.
+        """
         memo = self._memo
-        pos: int | None = None
-        for raw_pos, word in enumerate(_words_of(value), start_pos):
-            term = memo[word] if word in memo else self._term(word, memo)
-            if term is not None:
-                # As FrenchStopFilter numbers them: kept words are consecutive.
-                pos = raw_pos if pos is None else pos + 1
-                yield term, pos
+        words = _words_of(value)
+        terms = [memo[w] if w in memo else self._term(w, memo) for w in words]
+        first = next((n for n, t in enumerate(terms, start_pos) if t is not None), start_pos)
+        return [t for t in terms if t is not None], first
 
     def _terms(
         self, value: str, positions: bool, start_pos: int, mode: str, kwargs: dict[str, Any]
     ) -> Iterator[Token]:
         token = Token(positions, False, removestops=True, mode=mode, **kwargs)
-        for term, pos in self._kept(value, start_pos):
+        kept, first = self._kept(value, start_pos)
+        for pos, term in enumerate(kept, first):
             token.text = term
             token.boost = 1.0
             token.stopped = False
@@ -336,11 +338,13 @@ class MemoizedChain(CompositeAnalyzer):
         and positions as the token stream.
         """
         found: dict[str, list[int]] = {}
-        for term, pos in self._kept(value):
-            if term in found:
-                found[term].append(pos)
-            else:
+        kept, first = self._kept(value)
+        for pos, term in enumerate(kept, first):
+            positions = found.get(term)
+            if positions is None:
                 found[term] = [pos]
+            else:
+                positions.append(pos)
         return found
 
 

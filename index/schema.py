@@ -20,6 +20,8 @@ from whoosh.formats import Frequency, Positions
 from whoosh.system import pack_uint
 
 from index.analysis import exact_analyzer, stemmed_analyzer
+from index.articles import Article
+from index.persons import person_key
 
 # Bumped whenever the schema or the analysis chain changes in a way that
 # makes an existing index wrong; `search index` then rebuilds from scratch.
@@ -50,13 +52,41 @@ class _Grouped:
         grouped = analyzer.term_positions(value).items()
         return ((t, len(ps), len(ps) * boost, self._encoded(ps)) for t, ps in grouped)
 
+    def index_terms(self, value: Any, analyzer: Any) -> list[tuple[bytes, int, float, bytes]]:
+        """What ``field.index(value)`` yields (UTF-8 terms), as a list in one pass.
+
+        For writers that take a document's terms at once (:mod:`index.segment`);
+        the caller checks :meth:`can_group` first.
+        """
+        boost = self.field_boost
+        encoded = self._encoded
+        grouped = analyzer.term_positions(value).items()
+        return [(t.encode("utf-8"), len(ps), len(ps) * boost, encoded(ps)) for t, ps in grouped]
+
+    @staticmethod
+    def can_group(value: Any, analyzer: Any) -> bool:
+        return _groups(value, analyzer, {})
+
     def _encoded(self, positions: list[int]) -> bytes:
         raise NotImplementedError
 
 
+# Encoded single positions: most postings are one occurrence, and Whoosh
+# pickles each position list.
+_SINGLE_POSITIONS: dict[int, bytes] = {}
+
+
 class _ChainPositions(_Grouped, Positions):
     def _encoded(self, positions: list[int]) -> bytes:
-        return self.encode(positions)  # type: ignore[no-any-return]
+        if len(positions) > 1:
+            return self.encode(positions)  # type: ignore[no-any-return]
+        position = positions[0]
+        encoded = _SINGLE_POSITIONS.get(position)
+        if encoded is None:
+            encoded = self.encode(positions)
+            if len(_SINGLE_POSITIONS) < 1 << 16:
+                _SINGLE_POSITIONS[position] = encoded
+        return encoded  # type: ignore[no-any-return]
 
 
 class _ChainFrequency(_Grouped, Frequency):
@@ -121,3 +151,33 @@ def unpack_facets(value: bytes | None) -> tuple[tuple[str, ...], tuple[str, ...]
         return (), ()
     countries, _, persons = value.decode("utf-8").partition(RECORD)
     return tuple(c for c in countries.split(UNIT) if c), tuple(p for p in persons.split(UNIT) if p)
+
+
+def document_fields(article: Article) -> dict[str, Any]:
+    """The Whoosh document for an article: stored fields plus the ranking fields."""
+    text = "\n".join(part for part in (article.title, article.lead, article.body) if part)
+    fields: dict[str, Any] = {
+        "id": article.id,
+        "path": article.path,
+        "title": article.title,
+        "lead": article.lead,
+        "body": article.body,
+        "content": text,
+        "exact": text,
+        "date_source": article.date_source,
+        "url": article.url,
+    }
+    if article.date is not None:
+        fields["date"] = article.date
+    for name in ("source", "author", "section"):
+        value = getattr(article, name).replace(",", " ")
+        if value:
+            fields[name] = value
+    if article.countries:
+        fields["country"] = ",".join(article.countries)
+    if article.persons:
+        names = [p.replace(",", " ") for p in article.persons]
+        fields["person"] = ",".join(person_key(name) for name in names)
+        fields["person_names"] = ",".join(names)
+    fields["facets"] = pack_facets(article.countries, article.persons)
+    return fields

@@ -9,28 +9,23 @@ itself, so a lost or stale manifest costs time, never correctness.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
-import itertools
-import multiprocessing
 import os
 import time
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from whoosh.codec.base import Segment
 from whoosh.index import FileIndex, LockError
 from whoosh.reading import SegmentReader
-from whoosh.writing import IndexWriter, SegmentWriter
+from whoosh.writing import SegmentWriter
 
 from index.articles import Article, Problem
-from index.extraction import annotate
-from index.persons import person_key
 from index.readers import discover, read_articles, sidecar_path
-from index.schema import SCHEMA_VERSION, pack_facets
+from index.schema import SCHEMA_VERSION
+from index.segment import GroupedSegmentWriter
 from index.store import (
     COMMIT_EVERY,
     LOCK_TIMEOUT_S,
@@ -42,6 +37,7 @@ from index.store import (
     open_index,
     update_lock,
 )
+from index.workers import SegmentWorkers, index_article, worker_count
 
 # Memory Whoosh may use for its in-memory segment before spilling to disk.
 WRITER_LIMIT_MB = 256
@@ -116,36 +112,6 @@ def file_signature(path: Path) -> tuple[int, int]:
     return size, mtime
 
 
-def document_fields(article: Article) -> dict[str, Any]:
-    """The Whoosh document for an article: stored fields plus the ranking fields."""
-    text = "\n".join(part for part in (article.title, article.lead, article.body) if part)
-    fields: dict[str, Any] = {
-        "id": article.id,
-        "path": article.path,
-        "title": article.title,
-        "lead": article.lead,
-        "body": article.body,
-        "content": text,
-        "exact": text,
-        "date_source": article.date_source,
-        "url": article.url,
-    }
-    if article.date is not None:
-        fields["date"] = article.date
-    for name in ("source", "author", "section"):
-        value = getattr(article, name).replace(",", " ")
-        if value:
-            fields[name] = value
-    if article.countries:
-        fields["country"] = ",".join(article.countries)
-    if article.persons:
-        names = [p.replace(",", " ") for p in article.persons]
-        fields["person"] = ",".join(person_key(name) for name in names)
-        fields["person_names"] = ",".join(names)
-    fields["facets"] = pack_facets(article.countries, article.persons)
-    return fields
-
-
 class Indexer:
     """Updates the index in *directory* from article files.
 
@@ -156,11 +122,19 @@ class Indexer:
     """
 
     def __init__(
-        self, directory: Path, *, entities: bool = True, commit_every: int = COMMIT_EVERY
+        self,
+        directory: Path,
+        *,
+        entities: bool = True,
+        commit_every: int = COMMIT_EVERY,
+        workers: int | None = None,
     ) -> None:
         self.directory = Path(directory)
         self.entities = entities
         self.commit_every = max(1, commit_every)
+        # None: worker processes for updates big enough to repay them (see
+        # index.workers); 0: everything in this process.
+        self.workers = workers
 
     def update(
         self,
@@ -238,9 +212,11 @@ class Indexer:
         report.seconds = time.perf_counter() - started
         return report
 
-    def _writer(self, ix: FileIndex) -> IndexWriter:
+    def _writer(self, ix: FileIndex) -> GroupedSegmentWriter:
         try:
-            return _SegmentWriter(ix, timeout=LOCK_TIMEOUT_S, delay=0.25, limitmb=WRITER_LIMIT_MB)
+            return GroupedSegmentWriter(
+                ix, timeout=LOCK_TIMEOUT_S, delay=0.25, limitmb=WRITER_LIMIT_MB
+            )
         except LockError as error:
             raise IndexLocked(self.directory, LOCK_TIMEOUT_S) from error
 
@@ -276,8 +252,33 @@ class Indexer:
         if not to_read and not gone:
             return
 
+        count = self.workers
+        if count is None:
+            large = sum(size for _, (size, _), _ in to_read) > PARALLEL_MIN_BYTES
+            count = worker_count() if large else 0
+        workers = (
+            SegmentWorkers(
+                self.directory, count=count, entities=self.entities, limitmb=WRITER_LIMIT_MB
+            )
+            if count
+            else contextlib.nullcontext()
+        )
+        with workers as running:
+            self._write(ix, running, to_read, indexed, gone, manifest, report, progress)
+
+    def _write(
+        self,
+        ix: FileIndex,
+        workers: SegmentWorkers | None,
+        to_read: list[tuple[Path, tuple[int, int], str | None]],
+        indexed: set[str],
+        gone: list[str],
+        manifest: Manifest,
+        report: IndexReport,
+        progress: ProgressCallback | None,
+    ) -> None:
+        # Taken after the workers are forked, so that they never hold the index's lock.
         writer = self._writer(ix)
-        workers = 1 if sum(size for _, (size, _), _ in to_read) > PARALLEL_MIN_BYTES else 0
         # Files whose articles are all in the writer: their manifest entries
         # are saved with the commit that makes those articles durable.
         completed: dict[str, FileState] = {}
@@ -286,11 +287,8 @@ class Indexer:
             for gone_path in gone:
                 report.removed += writer.delete_by_term("path", gone_path)
                 manifest.files.pop(gone_path, None)
-            events = _read_events(to_read, manifest, report)
-            if self.entities:
-                events = annotated(events, workers=workers)
             articles = count = files_done = 0
-            for kind, path, payload in events:
+            for kind, path, payload in _read_events(to_read, manifest, report):
                 key = str(path)
                 if kind == "begin":
                     count = 0
@@ -300,7 +298,10 @@ class Indexer:
                         # a crash must make the next run read the file again.
                         manifest.files.pop(key, None)
                 elif isinstance(payload, Article):
-                    writer.add_document(**document_fields(payload))
+                    if workers:
+                        workers.add(payload)
+                    else:
+                        index_article(writer, payload, entities=self.entities)
                     count += 1
                     articles += 1
                     since_commit += 1
@@ -322,6 +323,8 @@ class Indexer:
                     # Commits fall between files, so that a file's old articles
                     # and its new ones are never both, or neither, committed.
                     if since_commit >= self.commit_every:
+                        if workers:
+                            writer.adopt(workers.finish())
                         writer.commit(merge=False)  # merging waits for the end
                         manifest.files.update(completed)
                         completed.clear()
@@ -329,6 +332,8 @@ class Indexer:
                         since_commit = 0
                         writer = self._writer(ix)
             # New articles become visible first; merging is a second commit.
+            if workers:
+                writer.adopt(workers.finish())
             writer.commit(merge=False)
             manifest.files.update(completed)
         except BaseException:
@@ -368,32 +373,7 @@ def merge_tiers(writer: SegmentWriter, segments: list[Segment]) -> list[Segment]
     return [s for s in segments if s not in plan]
 
 
-class _PrefetchedLengths:
-    """A segment's per-document reader whose field lengths are read once per field.
-
-    Writing a segment's postings asks for the field length of the document
-    of every posting (Whoosh keeps per-block length bounds), one column read
-    at a time: about a tenth of a build. The same values, read once per
-    document into a list, cost a list index per posting.
-    """
-
-    def __init__(self, reader: Any) -> None:
-        self._reader = reader
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._reader, name)
-
-    def doc_field_length_reader(self, fieldname: str, default: int = 0) -> Callable[[int], Any]:
-        length = self._reader.doc_field_length_reader(fieldname, default)
-        return [length(n) for n in range(self._reader.doc_count_all())].__getitem__
-
-
-class _SegmentWriter(SegmentWriter):  # type: ignore[misc]
-    def per_document_reader(self) -> Any:
-        return _PrefetchedLengths(super().per_document_reader())
-
-
-# Below this many bytes to read, a second process for extraction costs more than it saves.
+# Below this many bytes to read, worker processes cost more than they save.
 PARALLEL_MIN_BYTES = 4 * 1024 * 1024
 
 Event = tuple[str, Path, Article | Problem | FileState | None]
@@ -422,34 +402,3 @@ def _read_events(
         for item in read_articles(path):
             yield "item", path, item
         yield "end", path, FileState(size, mtime, digest, 0)
-
-
-def _annotate_events(events: list[Event]) -> list[Event]:
-    for _, _, payload in events:
-        if isinstance(payload, Article):
-            annotate(payload)
-    return events
-
-
-def annotated(events: Iterator[Event], *, workers: int, batch: int = 64) -> Iterator[Event]:
-    """Fill in the articles' countries and persons, in order.
-
-    With *workers*, extraction runs in other processes while this one keeps
-    writing the index: on two cores, extraction then costs almost nothing.
-    At most a few batches are in flight, so memory stays bounded.
-    """
-    if not workers:
-        for event in events:
-            if isinstance(event[2], Article):
-                annotate(event[2])
-            yield event
-        return
-    context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        pending: deque[Future[list[Event]]] = deque()
-        while chunk := list(itertools.islice(events, batch)):
-            pending.append(pool.submit(_annotate_events, chunk))
-            if len(pending) > 4 * workers:
-                yield from pending.popleft().result()
-        while pending:
-            yield from pending.popleft().result()

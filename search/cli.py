@@ -262,6 +262,12 @@ Examples:
     type=click.IntRange(1),
     help="Commit after the file that reaches this many articles: the most a crash can cost.",
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(0),
+    help="Processes writing the index in parallel (default: one per core, up to 4, "
+    "for updates over 4 MB; 0: all in this process).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @location_options
 @handle_errors
@@ -270,6 +276,7 @@ def index(
     rebuild: bool,
     no_entities: bool,
     commit_every: int,
+    workers: int | None,
     as_json: bool,
     index_dir: Path,
     corpus: Path,
@@ -284,7 +291,9 @@ def index(
 
     roots = list(paths) or [corpus]
     with progress_display(not as_json) as progress:
-        indexer = Indexer(index_dir, entities=not no_entities, commit_every=commit_every)
+        indexer = Indexer(
+            index_dir, entities=not no_entities, commit_every=commit_every, workers=workers
+        )
         report = indexer.update(roots, rebuild=rebuild, progress=progress)
     report_problems(report)
     if as_json:

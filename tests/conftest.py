@@ -6,6 +6,7 @@ import gzip
 import itertools
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -31,6 +32,14 @@ def orangesum_records(limit: int) -> list[dict[str, Any]]:
         pytest.skip(f"shared corpus not found at {ORANGESUM}")
     with gzip.open(ORANGESUM, "rt", encoding="utf-8") as stream:
         return [json.loads(line) for line in itertools.islice(stream, limit)]
+
+
+def make_corpus(corpus: Path, copies: int) -> None:
+    """*copies* folders, each with the fixtures and seeds (real French, every format)."""
+    for n in range(copies):
+        folder = corpus / f"lot-{n:03}"
+        shutil.copytree(FIXTURES, folder / "fixtures")
+        shutil.copytree(SEEDS, folder / "seeds")
 
 
 @pytest.fixture(scope="session")

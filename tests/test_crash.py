@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import random
-import shutil
 import signal
 import subprocess
 import sys
@@ -21,18 +20,10 @@ import pytest
 
 from index.writer import Indexer
 from search.engine import Engine
-from tests.conftest import FIXTURES, ROOT, SEEDS
+from tests.conftest import ROOT, make_corpus
 
 KILLS = 24
 COPIES = 60
-
-
-def make_corpus(corpus: Path, copies: int) -> None:
-    """*copies* folders, each with the fixtures and seeds (real French, every format)."""
-    for n in range(copies):
-        folder = corpus / f"lot-{n:03}"
-        shutil.copytree(FIXTURES, folder / "fixtures")
-        shutil.copytree(SEEDS, folder / "seeds")
 
 
 def indexed_ids(index_dir: Path) -> list[str]:
@@ -40,11 +31,11 @@ def indexed_ids(index_dir: Path) -> list[str]:
         return [h.id for h in engine.search("", limit=100_000).hits]
 
 
-def index_process(corpus: Path, index_dir: Path) -> subprocess.Popen[bytes]:
+def index_process(corpus: Path, index_dir: Path, workers: int) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SEARCH_")}
     args = [sys.executable, "-m", "search.cli", "index", str(corpus), "--index", str(index_dir)]
     return subprocess.Popen(
-        [*args, "--commit-every", "20", "--json"],
+        [*args, "--commit-every", "20", "--workers", str(workers), "--json"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         env=env,
@@ -73,7 +64,8 @@ def test_sigkill_at_random_moments_loses_nothing_committed(tmp_path: Path) -> No
                 doomed = lot_path / "fixtures" / "page-article.html"
                 doomed.unlink(missing_ok=True)
                 deleted.add(str(doomed))
-        process = index_process(corpus, index_dir)
+        # Every other run writes with worker processes, which die with it.
+        process = index_process(corpus, index_dir, workers=2 * (round_ % 2))
         time.sleep(rng.uniform(0.3, 3.0))
         process.send_signal(signal.SIGKILL)
         if process.wait() == 0:

@@ -1,0 +1,152 @@
+"""Our writers leave the index Whoosh's own writer would, posting by posting.
+
+``GroupedSegmentWriter`` hands Whoosh's codec whole blocks of a term's
+postings (index/segment.py) and worker processes write segments side by side
+(index/workers.py): both must give the same terms, postings (document,
+weight, positions), block bounds, term statistics, field lengths and stored
+fields as Whoosh's ``SegmentWriter`` fed the same documents.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import signal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from whoosh.index import FileIndex
+from whoosh.writing import SegmentWriter
+
+from index.articles import Article
+from index.readers import discover, read_articles
+from index.schema import document_fields
+from index.segment import GroupedSegmentWriter
+from index.store import create_index, open_index
+from index.workers import WorkerFailed
+from index.writer import Indexer
+from search.engine import Engine
+from tests.conftest import FIXTURES, ORANGESUM, SEEDS, make_corpus, orangesum_records
+
+TEXT_FIELDS = ("content", "exact", "title", "lead", "country", "person", "path", "id")
+
+
+def real_documents(tmp_path: Path) -> list[dict[str, Any]]:
+    """The fixtures and seeds (every format), plus OrangeSum articles when it is here."""
+    roots = [FIXTURES, SEEDS]
+    if ORANGESUM.exists():
+        dump = tmp_path / "orangesum.jsonl"
+        dump.write_text("".join(json.dumps(r) + "\n" for r in orangesum_records(300)))
+        roots.append(dump)
+    files, _ = discover(roots)
+    articles = [a for f in files for a in read_articles(f) if isinstance(a, Article)]
+    assert len(articles) > 20
+    return [document_fields(a) for a in articles]
+
+
+def write(
+    directory: Path, writer: type[SegmentWriter], docs: list[dict[str, Any]], **kw: Any
+) -> FileIndex:
+    ix = create_index(directory)
+    w = writer(ix, **kw)
+    for doc in docs:
+        w.add_document(**doc)
+    w.commit(merge=False)
+    return open_index(directory)
+
+
+def postings(ix: FileIndex, *, blocks: bool) -> dict[tuple[str, bytes], Any]:
+    """Every posting of every term, by article id (and block bounds if *blocks*)."""
+    found: dict[tuple[str, bytes], Any] = {}
+    with ix.reader() as reader:
+        ids = {n: fields["id"] for n, fields in reader.iter_docs()}
+        for field in TEXT_FIELDS:
+            for term in reader.lexicon(field):
+                matcher = reader.postings(field, term)
+                rows = []
+                while matcher.is_active():
+                    row = [ids[matcher.id()], matcher.weight(), matcher.value()]
+                    if blocks:
+                        row += [matcher.block_min_length(), matcher.block_max_length()]
+                        row += [matcher.block_max_weight()]
+                    rows.append(tuple(row))
+                    matcher.next()
+                info = reader.term_info(field, term)
+                stats = (info.weight(), info.doc_frequency(), info.min_length())
+                stats += (info.max_length(), info.max_weight())
+                found[field, term] = (sorted(rows), stats)
+    return found
+
+
+def stored_and_lengths(ix: FileIndex) -> dict[str, Any]:
+    with ix.reader() as reader:
+        return {
+            fields["id"]: (fields, [reader.doc_field_length(n, f) for f in TEXT_FIELDS])
+            for n, fields in reader.iter_docs()
+        }
+
+
+@pytest.mark.parametrize("limitmb", [128, 0.05], ids=["in-memory", "spilled-to-runs"])
+def test_grouped_writer_writes_whooshs_own_index(tmp_path: Path, limitmb: float) -> None:
+    docs = real_documents(tmp_path)
+    whoosh = write(tmp_path / "whoosh", SegmentWriter, docs)
+    ours = write(tmp_path / "ours", GroupedSegmentWriter, docs, limitmb=limitmb)
+    expected = postings(whoosh, blocks=True)
+    assert len(expected) > 1000
+    assert postings(ours, blocks=True) == expected
+    assert stored_and_lengths(ours) == stored_and_lengths(whoosh)
+    if limitmb < 1:
+        assert not list((tmp_path / "ours").glob("*.tmp/*")), "spilled runs left behind"
+
+
+def lots(tmp_path: Path, copies: int) -> Path:
+    corpus = tmp_path / "corpus"
+    make_corpus(corpus, copies)
+    return corpus
+
+
+def test_worker_processes_index_the_same_articles(tmp_path: Path) -> None:
+    corpus = lots(tmp_path, copies=12)
+    serial = Indexer(tmp_path / "serial", workers=0).update([corpus])
+    parallel = Indexer(tmp_path / "parallel", workers=2).update([corpus])
+    assert parallel.added == serial.added > 150
+    assert len(parallel.problems) == len(serial.problems)
+    one, two = open_index(tmp_path / "serial"), open_index(tmp_path / "parallel")
+    assert len(two._segments()) == 2, "each worker writes its own segment"
+    assert postings(two, blocks=False) == postings(one, blocks=False)
+    assert stored_and_lengths(two) == stored_and_lengths(one)
+    with Engine(tmp_path / "serial") as a, Engine(tmp_path / "parallel") as b:
+        for query in ("Finlande", "OTAN adhésion", '"sommet de Madrid"', "président OR ministre"):
+            hits = [e.search(query, limit=50).hits for e in (a, b)]
+            assert sorted((-h.score, h.id) for h in hits[0]) == sorted(
+                (-h.score, h.id) for h in hits[1]
+            ), query
+        assert a.facets("") == b.facets("")
+
+
+def test_a_dead_worker_stops_the_update_and_loses_nothing(tmp_path: Path) -> None:
+    index_dir = tmp_path / "index"
+    Indexer(index_dir).update([SEEDS])
+    corpus = lots(tmp_path, copies=6)
+    killed: list[int] = []
+
+    def kill_a_worker(_: object) -> None:
+        if not killed:
+            worker = multiprocessing.active_children()[0]
+            killed.append(worker.pid or 0)
+            os.kill(worker.pid or 0, signal.SIGKILL)
+
+    with pytest.raises(WorkerFailed, match=r"worker process died.*run `search index` again"):
+        Indexer(index_dir, workers=2).update([corpus, SEEDS], progress=kill_a_worker)
+    assert killed
+    with Engine(index_dir) as engine:
+        assert engine.search("Finlande").total >= 1  # the seeds, committed before
+    Indexer(index_dir, workers=2).update([corpus, SEEDS])
+    Indexer(tmp_path / "reference", workers=0).update([corpus, SEEDS])
+    with Engine(index_dir) as again, Engine(tmp_path / "reference") as reference:
+        assert sorted(h.id for h in again.search("", limit=10_000).hits) == sorted(
+            h.id for h in reference.search("", limit=10_000).hits
+        )
+    assert not list(index_dir.glob("*.tmp"))

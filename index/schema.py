@@ -52,20 +52,20 @@ class _Grouped:
         grouped = analyzer.term_positions(value).items()
         return ((t, len(ps), len(ps) * boost, self._encoded(ps)) for t, ps in grouped)
 
-    def index_terms(self, value: Any, analyzer: Any) -> list[tuple[bytes, int, float, bytes]]:
+    def index_terms(
+        self, value: Any, analyzer: Any
+    ) -> list[tuple[bytes, int, float, bytes]] | None:
         """What ``field.index(value)`` yields (UTF-8 terms), as a list in one pass.
 
         For writers that take a document's terms at once (:mod:`index.segment`);
-        the caller checks :meth:`can_group` first.
+        ``None`` where only Whoosh's token stream gives the right postings.
         """
+        if not _groups(value, analyzer, {}):
+            return None
         boost = self.field_boost
         encoded = self._encoded
         grouped = analyzer.term_positions(value).items()
         return [(t.encode("utf-8"), len(ps), len(ps) * boost, encoded(ps)) for t, ps in grouped]
-
-    @staticmethod
-    def can_group(value: Any, analyzer: Any) -> bool:
-        return _groups(value, analyzer, {})
 
     def _encoded(self, positions: list[int]) -> bytes:
         raise NotImplementedError

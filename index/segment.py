@@ -45,9 +45,9 @@ _TERM_BYTES = 480
 class GroupedPostings:
     """A segment's postings, grouped by (field, term), spilled to sorted runs past *limitmb*.
 
-    Stands in for Whoosh's ``PostingPool``: ``add`` takes Whoosh's posting
-    tuples (how merged segments arrive), ``add_terms`` a document's terms for
-    one field at once (how new documents arrive).
+    Stands in for Whoosh's ``PostingPool`` (``add``, ``cleanup``): ``add``
+    takes Whoosh's posting tuples (how merged segments arrive), ``add_terms``
+    a document's terms for one field at once (how new documents arrive).
     """
 
     def __init__(self, folder: str, limitmb: float) -> None:
@@ -66,13 +66,7 @@ class GroupedPostings:
 
     def add(self, item: tuple[str, bytes, int, float, bytes | None]) -> None:
         fieldname, tbytes, docnum, weight, vbytes = item
-        ids, weights, values = self._group((fieldname, tbytes))
-        ids.append(docnum)
-        weights.append(weight)
-        values.append(vbytes or b"")
-        self._size += _POSTING_BYTES + len(values[-1])
-        if self._size > self._limit:
-            self._spill()
+        self.add_terms(fieldname, docnum, [(tbytes, 0, weight, vbytes or b"")])
 
     def add_terms(
         self, fieldname: str, docnum: int, items: Iterable[tuple[bytes, int, float, bytes]]
@@ -121,12 +115,6 @@ class GroupedPostings:
                 weights.extend(piece[3])
                 values.extend(piece[4])
             yield fieldname, tbytes, ids, weights, values
-
-    def iter_postings(self) -> Iterator[tuple[str, bytes, int, float, bytes]]:
-        """Whoosh's pool interface: one tuple per posting, sorted."""
-        for fieldname, tbytes, ids, weights, values in self.terms():
-            for docnum, weight, vbytes in zip(ids, weights, values, strict=True):
-                yield fieldname, tbytes, docnum, weight, vbytes
 
     def cleanup(self) -> None:
         for path in self._runs:
@@ -250,10 +238,10 @@ class GroupedSegmentWriter(SegmentWriter):  # type: ignore[misc]
                 field = schema[name]
                 length = 0
                 if field.indexed:
-                    chain = field.format
-                    if hasattr(chain, "index_terms") and chain.can_group(value, field.analyzer):
-                        items = chain.index_terms(value, field.analyzer)
-                    else:
+                    items = None
+                    if hasattr(field.format, "index_terms"):
+                        items = field.format.index_terms(value, field.analyzer)
+                    if items is None:
                         items = field.index(value)
                     length = self.postings.add_terms(name, docnum, items)
                     if not field.scorable:

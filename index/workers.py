@@ -14,9 +14,11 @@ writer slower than one process on two cores.
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
+import json
 import os
-import signal
+import socket
+import subprocess
+import sys
 import traceback
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
@@ -66,26 +68,18 @@ class SegmentWorkers:
     """
 
     def __init__(self, directory: Path, *, count: int, entities: bool, limitmb: float) -> None:
-        # Spawned, not forked: a forked worker would inherit the update lock and
-        # the other workers' pipes, and outlive a killed indexer holding both.
-        context = multiprocessing.get_context("spawn")
         self._directory = directory
         self._connections: list[Connection] = []
-        self._processes: list[Any] = []
+        self._processes: list[subprocess.Popen[bytes]] = []
         self._room: dict[Connection, int] = {}
         self._batch: list[Article] = []
         for _ in range(count):
-            parent_end, child_end = context.Pipe()
-            process = context.Process(
-                target=_serve,
-                args=(child_end, directory, entities, limitmb / count),
-                daemon=True,
-            )
-            process.start()
+            parent_end, child_end = socket.socketpair()
+            self._processes.append(_start_worker(child_end, directory, entities, limitmb / count))
             child_end.close()
-            self._connections.append(parent_end)
-            self._processes.append(process)
-            self._room[parent_end] = _QUEUED_PER_WORKER
+            connection = Connection(parent_end.detach())
+            self._connections.append(connection)
+            self._room[connection] = _QUEUED_PER_WORKER
 
     def __enter__(self) -> SegmentWorkers:
         return self
@@ -146,18 +140,62 @@ class SegmentWorkers:
             with contextlib.suppress(OSError):
                 connection.send(("stop", None))
         for process in self._processes:
-            process.join(timeout=10)
-            if process.is_alive():
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
                 process.kill()
-                process.join()
+                process.wait()
         for connection in self._connections:
             connection.close()
 
 
+# What a worker process runs: this module's loop, on the socket it inherited,
+# with the updating process's import path (which may have been changed at
+# run time, as scripts and test runners do).
+_WORKER_MAIN = (
+    "import json, sys; settings = json.loads(sys.argv[1]); sys.path[:] = settings['path']; "
+    "from index.workers import _main; _main(settings)"
+)
+
+
+def _start_worker(
+    end: socket.socket, directory: Path, entities: bool, limitmb: float
+) -> subprocess.Popen[bytes]:
+    """Start a fresh interpreter serving batches on *end*.
+
+    Not ``multiprocessing``: a forked worker would inherit the update lock
+    and the other workers' sockets, and outlive a killed indexer holding
+    both; a spawned one re-runs the caller's main script first, which a
+    script without an ``if __name__ == "__main__"`` guard does not survive.
+    Its own session keeps a terminal's Ctrl-C for the updating process,
+    which cancels and then stops the workers.
+    """
+    settings = {
+        "fd": end.fileno(),
+        "directory": str(directory),
+        "entities": entities,
+        "limitmb": limitmb,
+        "path": sys.path,
+    }
+    return subprocess.Popen(
+        [sys.executable, "-c", _WORKER_MAIN, json.dumps(settings)],
+        pass_fds=[end.fileno()],
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
+def _main(settings: dict[str, Any]) -> None:
+    _serve(
+        Connection(settings["fd"]),
+        Path(settings["directory"]),
+        settings["entities"],
+        settings["limitmb"],
+    )
+
+
 def _serve(connection: Connection, directory: Path, entities: bool, limitmb: float) -> None:
     """A worker's loop: add batches to a segment, hand the segment over on ``finish``."""
-    # Ctrl-C is the updating process's to handle: it cancels, then stops us.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
     writer: GroupedSegmentWriter | None = None
     try:
         ix = open_index(directory)

@@ -10,9 +10,10 @@ fields as Whoosh's ``SegmentWriter`` fed the same documents.
 from __future__ import annotations
 
 import json
-import multiprocessing
 import os
 import signal
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,7 @@ from index.store import create_index, open_index
 from index.workers import WorkerFailed
 from index.writer import Indexer
 from search.engine import Engine
-from tests.conftest import FIXTURES, ORANGESUM, SEEDS, make_corpus, orangesum_records
+from tests.conftest import FIXTURES, ORANGESUM, ROOT, SEEDS, make_corpus, orangesum_records
 
 TEXT_FIELDS = ("content", "exact", "title", "lead", "country", "person", "path", "id")
 
@@ -134,9 +135,10 @@ def test_a_dead_worker_stops_the_update_and_loses_nothing(tmp_path: Path) -> Non
 
     def kill_a_worker(_: object) -> None:
         if not killed:
-            worker = multiprocessing.active_children()[0]
-            killed.append(worker.pid or 0)
-            os.kill(worker.pid or 0, signal.SIGKILL)
+            children = Path(f"/proc/{os.getpid()}/task/{os.getpid()}/children").read_text()
+            worker = int(children.split()[0])
+            killed.append(worker)
+            os.kill(worker, signal.SIGKILL)
 
     with pytest.raises(WorkerFailed, match=r"worker process died.*run `search index` again"):
         Indexer(index_dir, workers=2).update([corpus, SEEDS], progress=kill_a_worker)
@@ -150,3 +152,30 @@ def test_a_dead_worker_stops_the_update_and_loses_nothing(tmp_path: Path) -> Non
             h.id for h in reference.search("", limit=10_000).hits
         )
     assert not list(index_dir.glob("*.tmp"))
+
+
+def test_workers_start_from_a_script_without_a_main_guard(tmp_path: Path) -> None:
+    # Worker processes must not re-run the caller's script: one that indexes
+    # at import time (no ``if __name__ == "__main__"``) would index again in
+    # every worker, or fail to start them.
+    corpus = lots(tmp_path, copies=6)  # two batches: one per worker
+    script = tmp_path / "build.py"
+    script.write_text(
+        "import sys\n"
+        f"sys.path.insert(0, {str(ROOT)!r})\n"
+        "from pathlib import Path\n"
+        "from index.writer import Indexer\n"
+        f"report = Indexer(Path({str(tmp_path / 'index')!r}), workers=2).update("
+        f"[Path({str(corpus)!r})])\n"
+        "print('added', report.added)\n",
+        encoding="utf-8",
+    )
+    run = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, cwd=tmp_path, timeout=120
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split() == [
+        "added",
+        str(Indexer(tmp_path / "serial", workers=0).update([corpus]).added),
+    ]
+    assert len(open_index(tmp_path / "index")._segments()) == 2

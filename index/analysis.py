@@ -20,7 +20,7 @@ queries miss; fold-then-stem gives both the same term.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import snowballstemmer
@@ -244,6 +244,10 @@ class FrenchStemFilter(Filter):
     def __eq__(self, other: object) -> bool:
         return type(self) is type(other)
 
+    def map_term(self, term: str) -> str:
+        """What this filter makes of one kept term: one term, never stopped."""
+        return stem(term)
+
     def __call__(self, tokens: Iterable[Token]) -> Iterator[Token]:  # type: ignore[override]
         for token in tokens:
             if not token.stopped:
@@ -290,9 +294,36 @@ class MemoizedChain(CompositeAnalyzer):
             )
         return self._terms(value, positions, start_pos, mode, kwargs)
 
+    def __getstate__(self) -> dict[str, Any]:
+        # What is cached at run time (see _memo, _prefix) stays out of the
+        # pickled schema.
+        return {k: v for k, v in self.__dict__.items() if not k.startswith("_run_")}
+
     @property
     def _memo(self) -> dict[str, str | None]:
-        return _CHAIN_MEMOS.setdefault(tuple(map(repr, self.items)), {})
+        memo = self.__dict__.get("_run_memo")
+        if memo is None:
+            memo = self.__dict__["_run_memo"] = _CHAIN_MEMOS.setdefault(
+                tuple(map(repr, self.items)), {}
+            )
+        return memo
+
+    @property
+    def _prefix(self) -> tuple[MemoizedChain, Callable[[str], str]] | None:
+        """This chain without its last filter, and that filter, if it maps each term to one term.
+
+        Such a chain's terms are the prefix's terms mapped one by one, at the
+        same positions (the stemmed chain is the exact one plus stemming): a
+        text indexed by both is then scanned once, and only its distinct
+        terms are stemmed.
+        """
+        if "_run_prefix" not in self.__dict__:
+            *rest, last = self.items
+            map_term = getattr(last, "map_term", None)
+            mapped = map_term is not None and len(rest) > 1
+            self.__dict__["_run_prefix"] = (MemoizedChain(*rest), map_term) if mapped else None
+        prefix: tuple[MemoizedChain, Callable[[str], str]] | None = self.__dict__["_run_prefix"]
+        return prefix
 
     def _term(self, word: str, memo: dict[str, str | None]) -> str | None:
         """What the composed chain makes of one word (``None``: a stop word)."""
@@ -313,7 +344,11 @@ class MemoizedChain(CompositeAnalyzer):
         """
         memo = self._memo
         words = _words_of(value)
-        terms = [memo[w] if w in memo else self._term(w, memo) for w in words]
+        try:
+            # Every word known: one C-level pass (most texts, once the memo is warm).
+            terms = list(map(memo.__getitem__, words))
+        except KeyError:
+            terms = [memo[w] if w in memo else self._term(w, memo) for w in words]
         first = next((n for n, t in enumerate(terms, start_pos) if t is not None), start_pos)
         return [t for t in terms if t is not None], first
 
@@ -335,23 +370,53 @@ class MemoizedChain(CompositeAnalyzer):
 
         What indexing a field needs of a document, without making a token
         object per word (see :mod:`index.schema`'s formats): the same terms
-        and positions as the token stream.
+        and positions as the token stream. The result may be shared (the last
+        text's is kept for the next chain): read it, never change it.
         """
-        found: dict[str, list[int]] = {}
-        kept, first = self._kept(value)
-        for pos, term in enumerate(kept, first):
-            positions = found.get(term)
-            if positions is None:
-                found[term] = [pos]
-            else:
-                positions.append(pos)
+        global _last_grouped
+        memo = self._memo
+        text, chain_memo, found = _last_grouped
+        if text is value and chain_memo is memo:
+            return found
+        prefix = self._prefix
+        if prefix is not None:
+            chain, map_term = prefix
+            found = _mapped(chain.term_positions(value), map_term)
+        else:
+            found = {}
+            kept, first = self._kept(value)
+            for pos, term in enumerate(kept, first):
+                positions = found.get(term)
+                if positions is None:
+                    found[term] = [pos]
+                else:
+                    positions.append(pos)
+        _last_grouped = (value, memo, found)
         return found
+
+
+def _mapped(grouped: dict[str, list[int]], map_term: Callable[[str], str]) -> dict[str, list[int]]:
+    """*grouped* with each term mapped; terms that map alike have their positions merged.
+
+    The position lists are shared with *grouped*, never changed: whoever reads
+    either result must not change them.
+    """
+    found: dict[str, list[int]] = {}
+    for term, positions in grouped.items():
+        mapped = map_term(term)
+        known = found.get(mapped)
+        found[mapped] = positions if known is None else sorted(known + positions)
+    return found
 
 
 # The words of the text analysed last. An article's text goes through two
 # chains in a row (``content`` and ``exact`` receive the same string object):
 # scanning it once is enough.
 _last_scan: tuple[str, list[str]] = ("", [])
+# The grouped terms of the text analysed last, and the memo of the chain
+# (chains alike share one): the exact chain's are the stemmed chain's
+# starting point, and then asked for again by the exact field.
+_last_grouped: tuple[str, object, dict[str, list[int]]] = ("", None, {})
 
 
 def _words_of(value: str) -> list[str]:

@@ -52,10 +52,8 @@ class _Grouped:
         grouped = analyzer.term_positions(value).items()
         return ((t, len(ps), len(ps) * boost, self._encoded(ps)) for t, ps in grouped)
 
-    def index_terms(
-        self, value: Any, analyzer: Any
-    ) -> list[tuple[bytes, int, float, bytes]] | None:
-        """What ``field.index(value)`` yields (UTF-8 terms), as a list in one pass.
+    def index_terms(self, value: Any, analyzer: Any) -> list[tuple[str, int, float, bytes]] | None:
+        """What ``field.index(value)`` yields, as a list in one pass, with str terms.
 
         For writers that take a document's terms at once (:mod:`index.segment`);
         ``None`` where only Whoosh's token stream gives the right postings.
@@ -65,7 +63,7 @@ class _Grouped:
         boost = self.field_boost
         encoded = self._encoded
         grouped = analyzer.term_positions(value).items()
-        return [(t.encode("utf-8"), len(ps), len(ps) * boost, encoded(ps)) for t, ps in grouped]
+        return [(t, len(ps), len(ps) * boost, encoded(ps)) for t, ps in grouped]
 
     def _encoded(self, positions: list[int]) -> bytes:
         raise NotImplementedError

@@ -35,7 +35,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
-from typing import NamedTuple
 
 from index.analysis import fold
 
@@ -170,18 +169,32 @@ def _longest_from() -> dict[str, int]:
     return longest
 
 
-class _Word(NamedTuple):  # a tuple: built for every word of every article
-    folded: str
-    start: int
-    end: int
-    capitalised: bool
+class _Words:
+    """The words of a text, all folded at once; offsets and case only where a match asks.
+
+    Most words of an article start no table entry, and building a record
+    per word was a quarter of extraction: the regex's matches and their
+    folded forms are listed in C-level passes instead.
+    """
+
+    def __init__(self, text: str) -> None:
+        self._matches = list(_WORD.finditer(text))
+        self.folded = list(map(fold, map(_MATCHED, self._matches)))
+
+    def __len__(self) -> int:
+        return len(self.folded)
+
+    def start(self, i: int) -> int:
+        return self._matches[i].start()
+
+    def end(self, i: int) -> int:
+        return self._matches[i].end()
+
+    def capitalised(self, i: int) -> bool:
+        return self._matches[i].group(0)[:1].isupper()
 
 
-def _words(text: str) -> list[_Word]:
-    return [
-        _Word(fold(raw := match.group(0)), *match.span(), raw[:1].isupper())
-        for match in _WORD.finditer(text)
-    ]
+_MATCHED = re.Match.group
 
 
 def find_countries(text: str, excluded: Iterable[tuple[int, int]] = ()) -> list[CountryMatch]:
@@ -191,7 +204,7 @@ def find_countries(text: str, excluded: Iterable[tuple[int, int]] = ()) -> list[
     """
     countries, gazetteer = table()
     spans = sorted(excluded)
-    words = _words(text.replace("’", "'"))
+    words = _Words(text.replace("’", "'"))
     found: dict[str, CountryMatch] = {}
 
     def inside_excluded(start: int, end: int) -> bool:
@@ -202,42 +215,45 @@ def find_countries(text: str, excluded: Iterable[tuple[int, int]] = ()) -> list[
         if surface not in match.evidence:
             match.evidence.append(surface)
 
+    # Only words that start a table entry, or compounds (``franco-allemand``),
+    # can start a mention; the others are stepped over.
     longest = _longest_from()
-    i = 0
-    while i < len(words):
+    folded = words.folded
+    starters = {w for w in set(folded) if w in longest or "-" in w}
+    free = 0  # the first word not inside a mention already found
+    for i in [i for i, w in enumerate(folded) if w in starters] if starters else []:
+        if i < free:
+            continue
         matched = 0
-        # Only words that start a table entry are worth trying longer keys for.
-        for n in range(min(longest.get(words[i].folded, 0), MAX_WORDS, len(words) - i), 0, -1):
-            entry = gazetteer.get(tuple(w.folded for w in words[i : i + n]))
+        for n in range(min(longest.get(folded[i], 0), MAX_WORDS, len(folded) - i), 0, -1):
+            entry = gazetteer.get(tuple(folded[i : i + n]))
             if entry is None:
                 continue
             matched = n
-            first, last = words[i], words[i + n - 1]
-            if (
-                entry.code
-                and _counts(entry, words, i, n)
-                and not inside_excluded(first.start, last.end)
-            ):
-                add(entry.code, text[first.start : last.end])
+            start, end = words.start(i), words.end(i + n - 1)
+            if entry.code and _counts(entry, words, i, n) and not inside_excluded(start, end):
+                add(entry.code, text[start:end])
             break
         if not matched:
-            _compound(words[i], text, gazetteer, add)
+            _compound(words, i, text, gazetteer, add)
             matched = 1
-        i += matched
+        free = i + matched
     return list(found.values())
 
 
 def _compound(
-    word: _Word,
+    words: _Words,
+    i: int,
     text: str,
     gazetteer: dict[tuple[str, ...], Entry],
     add: Callable[[str, str], None],
 ) -> None:
     """``sino-britannique``, ``franco-allemand``: each part may name a country."""
-    if "-" not in word.folded:
+    folded = words.folded[i]
+    if "-" not in folded:
         return
-    parts = word.folded.split("-")
-    surface = text[word.start : word.end]
+    parts = folded.split("-")
+    surface = text[words.start(i) : words.end(i)]
     for n, part in enumerate(parts):
         if n < len(parts) - 1 and part in COMBINING_PREFIXES:
             add(COMBINING_PREFIXES[part], surface)
@@ -247,27 +263,29 @@ def _compound(
             add(entry.code, surface)
 
 
-def _previous(words: list[_Word], i: int, skip_particles: bool) -> str:
+def _previous(words: _Words, i: int, skip_particles: bool) -> str:
+    folded = words.folded
     j = i - 1
-    while skip_particles and j >= 0 and words[j].folded in PARTICLES:
+    while skip_particles and j >= 0 and folded[j] in PARTICLES:
         j -= 1
-    return words[j].folded if j >= 0 else ""
+    return folded[j] if j >= 0 else ""
 
 
-def _counts(entry: Entry, words: list[_Word], i: int, n: int) -> bool:
+def _counts(entry: Entry, words: _Words, i: int, n: int) -> bool:
     """Whether a table match at words[i:i+n] really refers to the country."""
-    first = words[i]
-    head = next((w for w in words[i : i + n] if w.folded not in PARTICLES), first)
-    if entry.needs_capital and not head.capitalised:
+    folded = words.folded
+    first = folded[i]
+    head = next((j for j in range(i, i + n) if folded[j] not in PARTICLES), i)
+    if entry.needs_capital and not words.capitalised(head):
         return False
     before = _previous(words, i, skip_particles=False)
     if entry.kind == ADJECTIVE:
-        return first.capitalised or before not in LANGUAGE_CUES
-    if first.folded in NEEDS_ARTICLE and before != "la":
+        return words.capitalised(i) or before not in LANGUAGE_CUES
+    if first in NEEDS_ARTICLE and before != "la":
         return False
     if _previous(words, i, skip_particles=True) in BLOCKING_BEFORE:
         return False
-    if first.folded == "georgie" and words[max(0, i - 2) : i] and before == "de":
+    if first == "georgie" and i >= 1 and before == "de":
         return _previous(words, i - 1, skip_particles=False) != "etat"
-    after = words[i + n].folded if i + n < len(words) else ""
+    after = folded[i + n] if i + n < len(folded) else ""
     return after not in BLOCKING_AFTER

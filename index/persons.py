@@ -156,7 +156,7 @@ _TOKEN = re.compile(r"[^\W\d_]+(?:['’\-][^\W\d_]+)*\.?")
 _PAREN_NAME = re.compile(r"\((?=[A-ZÀ-Ý][^\W\d_]+\)\s+[A-ZÀ-Ý])|(?<=[^\W\d_])\)(?=\s+[A-ZÀ-Ý])")
 
 
-@dataclass
+@dataclass(slots=True)
 class _Token:
     raw: str
     folded: str

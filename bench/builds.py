@@ -1,0 +1,55 @@
+"""Whole-corpus builds only, repeated and interleaved: ours next to the bare Whoosh chain.
+
+The machine is noisy over minutes (the same build varies by a third between
+runs of ``bench/run.py``); alternating the builds and comparing each of ours
+with the bare build just before it gives ratios that noise moves less.
+
+    python bench/builds.py --rounds 2 [--docs N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.run import build, build_baseline, corpus_file
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--docs", type=int, default=None)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="bench-builds-"))
+    corpus = corpus_file(args.docs, work)
+    print("| round | bare s | ours with extraction s | ratio | ours without extraction s | ratio |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    try:
+        for round_ in range(1, args.rounds + 1):
+            times = []
+            for name, run in (
+                ("bare", lambda d: build_baseline("whoosh", corpus, d)),
+                ("with", lambda d: build(corpus, d, entities=True)),
+                ("without", lambda d: build(corpus, d, entities=False)),
+            ):
+                index_dir = work / name
+                shutil.rmtree(index_dir, ignore_errors=True)
+                times.append(run(index_dir)["seconds"])
+                shutil.rmtree(index_dir, ignore_errors=True)
+            bare, full, plain = times
+            print(
+                f"| {round_} | {bare:.1f} | {full:.1f} | {bare / full:.2f}x | "
+                f"{plain:.1f} | {bare / plain:.2f}x |",
+                flush=True,
+            )
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

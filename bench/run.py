@@ -64,8 +64,8 @@ def corpus_file(docs: int | None, work: Path) -> Path:
 def tree_memory_kb(pid: int) -> int:
     """Memory of *pid* and all its descendants (Linux ``/proc``), in KiB.
 
-    Proportional set sizes: pages a forked worker shares with its parent
-    count once, not once per process.
+    Proportional set sizes: pages processes share (libraries, the
+    interpreter) count once, not once per process.
     """
     total, pending = 0, [pid]
     while pending:

@@ -46,19 +46,18 @@ class _Grouped:
     field_boost: float
 
     def word_values(self, value: Any, analyzer: Any, **kwargs: Any) -> Iterable[Any]:
-        if not _groups(value, analyzer, kwargs):
+        items = self.index_terms(value, analyzer) if set(kwargs) <= {"mode"} else None
+        if items is None:
             return super().word_values(value, analyzer, **kwargs)  # type: ignore[misc]
-        boost = self.field_boost
-        grouped = analyzer.term_positions(value).items()
-        return ((t, len(ps), len(ps) * boost, self._encoded(ps)) for t, ps in grouped)
+        return items
 
     def index_terms(self, value: Any, analyzer: Any) -> list[tuple[str, int, float, bytes]] | None:
-        """What ``field.index(value)`` yields, as a list in one pass, with str terms.
+        """What ``word_values`` gives (str terms, frequency, weight, encoded value), in one pass.
 
-        For writers that take a document's terms at once (:mod:`index.segment`);
+        Also for writers that take a document's terms at once (:mod:`index.segment`);
         ``None`` where only Whoosh's token stream gives the right postings.
         """
-        if not _groups(value, analyzer, {}):
+        if not (isinstance(value, str) and hasattr(analyzer, "term_positions")):
             return None
         boost = self.field_boost
         encoded = self._encoded
@@ -90,12 +89,6 @@ class _ChainPositions(_Grouped, Positions):
 class _ChainFrequency(_Grouped, Frequency):
     def _encoded(self, positions: list[int]) -> bytes:
         return pack_uint(len(positions))
-
-
-def _groups(value: Any, analyzer: Any, kwargs: dict[str, Any]) -> bool:
-    """Whether the chain's own pass gives what Whoosh's token stream would."""
-    plain = isinstance(value, str) and set(kwargs) <= {"mode"}
-    return plain and hasattr(analyzer, "term_positions")
 
 
 def _french_text(analyzer: Any, *, phrase: bool = True, **kwargs: Any) -> TEXT:

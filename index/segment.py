@@ -335,7 +335,6 @@ class GroupedSegmentWriter(SegmentWriter):  # type: ignore[misc]
                 field = schema[name]
                 length = 0
                 if field.indexed:
-                    items = None
                     if name in self.postings.text_fields:
                         items = field.format.index_terms(value, field.analyzer)
                         if items is None:

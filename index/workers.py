@@ -100,12 +100,18 @@ class SegmentWorkers:
         while not (free := [c for c in self._connections if self._room[c]]):
             for ready in wait(self._connections):
                 self._receive(cast(Connection, ready), "done")
-        try:
-            free[0].send(("add", self._batch))
-        except OSError:
-            raise WorkerFailed(self._directory, "an indexing worker process died") from None
+        self._send(free[0], "add", self._batch)
         self._room[free[0]] -= 1
         self._batch = []
+
+    def _send(self, connection: Connection, kind: str, payload: Any) -> None:
+        try:
+            connection.send((kind, payload))
+        except OSError:
+            raise self._died() from None
+
+    def _died(self) -> WorkerFailed:
+        return WorkerFailed(self._directory, "an indexing worker process died")
 
     def _receive(self, connection: Connection, expected: str) -> Any:
         """The next reply of *expected* kind; acknowledgements on the way free a worker."""
@@ -113,7 +119,7 @@ class SegmentWorkers:
             try:
                 kind, payload = connection.recv()
             except EOFError:
-                raise WorkerFailed(self._directory, "an indexing worker process died") from None
+                raise self._died() from None
             if kind == "error":
                 raise WorkerFailed(self._directory, f"an indexing worker failed ({payload})")
             if kind == "done":
@@ -128,7 +134,7 @@ class SegmentWorkers:
         self._send_batch()
         segments = []
         for connection in self._connections:
-            connection.send(("finish", None))
+            self._send(connection, "finish", None)
         for connection in self._connections:
             segment = self._receive(connection, "segment")
             if segment is not None:

@@ -277,7 +277,6 @@ class Indexer:
         report: IndexReport,
         progress: ProgressCallback | None,
     ) -> None:
-        # Taken after the workers are forked, so that they never hold the index's lock.
         writer = self._writer(ix)
         # Files whose articles are all in the writer: their manifest entries
         # are saved with the commit that makes those articles durable.

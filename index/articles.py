@@ -2,8 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, fields
 from datetime import datetime
+
+# C0 and C1 control characters other than tab and newline. They are not text,
+# and in a terminal they are commands: ESC starts sequences that clear the
+# screen, change colours, retitle the window or (OSC 52) write the clipboard.
+CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """*text* with each control character replaced by U+FFFD, for display: the same
+    length, so highlight offsets stay valid. Ingestion drops them; this keeps an
+    index written before it did (or a crafted file name) out of the terminal's
+    control."""
+    return CONTROL_CHARACTERS.sub("\ufffd", text)
 
 
 @dataclass(slots=True)
@@ -17,12 +31,27 @@ class Article:
     lead: str = ""
     date: datetime | None = None
     date_source: str = ""
+    # Where the title came from: "metadata", "heading" (Markdown), "first-line"
+    # or "derived" (made from the start of the text: the file has no title).
+    title_source: str = "metadata"
     source: str = ""
     url: str = ""
     author: str = ""
     section: str = ""
     countries: list[str] = field(default_factory=list)
     persons: list[str] = field(default_factory=list)
+
+    def drop_control_characters(self) -> int:
+        """Remove control characters from every text field; how many there were."""
+        removed = 0
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, str) and f.name not in ("id", "path"):
+                clean, count = CONTROL_CHARACTERS.subn("", value)
+                if count:
+                    setattr(self, f.name, clean)
+                    removed += count
+        return removed
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,6 +30,7 @@ Ambiguity is handled by a few explicit rules rather than ignored:
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -203,12 +204,15 @@ def find_countries(text: str, excluded: Iterable[tuple[int, int]] = ()) -> list[
     *excluded* are character spans (person names) whose words never count.
     """
     countries, gazetteer = table()
-    spans = sorted(excluded)
+    starts, ends = _disjoint(excluded)
     words = _Words(text.replace("’", "'"))
     found: dict[str, CountryMatch] = {}
 
     def inside_excluded(start: int, end: int) -> bool:
-        return any(s <= start and end <= e for s, e in spans)
+        # A binary search, not a scan of every name: a text full of names
+        # would otherwise cost its length squared.
+        n = bisect.bisect_right(starts, start) - 1
+        return n >= 0 and end <= ends[n]
 
     def add(code: str, surface: str) -> None:
         match = found.setdefault(code, CountryMatch(code, countries[code].name))
@@ -239,6 +243,19 @@ def find_countries(text: str, excluded: Iterable[tuple[int, int]] = ()) -> list[
             matched = 1
         free = i + matched
     return list(found.values())
+
+
+def _disjoint(spans: Iterable[tuple[int, int]]) -> tuple[list[int], list[int]]:
+    """Overlapping spans merged: sorted starts and their ends, for bisection."""
+    starts: list[int] = []
+    ends: list[int] = []
+    for start, end in sorted(spans):
+        if ends and start < ends[-1]:
+            ends[-1] = max(ends[-1], end)
+        else:
+            starts.append(start)
+            ends.append(end)
+    return starts, ends
 
 
 def _compound(

@@ -77,7 +77,10 @@ def date_from_filename(name: str) -> datetime | None:
 
 
 def date_from_mtime(mtime: float) -> datetime:
-    return datetime.fromtimestamp(mtime, tz=UTC).replace(tzinfo=None)
+    """The day a file was last changed: a stand-in for its publication date, so no
+    more precise than a day (a time of day would pretend to know more)."""
+    moment = datetime.fromtimestamp(mtime, tz=UTC)
+    return datetime(moment.year, moment.month, moment.day)
 
 
 def iso(moment: datetime | None) -> str | None:

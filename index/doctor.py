@@ -8,12 +8,17 @@ first three with an ordinary incremental update; a damaged index is rebuilt
 from the folders into a new directory that then replaces the old one, so
 the damaged index keeps answering (as well as it can) until the new one is
 complete.
+
+Only a directory the program made is ever touched, and a damaged one is
+replaced only when it holds nothing but the index's own files: a user's
+files are never deleted or moved (see :func:`index.store.claim_directory`).
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +27,18 @@ from typing import Any
 from whoosh.reading import SegmentReader
 
 from index.readers import discover
-from index.store import IndexProblem, Manifest, index_exists, open_index
+from index.store import (
+    IndexForeign,
+    IndexMissing,
+    IndexProblem,
+    IndexUnreadable,
+    Manifest,
+    foreign_files,
+    index_exists,
+    is_own_directory,
+    is_own_file,
+    open_index,
+)
 from index.writer import (
     Indexer,
     IndexReport,
@@ -43,10 +59,24 @@ class Diagnosis:
     stale: list[str] = field(default_factory=list)
     orphaned: list[str] = field(default_factory=list)
     unreachable_roots: list[str] = field(default_factory=list)
+    # Files in the index directory that the program did not write: kept, and
+    # they forbid replacing the directory.
+    foreign: list[str] = field(default_factory=list)
 
     @property
     def healthy(self) -> bool:
         return not (self.damage or self.missing or self.stale or self.orphaned)
+
+    @property
+    def plan(self) -> str:
+        """What :func:`repair` would do, in words."""
+        if self.healthy:
+            return "nothing to repair"
+        if not self.damage:
+            return "update the index in place"
+        if self.foreign:
+            return "none: the directory also holds files this program did not write"
+        return f"rebuild from {', '.join(self.roots) or '-'} into a new directory, then replace it"
 
 
 def _check_segments(ix: Any, diagnosis: Diagnosis) -> set[str]:
@@ -73,16 +103,29 @@ def _check_segments(ix: Any, diagnosis: Diagnosis) -> set[str]:
 
 
 def diagnose(directory: Path, roots: list[Path] | None = None) -> Diagnosis:
-    """What is wrong with the index at *directory* (roots: the manifest's by default)."""
+    """What is wrong with the index at *directory* (roots: the manifest's by default).
+
+    Raises :class:`IndexMissing` when there is no index to check, and
+    :class:`IndexForeign` when *directory* is not an index of this program.
+    """
+    if not is_own_directory(directory):
+        foreign = foreign_files(directory) if directory.is_dir() else []
+        if foreign:
+            raise IndexForeign(directory, foreign)
+        raise IndexMissing(directory)
     manifest = Manifest.load(directory)
     root_paths = [Path(os.path.abspath(r)) for r in roots] if roots else []
     root_paths = root_paths or [Path(r) for r in manifest.roots]
     diagnosis = Diagnosis(directory, [str(r) for r in root_paths])
+    diagnosis.foreign = foreign_files(directory)
     if not index_exists(directory):
         diagnosis.damage.append("no index in this directory")
         return diagnosis
     try:
         ix = open_index(directory)
+    except IndexUnreadable as error:
+        diagnosis.damage.append(error.reason)
+        return diagnosis
     except IndexProblem as error:
         diagnosis.damage.append(str(error))
         return diagnosis
@@ -110,8 +153,8 @@ def diagnose(directory: Path, roots: list[Path] | None = None) -> Diagnosis:
         else:
             try:
                 same = (known.size, known.mtime_ns) == file_signature(path)
-                if not same and content_digest(path) != known.digest:
-                    diagnosis.stale.append(key)
+                if known.partial or (not same and content_digest(path) != known.digest):
+                    diagnosis.stale.append(key)  # changed, or read only part way
             except OSError:
                 diagnosis.stale.append(key)
     diagnosis.orphaned = sorted(p for p in indexed if p not in on_disk and within(p, reachable))
@@ -124,22 +167,59 @@ def repair(
     entities: bool = True,
     progress: ProgressCallback | None = None,
 ) -> IndexReport:
-    """Fix what *diagnosis* found: update in place, or rebuild and swap when damaged."""
+    """Fix what *diagnosis* found: update in place, or rebuild and swap when damaged.
+
+    A damaged index whose directory holds other files is not replaced
+    (:class:`IndexForeign`): the user moves them out first.
+    """
     directory = diagnosis.directory
     roots = [Path(r) for r in diagnosis.roots]
     if not diagnosis.damage:
         return Indexer(directory, entities=entities).update(roots, progress=progress)
-    fresh = directory.with_name(f".{directory.name}.rebuild-{os.getpid()}")
-    shutil.rmtree(fresh, ignore_errors=True)
-    report = Indexer(fresh, entities=entities).update(roots, rebuild=True, progress=progress)
-    swap_in(fresh, directory)
+    foreign = foreign_files(directory)
+    if foreign:
+        raise IndexForeign(directory, foreign)
+    # A fresh, uniquely named sibling: nothing that was there before is reused.
+    fresh = Path(tempfile.mkdtemp(prefix=f".{directory.name}.rebuild-", dir=directory.parent))
+    try:
+        if directory.exists():  # files written in it take their modes from it
+            os.chmod(fresh, directory.stat().st_mode & 0o7777 | 0o700)
+        report = Indexer(fresh, entities=entities).update(roots, rebuild=True, progress=progress)
+        swap_in(fresh, directory)
+    except BaseException:
+        remove_index_directory(fresh)
+        raise
     return report
 
 
 def swap_in(fresh: Path, directory: Path) -> None:
-    """Replace *directory* by *fresh*: two renames, the old one deleted last."""
-    old = directory.with_name(f".{directory.name}.damaged-{int(time.time())}")
+    """Replace the index directory *directory* by *fresh*: two renames, then the old
+    index's own files deleted (and its folder, if that leaves it empty).
+
+    The new directory keeps the old one's permissions.
+    """
+    old = directory.with_name(f".{directory.name}.damaged-{time.time_ns()}")
     if directory.exists():
+        os.chmod(fresh, directory.stat().st_mode & 0o7777)
         os.rename(directory, old)
     os.rename(fresh, directory)
-    shutil.rmtree(old, ignore_errors=True)
+    remove_index_directory(old)
+
+
+def remove_index_directory(directory: Path) -> bool:
+    """Delete the files the program wrote in *directory*, then the folder if it is
+    empty; anything else is left where it is. ``True`` if the folder is gone."""
+    if not directory.is_dir():
+        return not directory.exists()
+    for entry in directory.iterdir():
+        if not is_own_file(entry.name):
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink(missing_ok=True)
+    try:
+        directory.rmdir()
+    except OSError:
+        return False
+    return True

@@ -59,8 +59,8 @@ def inspect_paths(paths: Iterable[Path]) -> Iterator[dict[str, Any] | Problem]:
     """What indexing would extract from every article under *paths*, as JSON-ready dicts.
 
     The shape is relied on by scripts and evaluations: ``path``, ``id``,
-    ``title``, ``date``, ``date_source``, ``countries`` (``code``, ``name``,
-    ``evidence``) and ``persons`` (``name``, ``mentions``).
+    ``title``, ``title_source``, ``date``, ``date_source``, ``countries``
+    (``code``, ``name``, ``evidence``) and ``persons`` (``name``, ``mentions``).
     """
     files, problems = discover(paths)
     yield from problems
@@ -74,6 +74,7 @@ def inspect_paths(paths: Iterable[Path]) -> Iterator[dict[str, Any] | Problem]:
                 "path": item.path,
                 "id": item.id,
                 "title": item.title,
+                "title_source": item.title_source,
                 "date": iso(item.date),
                 "date_source": item.date_source,
                 "countries": [

@@ -17,6 +17,7 @@ titles: ``président (Vladimir) Poutine`` → ``Vladimir Poutine``.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -200,10 +201,19 @@ def _tokens(text: str) -> list[_Token]:
 _NAME_PREFIX = re.compile(r"^(?:al|el|ad|ash|as|at|az|bin|ben|ibn|abu|abou)-(?=[A-ZÀ-Ý])")
 
 
+# An elided article or pronoun before a lowercase word: ``L'appel``, ``D'après``
+# start a sentence or a heading, not a name (``N'Diaye``, ``O'Brien`` are names).
+_ELIDED_WORD = re.compile(
+    r"^(?:[LlDdJjMmSsTtCc]|[Qq]u|[Jj]usqu|[Ll]orsqu|[Pp]uisqu)['’][^\W\d_A-ZÀ-Ý]"
+)
+
+
 def _is_capitalised(raw: str) -> bool:
-    """``Biden``, ``O'Brien``, ``al-Khatib``: yes. ``OTAN``, ``la``: no."""
+    """``Biden``, ``O'Brien``, ``al-Khatib``: yes. ``OTAN``, ``la``, ``L'appel``: no."""
     if _NAME_PREFIX.match(raw):
         return True
+    if _ELIDED_WORD.match(raw):
+        return False
     return raw[:1].isupper() and (not raw.isupper() or len(raw) == 1)
 
 
@@ -371,13 +381,26 @@ def find_persons(text: str, not_names: frozenset[str] = frozenset()) -> list[Per
 
     persons: dict[str, PersonMatch] = {}  # canonical key -> person
     by_first: dict[str, list[str]] = {}
+    # Every tail of every known name (``emmanuel macron``, ``macron``) -> the
+    # persons it ends, in the order they were named: a mention finds its owners
+    # in one look-up, not by a scan of every person (quadratic on a long text).
+    by_tail: dict[str, dict[str, None]] = {}
 
     def key_of(words: list[_Token]) -> str:
         return " ".join(w.folded for w in words)
 
+    def tails(key: str) -> Iterator[str]:
+        parts = key.split(" ")
+        return (" ".join(parts[n:]) for n in range(len(parts)))
+
+    def register(key: str, person: PersonMatch) -> None:
+        persons[key] = person
+        for tail in tails(key):
+            by_tail.setdefault(tail, {})[key] = None
+
     def owners(key: str, single: bool) -> list[str]:
         """Known persons a mention belongs to: same name, its tail, or (alone) its head."""
-        found = [p for p in persons if p == key or p.endswith(" " + key)]
+        found = list(by_tail.get(key, ()))
         if not found and single:
             found = by_first.get(key, [])
         return found
@@ -387,7 +410,7 @@ def find_persons(text: str, not_names: frozenset[str] = frozenset()) -> list[Per
         key = key_of(words)
         targets = owners(key, single=len(words) == 1)
         if not targets:
-            persons[key] = PersonMatch(" ".join(w.raw.rstrip(".") for w in words))
+            register(key, PersonMatch(" ".join(w.raw.rstrip(".") for w in words)))
             if len(words) > 1:
                 by_first.setdefault(words[0].folded, []).append(key)
             targets = [key]
@@ -400,8 +423,9 @@ def find_persons(text: str, not_names: frozenset[str] = frozenset()) -> list[Per
             # ``Barkha Dutt`` … ``Mme Dutt``: the titled surname gets its full name.
             surname = words[-1].folded
             person = persons.pop(surname)
+            by_tail[surname].pop(surname)
             person.name = " ".join(w.raw for w in words)
-            persons[key] = person
+            register(key, person)
             found = [key]
         for owner in found:
             _mention(persons[owner], original, words, run)

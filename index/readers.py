@@ -92,6 +92,18 @@ def file_format(path: Path) -> str | None:
     return None
 
 
+def not_article_reason(path: Path) -> str:
+    """Why *path* is not read as an article (for a file named explicitly)."""
+    name = path.name.lower()
+    if name.endswith(SIDECAR_SUFFIX):
+        return "a metadata sidecar, read with the article it is named after"
+    if NOT_ARTICLES.match(name):
+        return "documentation (README, LICENSE, CHANGELOG, COPYING), not an article"
+    if name.startswith("."):
+        return "a hidden file"
+    return "not an article file (unknown extension)"
+
+
 def sidecar_path(path: Path) -> Path:
     return path.with_name(path.name + SIDECAR_SUFFIX)
 
@@ -111,7 +123,7 @@ def discover(paths: Iterable[Path]) -> tuple[list[Path], list[Problem]]:
         root = Path(os.path.abspath(root))
         if root.is_file():
             if file_format(root) is None:
-                problems.append(Problem(str(root), "not an article file (unknown extension)"))
+                problems.append(Problem(str(root), not_article_reason(root)))
             else:
                 found.setdefault(str(root), root)
             continue
@@ -161,9 +173,15 @@ def decode(data: bytes) -> str:
 
 
 def clean_text(text: str) -> str:
+    """NFC, no invisible characters, ``\\n`` line ends; page and line feeds of old
+    exports become line ends (other control characters go in
+    :meth:`Article.drop_control_characters`, which counts them)."""
     text = unicodedata.normalize("NFC", text)
     text = _INVISIBLE_RE.sub("", text)
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+    return text.replace("\r\n", "\n").translate(_LINE_BREAKS)
+
+
+_LINE_BREAKS = str.maketrans({"\r": "\n", "\x0b": "\n", "\x0c": "\n"})
 
 
 def looks_binary(data: bytes) -> bool:
@@ -210,15 +228,21 @@ def article_from_record(
     doc_id: str,
     mtime: float,
     line: int | None = None,
+    title_source: str = "metadata",
 ) -> Iterator[Article | Problem]:
-    """Turn one record (JSON object, front matter + text, HTML extraction) into an article."""
+    """Turn one record (JSON object, front matter + text, HTML extraction) into an article.
+
+    *title_source* says where the record's title came from; without one, a
+    title is derived from the start of the text (``title_source`` "derived").
+    """
     warnings: list[str] = []
     body = _as_text(record, TEXT_KEYS, warnings)
     title = _as_text(record, TITLE_KEYS, warnings)
     lead = _as_text(record, LEAD_KEYS, warnings)
+    body = _without_lead(body, lead)
     if not body:
-        reason = "; ".join(warnings) if warnings else "no article text (empty body)"
-        yield Problem(str(path), reason, line)
+        why = "; ".join(w.removesuffix(": ignored") for w in warnings) or "empty body"
+        yield Problem(str(path), f"no article text ({why})", line)
         return
 
     date_key, date_value = _first(record, DATE_KEYS)
@@ -235,10 +259,11 @@ def article_from_record(
         if date is None:
             date, source = date_from_mtime(mtime), "mtime"
 
-    yield Article(
+    article = Article(
         id=doc_id,
         path=str(path),
-        title=title or _title_from_body(body),
+        title=title or derived_title(body),
+        title_source=title_source if title else "derived",
         body=body,
         lead=lead,
         date=date,
@@ -248,13 +273,42 @@ def article_from_record(
         author=_as_text(record, AUTHOR_KEYS, warnings, joinable=True),
         section=_as_text(record, SECTION_KEYS, warnings, joinable=True),
     )
+    if controls := article.drop_control_characters():
+        warnings.append(f"{controls} control characters removed (terminal codes are not text)")
+    if not article.body.strip():
+        yield Problem(str(path), "no article text (only control characters)", line)
+        return
+    yield article
     for warning in warnings:
         yield Problem(str(path), warning, line, skipped=False)
 
 
-def _title_from_body(body: str) -> str:
-    first = body.strip().split("\n", 1)[0]
-    return first[:120].rstrip() + ("…" if len(first) > 120 else "")
+def _without_lead(body: str, lead: str) -> str:
+    """*body* without its first paragraph when that paragraph is the lead (web pages
+    repeat their description as the text's start): shown and counted once."""
+    if not lead:
+        return body
+    first, _, rest = body.partition("\n")
+    if " ".join(first.split()) == " ".join(lead.split()) and rest.strip():
+        return rest.strip("\n")
+    return body
+
+
+# A derived title is at most this long, cut between words.
+DERIVED_TITLE_CHARS = 100
+
+
+def derived_title(body: str) -> str:
+    """A readable title for an article that has none: the start of its first
+    paragraph, cut between words and ended with "…" when it is cut. Never a
+    headline the text does not hold."""
+    first = " ".join(body.strip().split("\n", 1)[0].split())
+    if len(first) <= DERIVED_TITLE_CHARS:
+        return first
+    cut = first.rfind(" ", 0, DERIVED_TITLE_CHARS)
+    return first[: cut if cut > DERIVED_TITLE_CHARS // 2 else DERIVED_TITLE_CHARS].rstrip(
+        " ,;:-–—("
+    ) + "…"
 
 
 # --- Formats ----------------------------------------------------------------
@@ -264,7 +318,7 @@ def read_articles(path: Path) -> Iterator[Article | Problem]:
     """Every article in the file at *path*, and every problem met reading it."""
     fmt = file_format(path)
     if fmt is None:
-        yield Problem(str(path), "not an article file (unknown extension)")
+        yield Problem(str(path), not_article_reason(path))
         return
     try:
         stat = path.stat()
@@ -272,9 +326,10 @@ def read_articles(path: Path) -> Iterator[Article | Problem]:
             yield from _read_jsonl(path, stat.st_mtime)
             return
         if stat.st_size > MAX_ARTICLE_FILE_BYTES:
-            size_mb = stat.st_size / 1e6
-            limit_mb = MAX_ARTICLE_FILE_BYTES / 1e6
-            yield Problem(str(path), f"file too large ({size_mb:.0f} MB > {limit_mb:.0f} MB)")
+            size, limit = stat.st_size / 2**20, MAX_ARTICLE_FILE_BYTES // 2**20
+            yield Problem(
+                str(path), f"file too large ({size:.1f} MiB; one article may have {limit} MiB)"
+            )
             return
         data = _read_bytes(path)
     except OSError as error:
@@ -357,18 +412,43 @@ def _read_text(
     record = {**meta, **sidecar}
     rest = rest.strip("\n")
     title_key, _ = _first(record, TITLE_KEYS)
+    title_source = "metadata"
     if title_key is None:
-        # The first line is the title: a Markdown heading or a plain line.
+        # A Markdown heading, or a first line that reads as a title; a text
+        # that starts with its first paragraph gets a title derived from it.
         first, _, remainder = rest.partition("\n")
         heading = _MD_HEADING.match(first) if markdown else None
-        record["title"] = (heading.group(1) if heading else first).strip()
-        rest = remainder.strip("\n")
+        if heading or is_title_line(first, remainder):
+            record["title"] = (heading.group(1) if heading else first).strip()
+            title_source = "heading" if heading else "first-line"
+            rest = remainder.strip("\n")
     body = _strip_markdown(rest) if markdown else rest
     # A text that is only a title still deserves to be found.
     record = {**record, "text": body or record.get("title", "")}
     for key in TEXT_KEYS[1:]:
         record.pop(key, None)  # metadata cannot replace the file's own text
-    yield from article_from_record(record, path=path, doc_id=str(path), mtime=mtime)
+    yield from article_from_record(
+        record, path=path, doc_id=str(path), mtime=mtime, title_source=title_source
+    )
+
+
+# A title line is short and does not end a sentence or a clause.
+MAX_TITLE_CHARS = 200
+MAX_TITLE_WORDS = 30
+_ENDS_SENTENCE = re.compile(r"(?<!\.\.)[.,;:]\s*\Z")
+
+
+def is_title_line(line: str, rest: str) -> bool:
+    """Whether the first *line* of a plain text is its title (*rest* follows it).
+
+    Newsroom exports put the headline alone on the first line; a file that
+    starts with its first paragraph has a long line ending like a sentence.
+    A line alone in its file is its title (the text is then the title too).
+    """
+    line = line.strip()
+    if not line or len(line) > MAX_TITLE_CHARS or len(line.split()) > MAX_TITLE_WORDS:
+        return False
+    return not rest.strip() or _ENDS_SENTENCE.search(line) is None
 
 
 def _records_in(value: Any) -> list[Any] | None:

@@ -25,7 +25,7 @@ from index.persons import person_key
 
 # Bumped whenever the schema or the analysis chain changes in a way that
 # makes an existing index wrong; `search index` then rebuilds from scratch.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # Fields a plain query word searches, and how much each counts.
 DEFAULT_FIELDS = ("content", "exact", "title")
@@ -113,9 +113,12 @@ def build_schema() -> Schema:
         exact=_french_text(exact, spelling=True, phrase=False),
         date=DATETIME(stored=True, sortable=True),
         date_source=STORED(),
-        source=KEYWORD(stored=True, lowercase=True, commas=True),
-        author=KEYWORD(stored=True, lowercase=True, commas=True),
-        section=KEYWORD(stored=True, lowercase=True, commas=True),
+        title_source=STORED(),
+        # Matched on their words as users type them, case and accents aside:
+        # ``source:orangesum`` finds "orange.fr (OrangeSum)".
+        source=TEXT(analyzer=exact, stored=True, phrase=False),
+        author=TEXT(analyzer=exact, stored=True, phrase=False),
+        section=TEXT(analyzer=exact, stored=True, phrase=False),
         url=STORED(),
         # Facets, filled by entity extraction. ``country`` holds ISO 3166-1
         # alpha-2 codes; ``person`` the folded canonical names (the keys that
@@ -156,6 +159,7 @@ def document_fields(article: Article) -> dict[str, Any]:
         "content": text,
         "exact": text,
         "date_source": article.date_source,
+        "title_source": article.title_source,
         "url": article.url,
     }
     if article.date is not None:

@@ -8,13 +8,14 @@ update re-reads only what changed.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import json
 import os
 import re
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -54,10 +55,41 @@ class IndexOutdated(IndexProblem):
 
 class IndexUnreadable(IndexProblem):
     def __init__(self, directory: Path, reason: str) -> None:
+        self.reason = reason
         super().__init__(
             directory,
             f"the index at {directory} is damaged ({reason}); "
             f"run `search doctor` to check and repair it",
+        )
+
+
+class CorpusMissing(IndexProblem):
+    def __init__(self, directory: Path, corpus: Path) -> None:
+        super().__init__(
+            directory,
+            f"no index at {directory}, and the corpus folder {corpus} to build it from "
+            f"does not exist (set --corpus or SEARCH_CORPUS)",
+        )
+
+
+class IndexForeign(IndexProblem):
+    """The directory holds files this program did not write: it is not touched."""
+
+    def __init__(self, directory: Path, foreign: list[str]) -> None:
+        more = len(foreign) - 3
+        shown = ", ".join(foreign[:3]) + (f" and {more} more" if more > 0 else "")
+        super().__init__(
+            directory,
+            f"{directory} is not an index directory of this program (it holds {shown}); "
+            f"nothing was changed: choose a new or empty directory for the index",
+        )
+
+
+class IndexReadOnly(IndexProblem):
+    def __init__(self, directory: Path, reason: str) -> None:
+        super().__init__(
+            directory,
+            f"the index at {directory} cannot be updated ({reason}); it can still be searched",
         )
 
 
@@ -70,13 +102,105 @@ class IndexLocked(IndexProblem):
         )
 
 
+# Written when an index is created: the program deletes, replaces or moves
+# only directories that hold it, and in them only the files it wrote.
+OWNER_MARKER = "french-news-search-index.json"
+# Every file name an index directory may hold that the program wrote: its
+# marker and manifest, the update lock, Whoosh's files (``_articles_N.toc``,
+# ``articles_<segment>.seg`` and its other segment files, ``articles_WRITELOCK``,
+# the writer's temporary folder ``articles.tmp``),
+# unfinished saves and the facet caches.
+_OWN_NAME = re.compile(
+    r"(french-news-search-index\.json|manifest\.json|update\.lock"
+    r"|_?articles(_\w+)?(\.\w+)?|\.manifest-\w+\.tmp|\.facets-[\w.-]+|\.tmp-\w+)\Z"
+)
+
+
+def is_own_file(name: str) -> bool:
+    """Whether a file named *name* in an index directory is one the program writes."""
+    return _OWN_NAME.match(name) is not None
+
+
+def foreign_files(directory: Path) -> list[str]:
+    """Names of what *directory* holds that the program did not write (sorted)."""
+    try:
+        return sorted(p.name for p in directory.iterdir() if not is_own_file(p.name))
+    except FileNotFoundError:
+        return []
+
+
+def is_own_directory(directory: Path) -> bool:
+    """Whether *directory* was made by this program as an index: it has the marker,
+    or (indexes built before the marker existed) both a manifest and Whoosh's TOC."""
+    if (directory / OWNER_MARKER).is_file():
+        return True
+    return (directory / MANIFEST).is_file() and index_exists(directory)
+
+
+def check_directory(directory: Path) -> None:
+    """Raise :class:`IndexProblem` unless *directory* is missing, empty or an index
+    directory of this program (what may become or stay one)."""
+    if directory.exists() and not directory.is_dir():
+        raise IndexProblem(directory, f"{directory} is a file, not a directory")
+    if not is_own_directory(directory):
+        foreign = foreign_files(directory)
+        if foreign:
+            raise IndexForeign(directory, foreign)
+
+
+def claim_directory(directory: Path) -> None:
+    """Make *directory* an index directory, or refuse (:class:`IndexForeign`) when it
+    holds files the program did not write and is not already one.
+
+    A missing or empty directory is created and marked; an index of an older
+    version is marked on first write. File modes follow the directory's.
+    """
+    check_directory(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    marker = directory / OWNER_MARKER
+    if not marker.exists():
+        data = {"program": "french-news-search", "created": time.time()}
+        # An index of an older version on a read-only disk stays unmarked; the
+        # update that follows says what it cannot do.
+        with contextlib.suppress(OSError):
+            write_atomically(marker, json.dumps(data).encode("utf-8"))
+
+
+def file_mode(directory: Path) -> int:
+    """The mode for a file the index writes: the directory's, without execute bits
+    (a 0755 folder gets 0644 files, a 0770 one 0660)."""
+    try:
+        return directory.stat().st_mode & 0o666
+    except OSError:
+        return 0o644
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write *path* so that a crash leaves the old file or the new, never half."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    try:
+        os.fchmod(fd, file_mode(path.parent))
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
 # How long a second writer waits for the first before giving up.
 LOCK_TIMEOUT_S = 30.0
 UPDATE_LOCK = "update.lock"
 
 
 @contextlib.contextmanager
-def update_lock(directory: Path, timeout: float = LOCK_TIMEOUT_S) -> Iterator[None]:
+def update_lock(
+    directory: Path,
+    timeout: float = LOCK_TIMEOUT_S,
+    on_wait: Callable[[str], None] | None = None,
+) -> Iterator[None]:
     """Hold the right to update the index in *directory*, waiting up to *timeout*.
 
     Taken before the manifest and the index are read, so that a second writer
@@ -85,7 +209,12 @@ def update_lock(directory: Path, timeout: float = LOCK_TIMEOUT_S) -> Iterator[No
     never leaves a stale lock behind.
     """
     directory.mkdir(parents=True, exist_ok=True)
-    fd = os.open(directory / UPDATE_LOCK, os.O_CREAT | os.O_RDWR, 0o644)
+    try:
+        fd = os.open(directory / UPDATE_LOCK, os.O_CREAT | os.O_RDWR, file_mode(directory))
+    except OSError as error:
+        if error.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+            raise IndexReadOnly(directory, error.strerror or str(error)) from error
+        raise
     try:
         deadline = time.monotonic() + timeout
         while True:
@@ -95,6 +224,12 @@ def update_lock(directory: Path, timeout: float = LOCK_TIMEOUT_S) -> Iterator[No
             except BlockingIOError:
                 if time.monotonic() >= deadline:
                     raise IndexLocked(directory, timeout) from None
+                if on_wait is not None:  # once: say why nothing seems to happen
+                    on_wait(
+                        f"another process is writing the index at {directory}; "
+                        f"waiting for it (at most {timeout:.0f} s) …"
+                    )
+                    on_wait = None
                 time.sleep(0.2)
         yield
     finally:
@@ -103,20 +238,32 @@ def update_lock(directory: Path, timeout: float = LOCK_TIMEOUT_S) -> Iterator[No
 
 @dataclass
 class FileState:
-    """What a source file looked like when it was last indexed."""
+    """What a source file looked like when it was last indexed.
+
+    ``partial`` marks a file whose reading was committed part way (a large
+    dump, killed or still being read): the index holds its first articles,
+    and the next run reads on from there.
+    """
 
     size: int
     mtime_ns: int
     digest: str
     articles: int
+    partial: bool = False
+
+    def unfinished(self) -> FileState:
+        """This state as saved by a commit inside the file: its size and time never
+        match the file's, so every run (and ``search doctor``) sees it unfinished."""
+        return FileState(-1, -1, self.digest, self.articles, partial=True)
 
     def to_json(self) -> list[Any]:
-        return [self.size, self.mtime_ns, self.digest, self.articles]
+        state = [self.size, self.mtime_ns, self.digest, self.articles]
+        return [*state, 1] if self.partial else state
 
     @classmethod
     def from_json(cls, value: list[Any]) -> FileState:
-        size, mtime_ns, digest, articles = value
-        return cls(int(size), int(mtime_ns), str(digest), int(articles))
+        size, mtime_ns, digest, articles, *partial = value
+        return cls(int(size), int(mtime_ns), str(digest), int(articles), any(partial))
 
 
 @dataclass
@@ -158,8 +305,9 @@ class Manifest:
     def discard_leftovers(directory: Path) -> None:
         """Remove the temporary files of saves that a killed writer never finished
         (only call it holding :func:`update_lock`)."""
-        for leftover in directory.glob(".manifest-*.tmp"):
-            leftover.unlink(missing_ok=True)
+        for pattern in (".manifest-*.tmp", ".tmp-*"):
+            for leftover in directory.glob(pattern):
+                leftover.unlink(missing_ok=True)
 
     def save(self, directory: Path) -> None:
         """Write atomically, so a crash leaves the old manifest or the new, never half."""
@@ -169,16 +317,7 @@ class Manifest:
             "roots": self.roots,
             "files": {p: s.to_json() for p, s in sorted(self.files.items())},
         }
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".manifest-", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                json.dump(data, out, ensure_ascii=False)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(tmp, directory / MANIFEST)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomically(directory / MANIFEST, json.dumps(data, ensure_ascii=False).encode())
 
 
 def index_exists(directory: Path) -> bool:
@@ -204,5 +343,6 @@ def open_index(directory: Path) -> FileIndex:
 
 
 def create_index(directory: Path) -> FileIndex:
-    directory.mkdir(parents=True, exist_ok=True)
+    """A new, empty index in *directory* (see :func:`claim_directory`)."""
+    claim_directory(directory)
     return whoosh_index.create_in(str(directory), build_schema(), indexname=INDEX_NAME)

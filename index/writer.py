@@ -19,11 +19,12 @@ from pathlib import Path
 
 from whoosh.codec.base import Segment
 from whoosh.index import FileIndex, LockError
+from whoosh.query import Term as WhooshTerm
 from whoosh.reading import SegmentReader
 from whoosh.writing import SegmentWriter
 
 from index.articles import Article, Problem
-from index.readers import discover, read_articles, sidecar_path
+from index.readers import discover, file_format, read_articles, sidecar_path
 from index.schema import SCHEMA_VERSION
 from index.segment import GroupedSegmentWriter
 from index.store import (
@@ -31,13 +32,18 @@ from index.store import (
     LOCK_TIMEOUT_S,
     FileState,
     IndexLocked,
+    IndexReadOnly,
     Manifest,
+    claim_directory,
     create_index,
     index_exists,
     open_index,
     update_lock,
 )
 from index.workers import SegmentWorkers, index_article, worker_count
+
+# A file to read: its path, size and mtime, and the digest of the version indexed.
+ToRead = tuple[Path, tuple[int, int], str | None]
 
 # Memory Whoosh may use for its in-memory segment before spilling to disk.
 WRITER_LIMIT_MB = 256
@@ -128,6 +134,7 @@ class Indexer:
         entities: bool = True,
         commit_every: int = COMMIT_EVERY,
         workers: int | None = None,
+        on_wait: Callable[[str], None] | None = None,
     ) -> None:
         self.directory = Path(directory)
         self.entities = entities
@@ -135,6 +142,8 @@ class Indexer:
         # None: worker processes for updates big enough to repay them (see
         # index.workers); 0: everything in this process.
         self.workers = workers
+        # Told once, with a message, when another writer makes this one wait.
+        self.on_wait = on_wait
 
     def update(
         self,
@@ -171,7 +180,7 @@ class Indexer:
         gone = [p for p in changed if not p.exists()]
         files, problems = discover(present)
         # A watcher reports every file it sees; a stray PDF is not an error.
-        problems = [p for p in problems if not p.reason.startswith("not an article file")]
+        problems = [p for p in problems if not _not_an_article(Path(p.path))]
 
         def vanished(indexed: set[str]) -> list[str]:
             return [p for p in indexed if within(p, gone)]
@@ -190,27 +199,60 @@ class Indexer:
         started = time.perf_counter()
         report = IndexReport()
         report.problems.extend(problems)
-        with update_lock(self.directory):
-            Manifest.discard_leftovers(self.directory)
-            manifest = Manifest.load(self.directory)
-            outdated = manifest.schema_version != SCHEMA_VERSION
-            if rebuild or outdated or not index_exists(self.directory):
-                ix = create_index(self.directory)
-                manifest = Manifest()
-                report.rebuilt = True
-            else:
-                ix = open_index(self.directory)
-            manifest.roots = sorted({*manifest.roots, *(str(r) for r in roots)})
-            try:
-                self._apply(ix, files, vanished, manifest, report, progress)
-                if report.changed or report.files_read:
-                    manifest.updated = time.time()
-                manifest.save(self.directory)
-                self._compact(ix)
-            finally:
-                ix.close()
+        # Before anything is written there (even the lock file): a folder that
+        # is not an index of ours is refused whole.
+        claim_directory(self.directory)
+        try:
+            with update_lock(self.directory, on_wait=self.on_wait):
+                self._update_locked(roots, files, vanished, rebuild, report, progress)
+        except IndexReadOnly:
+            # Nothing to write is no reason to fail: check, and say so only if
+            # something would have to be written.
+            if rebuild or not index_exists(self.directory) or self._has_work(files, vanished):
+                raise
+            report.files_unchanged = len(files)
         report.seconds = time.perf_counter() - started
         return report
+
+    def _update_locked(
+        self,
+        roots: list[Path],
+        files: list[Path],
+        vanished: Callable[[set[str]], list[str]],
+        rebuild: bool,
+        report: IndexReport,
+        progress: ProgressCallback | None,
+    ) -> None:
+        Manifest.discard_leftovers(self.directory)
+        manifest = Manifest.load(self.directory)
+        outdated = manifest.schema_version != SCHEMA_VERSION
+        if rebuild or outdated or not index_exists(self.directory):
+            ix = create_index(self.directory)
+            manifest = Manifest()
+            report.rebuilt = True
+        else:
+            ix = open_index(self.directory)
+        # A root that does not exist (a typo) is not remembered as a corpus.
+        manifest.roots = sorted({*manifest.roots, *(str(r) for r in roots if r.exists())})
+        try:
+            self._apply(ix, files, vanished, manifest, report, progress)
+            if report.changed or report.files_read:
+                manifest.updated = time.time()
+            manifest.save(self.directory)
+            self._compact(ix)
+        finally:
+            ix.close()
+
+    def _has_work(self, files: list[Path], vanished: Callable[[set[str]], list[str]]) -> bool:
+        """Whether an update would change anything (read only: nothing is written)."""
+        ix = open_index(self.directory)
+        try:
+            to_read, gone, _ = self._plan(ix, files, vanished, Manifest.load(self.directory))
+        finally:
+            ix.close()
+        return bool(gone) or any(
+            content_digest(path) != digest for path, _, digest in to_read if path.exists()
+        )
 
     def _writer(self, ix: FileIndex) -> GroupedSegmentWriter:
         try:
@@ -229,26 +271,7 @@ class Indexer:
         report: IndexReport,
         progress: ProgressCallback | None,
     ) -> None:
-        with ix.reader() as reader:
-            indexed = {
-                p.decode("utf-8") if isinstance(p, bytes) else p for p in reader.lexicon("path")
-            }
-        to_read: list[tuple[Path, tuple[int, int], str | None]] = []
-        for path in files:
-            key = str(path)
-            known = manifest.files.get(key)
-            try:
-                size, mtime = file_signature(path)
-            except OSError as error:
-                report.problems.append(Problem(key, f"cannot read: {error.strerror}"))
-                continue
-            present = key in indexed or (known is not None and known.articles == 0)
-            if known and present and (known.size, known.mtime_ns) == (size, mtime):
-                report.files_unchanged += 1
-                continue
-            to_read.append((path, (size, mtime), known.digest if known and present else None))
-
-        gone = vanished(indexed)
+        to_read, gone, indexed = self._plan(ix, files, vanished, manifest, report)
         if not to_read and not gone:
             return
 
@@ -266,11 +289,43 @@ class Indexer:
         with workers as running:
             self._write(ix, running, to_read, indexed, gone, manifest, report, progress)
 
+    @staticmethod
+    def _plan(
+        ix: FileIndex,
+        files: list[Path],
+        vanished: Callable[[set[str]], list[str]],
+        manifest: Manifest,
+        report: IndexReport | None = None,
+    ) -> tuple[list[ToRead], list[str], set[str]]:
+        """The files to read (unless their content turns out unchanged), the indexed
+        paths to remove, and every indexed path."""
+        with ix.reader() as reader:
+            indexed = {
+                p.decode("utf-8") if isinstance(p, bytes) else p for p in reader.lexicon("path")
+            }
+        to_read: list[ToRead] = []
+        for path in files:
+            key = str(path)
+            known = manifest.files.get(key)
+            try:
+                size, mtime = file_signature(path)
+            except OSError as error:
+                if report:
+                    report.problems.append(Problem(key, f"cannot read: {error.strerror}"))
+                continue
+            present = key in indexed or (known is not None and known.articles == 0)
+            if known and present and (known.size, known.mtime_ns) == (size, mtime):
+                if report:
+                    report.files_unchanged += 1
+                continue
+            to_read.append((path, (size, mtime), known.digest if known and present else None))
+        return to_read, vanished(indexed), indexed
+
     def _write(
         self,
         ix: FileIndex,
         workers: SegmentWorkers | None,
-        to_read: list[tuple[Path, tuple[int, int], str | None]],
+        to_read: list[ToRead],
         indexed: set[str],
         gone: list[str],
         manifest: Manifest,
@@ -282,55 +337,80 @@ class Indexer:
         # are saved with the commit that makes those articles durable.
         completed: dict[str, FileState] = {}
         since_commit = 0
+        current: FileState | None = None  # the file being read, and how far
+        resumed_at = 0  # articles of the current file committed by an earlier run
+        in_file_committed = 0  # its articles committed so far
+
+        def commit(inside: str | None = None) -> None:
+            nonlocal writer, since_commit
+            if workers:
+                writer.adopt(workers.finish())
+            writer.commit(merge=False)  # merging waits for the end
+            manifest.files.update(completed)
+            completed.clear()
+            if inside is not None and current is not None:
+                # Inside a file (a large dump): its records so far are
+                # committed, and the next run goes on from there.
+                manifest.files[inside] = current.unfinished()
+            manifest.save(self.directory)
+            since_commit = 0
+            writer = self._writer(ix)
+
         try:
             for gone_path in gone:
                 report.removed += writer.delete_by_term("path", gone_path)
                 manifest.files.pop(gone_path, None)
             articles = count = files_done = 0
-            for kind, path, payload in _read_events(to_read, manifest, report):
+            events = _read_events(to_read, manifest, report, self._committed_articles)
+            for kind, path, payload in events:
                 key = str(path)
                 if kind == "begin":
-                    count = 0
-                    if key in indexed:
+                    assert isinstance(payload, FileState)
+                    current, count = payload, payload.articles
+                    resumed_at = in_file_committed = payload.articles
+                    if key in indexed and not payload.partial:
                         writer.delete_by_term("path", key)
                         # Committed from here on without the old articles:
                         # a crash must make the next run read the file again.
                         manifest.files.pop(key, None)
-                elif isinstance(payload, Article):
-                    if workers:
-                        workers.add(payload)
-                    else:
-                        index_article(writer, payload, entities=self.entities)
-                    count += 1
-                    articles += 1
-                    since_commit += 1
-                    if progress and articles % 1000 == 0:
-                        progress(Progress(files_done, len(to_read), articles, key))
-                elif isinstance(payload, Problem):
-                    report.problems.append(payload)
                 elif kind == "end":
-                    assert isinstance(payload, FileState)
+                    assert current is not None
                     files_done += 1
-                    if key in indexed:
+                    if key in indexed and not resumed_at:
                         report.updated += count
                     else:
-                        report.added += count
-                    payload.articles = count
-                    completed[key] = payload
+                        report.added += count - resumed_at
+                    current.articles, current.partial = count, False
+                    completed[key] = current
+                    current = None
                     if progress:
                         progress(Progress(files_done, len(to_read), articles, key))
-                    # Commits fall between files, so that a file's old articles
-                    # and its new ones are never both, or neither, committed.
                     if since_commit >= self.commit_every:
+                        commit()
+                else:
+                    assert current is not None
+                    if isinstance(payload, Article):
                         if workers:
-                            writer.adopt(workers.finish())
-                        writer.commit(merge=False)  # merging waits for the end
-                        manifest.files.update(completed)
-                        completed.clear()
-                        manifest.save(self.directory)
-                        since_commit = 0
-                        writer = self._writer(ix)
+                            workers.add(payload)
+                        else:
+                            index_article(writer, payload, entities=self.entities)
+                        count += 1
+                        current.articles = count
+                        articles += 1
+                        since_commit += 1
+                        if progress and articles % 1000 == 0:
+                            progress(Progress(files_done, len(to_read), articles, key))
+                        # Records of one file are independent: a dump that
+                        # alone holds a commit's worth commits as it goes (its
+                        # old articles were deleted at its start, in the same
+                        # commit or before). Smaller files commit whole.
+                        if count - in_file_committed >= self.commit_every:
+                            commit(inside=key)
+                            in_file_committed = count
+                    elif isinstance(payload, Problem):
+                        report.problems.append(payload)
             # New articles become visible first; merging is a second commit.
+            current = None
             if workers:
                 writer.adopt(workers.finish())
             writer.commit(merge=False)
@@ -339,9 +419,22 @@ class Indexer:
             writer.cancel()
             raise
 
+    def _committed_articles(self, path: str) -> int:
+        """How many articles of the file *path* the committed index holds."""
+        ix = open_index(self.directory)
+        try:
+            with ix.searcher() as searcher:
+                return sum(1 for _ in searcher.docs_for_query(WhooshTerm("path", path)))
+        finally:
+            ix.close()
+
     def _compact(self, ix: FileIndex) -> None:
         if _merge_plan(ix._segments()):
             self._writer(ix).commit(mergetype=merge_tiers)
+
+
+def _not_an_article(path: Path) -> bool:
+    return path.is_file() and file_format(path) is None
 
 
 def _merge_plan(segments: Sequence[Segment]) -> list[Segment]:
@@ -379,12 +472,19 @@ Event = tuple[str, Path, Article | Problem | FileState | None]
 
 
 def _read_events(
-    to_read: list[tuple[Path, tuple[int, int], str | None]],
+    to_read: list[ToRead],
     manifest: Manifest,
     report: IndexReport,
+    committed: Callable[[str], int],
 ) -> Iterator[Event]:
-    """``begin``, then an ``item`` per article or problem, then ``end`` (with the
-    file's new state) for every file whose content really changed."""
+    """``begin`` (with the file's new state), an ``item`` per article or problem, then
+    ``end``, for every file whose content really changed.
+
+    A file whose reading was committed part way (:meth:`FileState.unfinished`)
+    and has not changed since is read on after the articles the index holds
+    (*committed* counts them: the index, not the manifest, is the truth when
+    a kill fell between a commit and its manifest).
+    """
     for path, (size, mtime), old_digest in to_read:
         key = str(path)
         try:
@@ -392,12 +492,18 @@ def _read_events(
         except OSError as error:
             report.problems.append(Problem(key, f"cannot read: {error.strerror}"))
             continue
-        if digest == old_digest:
+        known = manifest.files.get(key)
+        resume = bool(known and known.partial and known.digest == digest)
+        if digest == old_digest and not resume:
             manifest.files[key].size, manifest.files[key].mtime_ns = size, mtime
             report.files_unchanged += 1
             continue
         report.files_read += 1
-        yield "begin", path, None
+        skip = committed(key) if resume else 0
+        yield "begin", path, FileState(size, mtime, digest, skip, partial=resume)
         for item in read_articles(path):
+            if skip:  # read and committed by an earlier run, its problems reported
+                skip -= isinstance(item, Article)
+                continue
             yield "item", path, item
-        yield "end", path, FileState(size, mtime, digest, 0)
+        yield "end", path, None

@@ -12,23 +12,28 @@ with Engine(index_dir) as engine:
 from __future__ import annotations
 
 import importlib
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from index.store import (
     COMMIT_EVERY,
+    CorpusMissing,
+    IndexForeign,
     IndexLocked,
     IndexMissing,
     IndexOutdated,
     IndexProblem,
     IndexUnreadable,
     Manifest,
+    check_directory,
     index_exists,
     index_outdated,
 )
+from search.config import SEEDS_DIR
 from search.engine import Article, Engine, Hit, IndexStats, SearchResults, Sort
 from search.facets import FacetCounts, FacetValue, Filters, Granularity
-from search.query import QuerySyntaxError
+from search.query import FilterError, QuerySyntaxError
 from search.snippets import Snippet
 
 # The write side (readers, extraction, watching) is imported on first use:
@@ -63,13 +68,16 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "COMMIT_EVERY",
     "Article",
+    "CorpusMissing",
     "Diagnosis",
     "Engine",
     "FacetCounts",
     "FacetValue",
+    "FilterError",
     "Filters",
     "Granularity",
     "Hit",
+    "IndexForeign",
     "IndexLocked",
     "IndexMissing",
     "IndexOutdated",
@@ -86,6 +94,8 @@ __all__ = [
     "Snippet",
     "Sort",
     "Watcher",
+    "check_directory",
+    "corpus_roots",
     "diagnose",
     "ensure_index",
     "index_exists",
@@ -95,17 +105,37 @@ __all__ = [
 ]
 
 
+def corpus_roots(directory: Path, corpus: Path) -> list[Path]:
+    """What an index covers when no folder is named: the folders it was built from
+    (so that ``--rebuild`` or a repair never drops one), else *corpus*.
+
+    A corpus other than the shipped seeds (``--corpus``, ``SEARCH_CORPUS``) is
+    added to them; the seeds are never mixed into a user's archive.
+    """
+    covered = [Path(r) for r in Manifest.load(directory).roots]
+    if not covered:
+        return [corpus]
+    corpus = Path(os.path.abspath(corpus))
+    if corpus != SEEDS_DIR and corpus not in covered:
+        covered.append(corpus)
+    return covered
+
+
 def ensure_index(
     directory: Path, corpus: Path, progress: ProgressCallback | None = None
 ) -> IndexReport | None:
     """Build the index from *corpus* if *directory* holds none yet, or rebuild it
     from the folders it covered if an older version built it.
 
-    Returns the build's report, or ``None`` when the index was ready.
+    Returns the build's report, or ``None`` when the index was ready. Raises
+    :class:`CorpusMissing` rather than build an empty index from a folder
+    that does not exist.
     """
     if index_exists(directory) and not index_outdated(directory):
         return None
     from index.writer import Indexer
 
-    covered = [Path(r) for r in Manifest.load(directory).roots if Path(r).exists()]
-    return Indexer(directory).update(covered or [corpus], progress=progress)
+    roots = [r for r in corpus_roots(directory, corpus) if r.exists()]
+    if not roots:
+        raise CorpusMissing(directory, corpus)
+    return Indexer(directory).update(roots, progress=progress)

@@ -20,13 +20,17 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from index.articles import printable
 from search import render
 from search.api import (
     COMMIT_EVERY,
     Engine,
+    FilterError,
     Filters,
     IndexProblem,
     QuerySyntaxError,
+    check_directory,
+    corpus_roots,
     ensure_index,
     index_exists,
     index_outdated,
@@ -43,8 +47,13 @@ EXIT_HITS, EXIT_NO_HITS, EXIT_ERROR = 0, 1, 2
 
 def fail(message: str) -> None:
     """One line on stderr and exit 2: what users see instead of a traceback."""
-    click.echo(f"error: {message}", err=True)
+    click.echo(f"error: {printable(message)}", err=True)
     sys.exit(EXIT_ERROR)
+
+
+def say(message: str) -> None:
+    """A message for the user on stderr (stdout is for results)."""
+    click.echo(printable(message), err=True)
 
 
 def location_options(func: F) -> F:
@@ -154,11 +163,7 @@ def progress_display(enabled: bool) -> Iterator[Callable[[Progress], None] | Non
 def report_problems(report: IndexReport, limit: int = 50) -> None:
     problems = report.problems
     for problem in problems[:limit]:
-        kind = "skipped" if problem.skipped else "warning"
-        where = render.display_path(problem.path)
-        if problem.line is not None:
-            where += f":{problem.line}"
-        click.echo(f"{kind}: {where}: {problem.reason}", err=True)
+        click.echo(render.problem_line(problem), err=True)
     if len(problems) > limit:
         click.echo(f"… and {len(problems) - limit} more problems", err=True)
 
@@ -186,9 +191,28 @@ def report_json(report: IndexReport, index_dir: Path) -> dict[str, Any]:
     }
 
 
+def input_roots(paths: Sequence[Path], index_dir: Path, corpus: Path) -> list[Path]:
+    """The folders and files a write command works on: *paths* as given, else the
+    folders the index covers (see :func:`search.api.corpus_roots`).
+
+    A named path that does not exist is an error, not an empty corpus that
+    would then be remembered: nothing is written."""
+    if paths:
+        missing = [str(p) for p in paths if not p.exists()]
+        if missing:
+            fail(f"no such file or directory: {', '.join(missing)}")
+        return list(paths)
+    roots = corpus_roots(index_dir, corpus)
+    if not any(r.exists() for r in roots):
+        fail(f"no such file or directory: {', '.join(map(str, roots))} "
+             "(the corpus: set --corpus or SEARCH_CORPUS, or name folders)")  # fmt: skip
+    return roots
+
+
 def open_engine(index_dir: Path, corpus: Path) -> Engine:
     """Open the index, first building it from the corpus if there is none yet
     (or rebuilding it, if an older version of this program built it)."""
+    check_directory(index_dir)
     if index_outdated(index_dir):
         click.echo(f"The index at {index_dir} is from an older version: rebuilding it …", err=True)
     elif not index_exists(index_dir):
@@ -210,10 +234,15 @@ def handle_errors(func: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
+        except FilterError as error:
+            fail(f"--{error.name}: {error}")
         except QuerySyntaxError as error:
             fail(f"query syntax: {error}")
         except IndexProblem as error:
             fail(str(error))
+        except OSError as error:  # a path inside a file, a full or read-only disk …
+            where = f"{error.filename}: " if error.filename else ""
+            fail(f"{where}{error.strerror or error}")
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             sys.exit(130)
@@ -289,10 +318,14 @@ def index(
     """
     from search.api import Indexer
 
-    roots = list(paths) or [corpus]
+    roots = input_roots(paths, index_dir, corpus)
     with progress_display(not as_json) as progress:
         indexer = Indexer(
-            index_dir, entities=not no_entities, commit_every=commit_every, workers=workers
+            index_dir,
+            entities=not no_entities,
+            commit_every=commit_every,
+            workers=workers,
+            on_wait=say,
         )
         report = indexer.update(roots, rebuild=rebuild, progress=progress)
     report_problems(report)
@@ -331,10 +364,8 @@ def watch(
     """
     from search.api import Indexer, Watcher
 
-    roots = list(paths) or [corpus]
-    missing = [str(r) for r in roots if not r.exists()]
-    if missing:
-        fail(f"cannot watch {', '.join(missing)}: no such file or directory")
+    # A covered folder that is gone (an unmounted disk) is not watched.
+    roots = [r for r in input_roots(paths, index_dir, corpus) if r.exists()]
     watcher = Watcher(Indexer(index_dir, entities=not no_entities), roots)
     stop = threading.Event()
 
@@ -400,10 +431,12 @@ def doctor(
     """
     from search.api import diagnose, repair
 
-    roots = list(paths) or None
+    roots = list(input_roots(paths, index_dir, corpus)) if paths else None
     diagnosis = diagnose(index_dir, roots)
     if not diagnosis.roots:
         diagnosis = diagnose(index_dir, [corpus])
+    if not as_json:
+        render.print_diagnosis(render.console(), diagnosis)
     report = None
     if not dry_run and not diagnosis.healthy:
         with progress_display(not as_json) as progress:
@@ -412,10 +445,10 @@ def doctor(
     if as_json:
         data = render.to_json(diagnosis)
         data["healthy"] = diagnosis.healthy
+        data["plan"] = diagnosis.plan
         data["repair"] = report_json(report, index_dir) if report else None
         render.dump(data)
     else:
-        render.print_diagnosis(render.console(), diagnosis)
         if report:
             click.echo(("rebuilt: " if diagnosis.damage else "repaired: ") + summary_line(report),
                        err=True)  # fmt: skip
@@ -426,7 +459,7 @@ def doctor(
     epilog="""\b
 Examples:
   search query Finlande
-  search query '"sommet de l'\\''OTAN"' --sort date
+  search query '"sommet de Madrid"' --sort date
   search query 'sécurité SAUF Russie' --limit 20
   search query 'titre:Macron date:[2018-01-01 TO 2018-12-31]'
   search query OTAN --country FI --country SE --since 2022-03-01
@@ -480,6 +513,8 @@ def query(
         render.dump({**render.results_json(results), "suggestion": suggestion})
     else:
         render.print_results(render.console(), results)
+    if results.hint:
+        click.echo(f"hint: {results.hint}", err=True)
     if suggestion:
         click.echo(f'Did you mean: search query "{suggestion}"', err=True)
     sys.exit(EXIT_HITS if results.total else EXIT_NO_HITS)
@@ -500,19 +535,23 @@ Examples:
 def show(doc_id: str, query_text: str | None, as_json: bool, index_dir: Path, corpus: Path) -> None:
     """Print a whole article. DOC_ID is an id from `search query`, or a file path."""
     with open_engine(index_dir, corpus) as engine:
+        # Ids are absolute; the text output shows them relative to the working
+        # directory, and a unique prefix of either form will do.
         candidates = [doc_id]
-        if os.path.exists(doc_id.split("#", 1)[0]):
-            path, _, record = doc_id.partition("#")
-            candidates.append(os.path.abspath(path) + (f"#{record}" if record else ""))
+        if not os.path.isabs(doc_id):
+            path, sep, record = doc_id.partition("#")
+            candidates.append(os.path.abspath(path) + sep + record)
         article = next(
             (a for c in candidates if (a := engine.article(c, query_text)) is not None), None
         )
         if article is None:
-            matches = [m for c in candidates for m in engine.ids(c)]
+            matches = list(dict.fromkeys(m for c in candidates for m in engine.ids(c)))
             if len(matches) == 1:
                 article = engine.article(matches[0], query_text)
             elif matches:
-                fail(f"{doc_id!r} is ambiguous: {len(matches)} ids start with it")
+                shown = ", ".join(render.display_path(m) for m in matches[:5])
+                more = f" and {len(matches) - 5} more" if len(matches) > 5 else ""
+                fail(f"{doc_id!r} is ambiguous: {len(matches)} ids start with it: {shown}{more}")
             else:
                 fail(f"no article with id {doc_id!r}")
     assert article is not None

@@ -23,7 +23,8 @@ from whoosh import query as wq
 from whoosh.reading import CorruptIndexError
 from whoosh.searching import Searcher
 
-from index.analysis import fold
+from index.analysis import FRENCH_STOP_WORDS, fold
+from index.articles import printable
 from index.schema import TEXT_FIELDS
 from index.store import IndexOutdated, IndexUnreadable, Manifest, index_outdated, open_index
 from search.facets import (
@@ -37,11 +38,16 @@ from search.facets import (
     resolve_country,
 )
 from search.query import (
+    FIELD_HELP,
     OPERATORS,
+    FilterError,
     QuerySyntaxError,
     has_patterns,
     make_parser,
+    normalize_query,
+    only_stop_words,
     parse_query,
+    unknown_fields,
 )
 from search.ranking import Mask, Ranker, Unsupported
 from search.snippets import Snippet, Span, TermMatcher, make_snippet
@@ -71,9 +77,10 @@ class Hit:
     title: str
     date: datetime | None
     date_source: str
+    title_source: str
     source: str
     url: str
-    score: float
+    score: float | None  # None when sorted by date: relevance was not computed
     snippet: Snippet
     title_highlights: tuple[Span, ...] = ()
     countries: tuple[str, ...] = ()
@@ -90,6 +97,9 @@ class SearchResults:
     sort: Sort = "relevance"
     filters: Filters = field(default_factory=Filters)
     facets: FacetCounts | None = None
+    # Why nothing was found, when the query itself says so (only stop words,
+    # an unknown field name).
+    hint: str | None = None
 
 
 @dataclass(frozen=True)
@@ -103,6 +113,7 @@ class Article:
     body: str
     date: datetime | None
     date_source: str
+    title_source: str
     source: str
     url: str
     author: str
@@ -121,6 +132,45 @@ class IndexStats:
     size_bytes: int
     last_update: datetime | None
     roots: tuple[str, ...]
+
+
+def _closest_word(reader: Any, word: str) -> str | None:
+    """The index word nearest to *word*: fewest edits first (one, then two), then
+    the most articles (``macrn`` → ``macron``, not the more frequent ``mars``)."""
+    for distance in (1, 2):
+        found = [
+            t.decode("utf-8") if isinstance(t, bytes) else t
+            for t in reader.terms_within("exact", word, distance, prefix=1)
+        ]
+        found = [t for t in found if t != word]
+        if found:
+            return max(found, key=lambda t: (reader.doc_frequency("exact", t), t))
+    return None
+
+
+def explain_no_hits(text: str) -> str | None:
+    """Why *text* found nothing, when the query itself says why."""
+    if words := only_stop_words(text):
+        return (
+            f"only common words ({', '.join(words)}), which are not indexed: "
+            "add a word that says what you are looking for"
+        )
+    if names := unknown_fields(text):
+        return (
+            f"{names[0]}: is not a field, so it was searched as a word "
+            f"(fields: {FIELD_HELP})"
+        )
+    return None
+
+
+def _displayable(stored: dict[str, Any]) -> dict[str, Any]:
+    """Stored fields with no control character in the text a client shows (an index
+    written before ingestion dropped them); ids and paths stay as they are, to
+    find the article and its file again."""
+    return {
+        k: printable(v) if isinstance(v, str) and k not in ("id", "path") else v
+        for k, v in stored.items()
+    }
 
 
 def _split(value: str | None) -> tuple[str, ...]:
@@ -240,7 +290,7 @@ class Engine:
         """
         if self._facet_table is None:
             generation = self._searcher.reader().generation()
-            cache = self.directory / f"{FACET_CACHE_PREFIX}{generation}.pickle"
+            cache = self.directory / f"{FACET_CACHE_PREFIX}{generation}.json"
             self._facet_table = FacetTable.load(cache)
             if self._facet_table is None:
                 reader = self._searcher.reader()
@@ -291,15 +341,15 @@ class Engine:
         Suggestions come from the unstemmed ``exact`` field, so they are words.
         """
         reader = self._searcher.reader()
-        corrector = reader.corrector("exact")
         changed = False
         words = []
-        for word in text.split():
+        for word in normalize_query(text).split():
             folded = fold(word)
             plain = word.isalpha() and word not in OPERATORS and len(word) > 2
-            unknown = plain and not reader.frequency("exact", folded)
-            if unknown and (found := corrector.suggest(folded, limit=1, maxdist=2, prefix=1)):
-                words.append(found[0])
+            unknown = plain and folded not in FRENCH_STOP_WORDS
+            unknown = unknown and not reader.frequency("exact", folded)
+            if unknown and (found := _closest_word(reader, folded)):
+                words.append(found)
                 changed = True
             else:
                 words.append(word)
@@ -319,7 +369,7 @@ class Engine:
         try:
             codes = [resolve_country(c) for c in filters.countries]
         except UnknownCountry as error:
-            raise QuerySyntaxError(str(error)) from None
+            raise FilterError("country", str(error)) from None
         if codes:
             parts.append(wq.Or([wq.Term("country", c) for c in codes]))
         if filters.persons:
@@ -393,7 +443,10 @@ class Engine:
         if facets:
             counts = self.facet_table.count(docnums, top=top, granularity=granularity)
         took_ms = (time.perf_counter() - started) * 1000
-        return SearchResults(text, len(docnums), took_ms, hits, offset, sort, filters, counts)
+        hint = None if docnums else explain_no_hits(text)
+        return SearchResults(
+            text, len(docnums), took_ms, hits, offset, sort, filters, counts, hint
+        )
 
     def _rank(
         self, q: wq.Query, filters: Filters, count: int
@@ -421,7 +474,11 @@ class Engine:
             kwargs.update(sortedby="date", reverse=True)
         results = self._searcher.search(_preload_long_unions(q), limit=offset + limit, **kwargs)
         end = min(offset + limit, results.scored_length())
-        ranked = [(results.fields(n), results.score(n)) for n in range(offset, end)]
+        # Sorted by date, Whoosh's "score" is the sort key: there is no relevance.
+        ranked = [
+            (results.fields(n), results.score(n) if sort == "relevance" else None)
+            for n in range(offset, end)
+        ]
         # One pass over every match gives both the total and the facet counts.
         return ranked, self._docnums(self._matching(text, q), restrict)
 
@@ -452,10 +509,11 @@ class Engine:
         return list(self._searcher.docs_for_query(q))
 
     def _hit(self, rank: int, stored: dict[str, Any], score: float | None, m: TermMatcher) -> Hit:
+        stored = _displayable(stored)
         body = stored.get("body", "")
-        spans = m.spans(body)
+        spans = m.first_spans(body)
         if not spans and stored.get("lead"):
-            snippet = make_snippet(stored["lead"], m.spans(stored["lead"]))
+            snippet = make_snippet(stored["lead"], m.first_spans(stored["lead"]))
         else:
             snippet = make_snippet(body, spans)
         title = stored.get("title", "")
@@ -466,9 +524,10 @@ class Engine:
             title=title,
             date=stored.get("date"),
             date_source=stored.get("date_source", ""),
+            title_source=stored.get("title_source", "metadata"),
             source=stored.get("source", ""),
             url=stored.get("url", ""),
-            score=float(score or 0.0),
+            score=None if score is None else float(score),
             snippet=snippet,
             title_highlights=tuple(m.spans(title)),
             countries=_split(stored.get("country")),
@@ -487,6 +546,7 @@ class Engine:
         stored = self._searcher.document(id=doc_id)
         if stored is None:
             return None
+        stored = _displayable(stored)
         matcher = self.matcher(self.parse(text)) if text else TermMatcher(frozenset(), frozenset())
         highlights = {
             name: tuple(matcher.spans(stored.get(name, ""))) for name in ("title", "lead", "body")
@@ -499,6 +559,7 @@ class Engine:
             body=stored.get("body", ""),
             date=stored.get("date"),
             date_source=stored.get("date_source", ""),
+            title_source=stored.get("title_source", "metadata"),
             source=stored.get("source", ""),
             url=stored.get("url", ""),
             author=stored.get("author", ""),

@@ -16,8 +16,8 @@ Stoltenberg``), and accent or case variants of a name are one person.
 from __future__ import annotations
 
 import heapq
+import json
 import os
-import pickle
 import tempfile
 from collections import Counter
 from collections.abc import Iterable
@@ -109,6 +109,13 @@ def _top(counts: Counter[str], top: int) -> list[tuple[str, int]]:
 
 FACET_CACHE_PREFIX = ".facets-"
 SEGMENT_CACHE = ".facets-segments"
+# Bumped when the layout of the cached JSON changes: older caches are rebuilt.
+CACHE_FORMAT = 2
+
+
+def _day(value: Any) -> int:
+    """A date column value as a day number (``date.toordinal``), 0 when there is none."""
+    return value.toordinal() if isinstance(value, datetime) else 0
 
 
 @dataclass
@@ -119,52 +126,72 @@ class _SegmentFacets:
     countries: list[tuple[str, ...]]
     persons: list[tuple[str, ...]]
     keys: list[tuple[str, ...]]
-    dates: list[datetime | None]
+    days: list[int]
 
     @classmethod
     def read(cls, reader: Any) -> _SegmentFacets:
         size = reader.doc_count_all()
         countries: list[tuple[str, ...]] = [()] * size
         persons: list[tuple[str, ...]] = [()] * size
-        dates: list[datetime | None] = [None] * size
+        days = [0] * size
         if reader.has_column("facets"):
             column = reader.column_reader("facets")
             for docnum in range(size):
                 countries[docnum], persons[docnum] = unpack_facets(column[docnum])
         if reader.has_column("date"):
             column = reader.column_reader("date", translate=True)
-            for docnum in range(size):
-                value = column[docnum]
-                dates[docnum] = value if isinstance(value, datetime) else None
+            days = [_day(column[docnum]) for docnum in range(size)]
         keys = [tuple(map(person_key, names)) if names else () for names in persons]
-        return cls(countries, persons, keys, dates)
+        return cls(countries, persons, keys, days)
 
     @classmethod
     def for_segment(cls, reader: Any, cache: Path | None) -> _SegmentFacets:
         segment = reader.segment() if cache is not None else None
         if segment is None or cache is None:
             return cls.read(reader)
-        path = cache / f"{segment.segment_id()}.pickle"
-        try:
-            with path.open("rb") as stream:
-                found = pickle.load(stream)
-            if isinstance(found, cls) and len(found.dates) == reader.doc_count_all():
-                return found
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError):
-            pass
+        path = cache / f"{segment.segment_id()}.json"
+        data = _load_json(path)
+        if data is not None and len(data["days"]) == reader.doc_count_all():
+            countries, persons, keys = (_tuples(data[k]) for k in ("countries", "persons", "keys"))
+            return cls(countries, persons, keys, list(data["days"]))
         found = cls.read(reader)
-        _save_atomically(found, path)
+        _save_json(
+            {"format": CACHE_FORMAT, **{k: getattr(found, k) for k in _SEGMENT_KEYS}}, path
+        )
         return found
 
 
-def _save_atomically(value: Any, path: Path) -> None:
-    """Write a pickle so that readers see the old file or the new, never half;
+_SEGMENT_KEYS = ("countries", "persons", "keys", "days")
+
+
+def _tuples(rows: list[list[str]]) -> list[tuple[str, ...]]:
+    return list(map(tuple, rows))
+
+
+def _load_json(path: Path) -> dict[str, Any] | None:
+    """A cache written by :func:`_save_json`, or ``None`` (missing, damaged, other format).
+
+    Caches are JSON, never pickles: opening an index must not run code that a
+    file beside it says to run (Whoosh's own schema is the one pickle left).
+    """
+    try:
+        with path.open("rb") as stream:
+            data = json.load(stream)
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or data.get("format") != CACHE_FORMAT:
+        return None
+    return data
+
+
+def _save_json(value: dict[str, Any], path: Path) -> None:
+    """Write a cache so that readers see the old file or the new, never half;
     a read-only index directory just means no cache."""
     try:
         path.parent.mkdir(exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-        with os.fdopen(fd, "wb") as out:
-            pickle.dump(value, out, protocol=pickle.HIGHEST_PROTOCOL)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            json.dump(value, out, ensure_ascii=False, separators=(",", ":"))
         os.replace(tmp, path)
     except OSError:
         pass
@@ -173,35 +200,60 @@ def _save_atomically(value: Any, path: Path) -> None:
 class FacetTable:
     """Every document's facet values, by document number, for one index version."""
 
-    _days: Any = None  # day numbers, computed on first use (and not in older caches)
+    countries: list[tuple[str, ...]]
+    keys_by_doc: list[tuple[str, ...]]
+    days: Any  # numpy int64 day numbers, 0 for no date
+    segments: list[str]
+    display: dict[str, str]
+    by_surname: dict[str, set[str]]
+    alias: dict[str, str]
 
     @classmethod
     def load(cls, path: Path) -> FacetTable | None:
         """The table saved for this index version, or ``None`` (missing or unreadable)."""
-        try:
-            with path.open("rb") as stream:
-                table = pickle.load(stream)
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError):
+        data = _load_json(path)
+        if data is None:
             return None
-        return table if isinstance(table, cls) else None
+        table = cls.__new__(cls)
+        try:
+            table.countries = _tuples(data["countries"])
+            table.keys_by_doc = _tuples(data["keys_by_doc"])
+            table.days = np.array(data["days"], dtype=np.int64)
+            table.segments = list(data["segments"])
+            table.display = dict(data["display"])
+            table.by_surname = {k: set(v) for k, v in data["by_surname"].items()}
+            table.alias = dict(data["alias"])
+        except (KeyError, TypeError, ValueError):
+            return None
+        return table
 
     def save(self, path: Path) -> None:
         """Keep this version's table, and drop older versions' tables and the
         caches of segments this version no longer has."""
-        _save_atomically(self, path)
-        for old in path.parent.glob(f"{FACET_CACHE_PREFIX}*.pickle"):
-            if old != path:
+        data = {
+            "format": CACHE_FORMAT,
+            "countries": self.countries,
+            "keys_by_doc": self.keys_by_doc,
+            "days": self.days.tolist(),
+            "segments": self.segments,
+            "display": self.display,
+            "by_surname": {k: sorted(v) for k, v in self.by_surname.items()},
+            "alias": self.alias,
+        }
+        _save_json(data, path)
+        for old in path.parent.glob(f"{FACET_CACHE_PREFIX}*"):
+            if old != path and old.is_file():
                 old.unlink(missing_ok=True)
-        keep = {f"{s}.pickle" for s in self.segments}
-        for old in (path.parent / SEGMENT_CACHE).glob("*.pickle"):
+        keep = {f"{s}.json" for s in self.segments}
+        for old in (path.parent / SEGMENT_CACHE).glob("*"):
             if old.name not in keep:
                 old.unlink(missing_ok=True)
 
     def __init__(self, reader: Any, segment_cache: Path | None = None) -> None:
-        self.countries: list[tuple[str, ...]] = []
+        self.countries = []
         persons: list[tuple[str, ...]] = []
         keys: list[tuple[str, ...]] = []
-        self.dates: list[datetime | None] = []
+        days: list[int] = []
         leaves = [leaf for leaf, _ in reader.leaf_readers()]
         self.segments = [leaf.segment().segment_id() for leaf in leaves if leaf.segment()]
         for leaf in leaves:
@@ -209,7 +261,8 @@ class FacetTable:
             self.countries += part.countries
             persons += part.persons
             keys += part.keys
-            self.dates += part.dates
+            days += part.days
+        self.days = np.array(days, dtype=np.int64)
         self._merge_persons(persons, keys)
         # Counting reads canonical keys: computed once here, not per query.
         alias = self.alias
@@ -256,11 +309,7 @@ class FacetTable:
 
     def day_numbers(self) -> Any:
         """Each document's date as a day number (``date.toordinal``), 0 when it has none."""
-        if self._days is None:
-            self._days = np.array(
-                [moment.toordinal() if moment else 0 for moment in self.dates], dtype=np.int64
-            )
-        return self._days
+        return self.days
 
     def _date_counts(self, docnums: list[int], granularity: Granularity) -> Counter[str]:
         """Matches per year, month or day: counted per distinct day, then labelled,

@@ -9,11 +9,14 @@ ranges (``date:[2022-03-01 TO 2022-06-30]``) work as in Whoosh.
 
 from __future__ import annotations
 
+import re
+import unicodedata
+
 from whoosh import qparser, query
 from whoosh.fields import Schema
 from whoosh.qparser.dateparse import DateParserPlugin
 
-from index.analysis import fold
+from index.analysis import FRENCH_STOP_WORDS, INVISIBLE, fold
 from index.schema import DEFAULT_FIELDS, FIELD_BOOSTS
 
 MAX_QUERY_CHARS = 2000
@@ -37,6 +40,54 @@ OPERATORS = frozenset({"AND", "OR", "NOT", "ET", "OU", "SAUF", "ANDNOT", "ANDMAY
 
 class QuerySyntaxError(ValueError):
     """A query that cannot be run; the message is one line, meant for users."""
+
+
+class FilterError(QuerySyntaxError):
+    """A drill-down filter (``Filters``) that names nothing, such as an unknown country:
+    the fault is in the filter, not in the query text."""
+
+    def __init__(self, name: str, message: str) -> None:
+        super().__init__(message)
+        self.name = name
+
+
+# Shown when a query names a field that does not exist.
+FIELD_HELP = "titre, chapo, source, auteur, rubrique, pays, personne, date"
+
+_INVISIBLE_RE = re.compile(f"[{INVISIBLE}]")
+# ``name:`` where a field may start: at the start, after a space or a bracket.
+_FIELD_PREFIX = re.compile(r"(?:^|(?<=[\s(]))([^\W\d][\w]*):(?=(\S?))")
+# Phrases, whose words are never fields (``"Finlande: le vote"``).
+_QUOTED = re.compile(r'"[^"]*"')
+_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
+DATE_HELP = "use YYYY, YYYY-MM or YYYY-MM-DD: date:[2022-03-01 TO 2022-06-30], date:>2022-01-01"
+
+
+def normalize_query(text: str) -> str:
+    """Query text normalised exactly as article text is at ingestion (NFC, no
+    invisible characters), so that ``se\u0301curite\u0301`` pasted from a PDF
+    finds what ``sécurité`` finds."""
+    return _INVISIBLE_RE.sub("", unicodedata.normalize("NFC", text))
+
+
+def field_names() -> list[str]:
+    """Every field a query may name (with the French aliases)."""
+    names = ["title", "lead", "content", "country", "person", "source", "author", "section"]
+    return [*names, "date", *(a for aliases in FIELD_ALIASES.values() for a in aliases)]
+
+
+def unknown_fields(text: str) -> list[str]:
+    """``name:`` prefixes in *text* that name no field (Whoosh searches them as words)."""
+    known = set(field_names())
+    outside_quotes = _QUOTED.sub('"…"', text)
+    return [m.group(1) for m in _FIELD_PREFIX.finditer(outside_quotes) if m.group(1) not in known]
+
+
+def only_stop_words(text: str) -> list[str]:
+    """The words of *text* if every one is a stop word (never indexed), else ``[]``."""
+    words = [w for w in _WORD.findall(text) if w not in OPERATORS]
+    folded = [fold(w.replace("’", "'").split("'")[-1]) for w in words]
+    return words if words and all(f in FRENCH_STOP_WORDS for f in folded) else []
 
 
 def _operators() -> qparser.OperatorsPlugin:
@@ -120,20 +171,45 @@ def _errors(q: query.Query) -> list[str]:
     return found
 
 
+def check_fields(text: str) -> None:
+    """A known field with nothing after it (``titre:``) is a mistake, not a word."""
+    known = set(field_names())
+    for match in _FIELD_PREFIX.finditer(_QUOTED.sub('"…"', text)):
+        if match.group(1) in known and not match.group(2):
+            name = match.group(1)
+            raise QuerySyntaxError(
+                f"nothing after {name}: (write {name}:mot or {name}:\"quelques mots\")"
+            )
+
+
 def parse_query(parser: qparser.QueryParser, text: str) -> query.Query:
-    """Parse *text*, raising :class:`QuerySyntaxError` with a readable message."""
+    """Parse *text*, raising :class:`QuerySyntaxError` with a readable message.
+
+    A lone ``*`` means every article; a query that only excludes
+    (``SAUF Finlande``) means every article but those.
+    """
+    text = normalize_query(text)
     # French typography spaces out "?" and "!": a pasted title ends in " ?",
     # which Whoosh would read as a one-character wildcard, matching nothing.
-    text = " ".join(word for word in text.split() if not set(word) <= LONE_WILDCARDS)
+    words = text.split()
+    text = " ".join(word for word in words if not set(word) <= LONE_WILDCARDS)
+    if words and not text:
+        return query.Every()
     if len(text) > MAX_QUERY_CHARS:
         raise QuerySyntaxError(
             f"query too long ({len(text)} characters, at most {MAX_QUERY_CHARS})"
         )
     check_balance(text)
+    check_fields(text)
     try:
         q = parser.parse(text)
     except Exception as error:  # Whoosh raises assorted types on odd input
+        if re.search(r"\bdate:", text):
+            raise QuerySyntaxError(f"not a date in {text!r}: {DATE_HELP}") from error
         raise QuerySyntaxError(f"cannot parse query: {error}") from error
     if problems := _errors(q):
         raise QuerySyntaxError(problems[0])
-    return q.accept(_fold_patterns).accept(_phrases_on_content).normalize()
+    q = q.accept(_fold_patterns).accept(_phrases_on_content).normalize()
+    if isinstance(q, query.Not):
+        q = query.AndNot(query.Every(), q.query)
+    return q

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from rich.console import Console
 from rich.text import Text
 
-from index.articles import Problem
+from index.articles import CONTROL_CHARACTERS, Problem, printable
 from index.dates import iso
 from search.engine import Article, Hit, IndexStats, SearchResults
 from search.facets import FacetCounts, FacetValue
@@ -30,8 +30,25 @@ if TYPE_CHECKING:
 MATCH_STYLE = "bold black on yellow"
 
 
+class SafeConsole(Console):
+    """A console that never prints a control character: whatever an article, a file
+    name or an old index holds, the terminal shows it and obeys nothing."""
+
+    def print(self, *objects: Any, **kwargs: Any) -> None:
+        super().print(*(_printable(o) for o in objects), **kwargs)
+
+
+def _printable(value: Any) -> Any:
+    if isinstance(value, str):
+        return printable(value)
+    if isinstance(value, Text) and CONTROL_CHARACTERS.search(value.plain):
+        value = value.copy()
+        value.plain = printable(value.plain)  # same length: the styles stay in place
+    return value
+
+
 def console(stderr: bool = False) -> Console:
-    return Console(
+    return SafeConsole(
         stderr=stderr,
         highlight=False,
         soft_wrap=not (sys.stderr if stderr else sys.stdout).isatty(),
@@ -39,19 +56,31 @@ def console(stderr: bool = False) -> Console:
 
 
 def highlighted(text: str, spans: Iterable[Span], base: str = "", style: str = MATCH_STYLE) -> Text:
-    """*text* with the matches at *spans* marked: the CLI's and the TUI's highlighting."""
-    out = Text(text, style=base)
+    """*text* with the matches at *spans* marked: the CLI's and the TUI's highlighting
+    (control characters shown as U+FFFD)."""
+    out = Text(printable(text), style=base)
     for start, end in spans:
         out.stylize(style, start, end)
     return out
 
 
 def display_path(path: str) -> str:
-    """Relative to the working directory when below it: shorter and still copyable."""
+    """Relative to the working directory when below it: shorter and still copyable
+    (a control character in a file name shown as U+FFFD)."""
     try:
-        return str(Path(path).relative_to(Path.cwd()))
+        return printable(str(Path(path).relative_to(Path.cwd())))
     except ValueError:
-        return path
+        return printable(path)
+
+
+def problem_line(problem: Problem) -> str:
+    """``skipped: path:line: reason`` (a lost article or file) or ``warning: …`` (a field
+    ignored, the article kept): how every command reports bad input."""
+    kind = "skipped" if problem.skipped else "warning"
+    where = display_path(problem.path)
+    if problem.line is not None:
+        where += f":{problem.line}"
+    return f"{kind}: {where}: {printable(problem.reason)}"
 
 
 def _date(value: datetime | None) -> str:
@@ -76,10 +105,14 @@ def print_results(out: Console, results: SearchResults) -> None:
 
 def _print_hit(out: Console, hit: Hit) -> None:
     head = Text(f"{hit.rank:>2}. ", style="bold")
-    head.append_text(highlighted(hit.title or "(untitled)", hit.title_highlights, "bold"))
+    head.append_text(highlighted(hit.title or "(untitled)", hit.title_highlights, title_style(hit)))
     out.print(head)
-    meta = [m for m in (_date(hit.date), hit.source, display_path(hit.path)) if m]
-    line = Text("    " + " · ".join(meta) + f" · score {hit.score:.2f}", style="cyan")
+    # The id, not the path: ``search show`` re-opens the hit from what is printed
+    # (a record of a JSON Lines dump is ``dump.jsonl#id``).
+    meta = [m for m in (_date(hit.date), hit.source, display_path(hit.id)) if m]
+    if hit.score is not None:
+        meta.append(f"score {hit.score:.2f}")
+    line = Text("    " + " · ".join(meta), style="cyan")
     out.print(line)
     if hit.countries or hit.persons:
         facets = ", ".join((*hit.countries, *hit.persons))
@@ -124,7 +157,7 @@ def print_facets(out: Console, counts: FacetCounts) -> None:
 
 def print_inspection(out: Console, item: dict[str, Any] | Problem) -> None:
     if isinstance(item, Problem):
-        sys.stderr.write(f"skipped: {display_path(item.path)}: {item.reason}\n")
+        sys.stderr.write(problem_line(item) + "\n")
         return
     out.print(Text(item["title"] or "(untitled)", style="bold"))
     out.print(Text(f"     path: {display_path(item['path'])}", style="cyan"))
@@ -140,9 +173,16 @@ def print_inspection(out: Console, item: dict[str, Any] | Problem) -> None:
     out.print()
 
 
+def title_style(item: Hit | Article) -> str:
+    """Bold; a title made from the start of the text (the file has none) in italics."""
+    return "bold italic" if item.title_source == "derived" else "bold"
+
+
 def print_article(out: Console, article: Article) -> None:
-    out.print(highlighted(article.title, article.highlights.get("title", ()), "bold"))
+    out.print(highlighted(article.title, article.highlights.get("title", ()), title_style(article)))
     rows = [
+        ("title", "derived from the text (the file has none)"
+                  if article.title_source == "derived" else ""),
         ("date", f"{_date(article.date)} (from {article.date_source})" if article.date else ""),
         ("source", article.source),
         ("author", article.author),
@@ -182,7 +222,7 @@ def print_stats(out: Console, stats: IndexStats) -> None:
 
 def print_diagnosis(out: Console, diagnosis: Diagnosis, shown: int = 10) -> None:
     out.print(f"    index: {diagnosis.directory} ({diagnosis.documents:,} documents)")
-    out.print(f"  against: {', '.join(diagnosis.roots) or '-'}")
+    out.print(f"  against: {', '.join(map(display_path, diagnosis.roots)) or '-'}")
     for root in diagnosis.unreachable_roots:
         out.print(f"[yellow]unreachable:[/] {root} (its articles are kept)")
     groups = (
@@ -198,8 +238,15 @@ def print_diagnosis(out: Console, diagnosis: Diagnosis, shown: int = 10) -> None
                 out.print(f"  {display_path(item)}", highlight=False)
             if len(items) > shown:
                 out.print(f"  … and {len(items) - shown:,} more")
+    if diagnosis.foreign:
+        names = ", ".join(diagnosis.foreign[:shown])
+        more = len(diagnosis.foreign) - shown
+        names += f" and {more:,} more" if more > 0 else ""
+        out.print(f"[yellow]not index files:[/] {names} (never touched)", highlight=False)
     if diagnosis.healthy:
         out.print("[green]healthy:[/] every segment reads, and the index matches the folders")
+    else:
+        out.print(f"   repair: {diagnosis.plan}", highlight=False)
 
 
 # --- JSON ---------------------------------------------------------------------
@@ -222,7 +269,7 @@ def hit_json(hit: Hit) -> dict[str, Any]:
     snippet = data.pop("snippet")
     data["snippet"] = snippet["text"]
     data["highlights"] = snippet["highlights"]
-    data["score"] = round(hit.score, 4)
+    data["score"] = None if hit.score is None else round(hit.score, 4)
     return data
 
 
@@ -258,6 +305,7 @@ def results_json(results: SearchResults) -> dict[str, Any]:
         "filters": filters_json(results),
         "hits": [hit_json(h) for h in results.hits],
         "facets": facets_json(results.facets) if results.facets is not None else None,
+        "hint": results.hint,
     }
 
 

@@ -8,6 +8,7 @@ what is shown is always the article's own word, never a stem.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -18,6 +19,8 @@ Span = tuple[int, int]
 _ANALYZER = exact_analyzer()
 _WORD_CACHE: dict[str, tuple[int, str, str] | None] = {}
 _WORD_CACHE_LIMIT = 200_000
+# Characters of an article analysed at a time when looking for a snippet.
+SNIPPET_SCAN_CHARS = 100_000
 
 
 def _analyse_word(raw: str) -> tuple[int, str, str] | None:
@@ -76,6 +79,24 @@ class TermMatcher:
                 found.extend((start + analysed[0], end) for start, end in _occurrences(text, raw))
         return sorted(found)
 
+    def first_spans(self, text: str, chunk: int = SNIPPET_SCAN_CHARS) -> list[Span]:
+        """The matches of the first stretch of *text* that has any, for a snippet.
+
+        A snippet shows two short windows, so a hit's cost must not grow with
+        the length of its article (as search engines bound the text their
+        highlighter analyses): the text is read a chunk at a time, cut
+        between words, until a chunk holds a match.
+        """
+        start = 0
+        while start < len(text):
+            end = len(text) if len(text) - start <= chunk else text.find(" ", start + chunk)
+            end = len(text) if end == -1 else end
+            found = self.spans(text[start:end])
+            if found:
+                return [(s + start, e + start) for s, e in found]
+            start = end
+        return []
+
 
 def _occurrences(text: str, token: str) -> Iterator[Span]:
     """Where *token* occurs in *text* as a whole token, not inside a longer one.
@@ -115,6 +136,33 @@ def _widen_to_space(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
+def ranked_windows(text: str, spans: list[Span], width: int) -> list[tuple[int, int, int]]:
+    """``(-distinct words, start, end)`` of a window per match, best first.
+
+    Each window starts a little before its match; the distinct words in each
+    are counted with a sliding window over the sorted spans, so a long
+    article with thousands of matches costs linear time, not their square.
+    """
+    words = [text[s:e].lower() for s, e in spans]
+    inside: Counter[str] = Counter()
+    left = right = 0
+    windows: list[tuple[int, int, int]] = []
+    for first_start, _ in spans:
+        start = max(0, first_start - width // 4)
+        end = min(len(text), start + width)
+        while right < len(spans) and spans[right][1] <= end:
+            inside[words[right]] += 1
+            right += 1
+        while left < right and spans[left][0] < start:
+            inside[words[left]] -= 1
+            if not inside[words[left]]:
+                del inside[words[left]]
+            left += 1
+        windows.append((-len(inside), start, end))
+    windows.sort()
+    return windows
+
+
 def make_snippet(text: str, spans: list[Span], *, width: int = 220, fragments: int = 2) -> Snippet:
     """The best *fragments* windows of about *width* characters around the matches.
 
@@ -127,16 +175,8 @@ def make_snippet(text: str, spans: list[Span], *, width: int = 220, fragments: i
         end = text_len if text_len <= width else _widen_to_space(text, 0, width)[1]
         return Snippet(_flatten(text[:end]) + ("…" if end < text_len else ""))
 
-    candidates: list[tuple[int, int, int]] = []  # (-distinct words, start, end)
-    for first_start, _ in spans:
-        start = max(0, first_start - width // 4)
-        end = min(text_len, start + width)
-        inside = {text[s:e].lower() for s, e in spans if s >= start and e <= end}
-        candidates.append((-len(inside), start, end))
-    candidates.sort()
-
     chosen: list[tuple[int, int]] = []
-    for _, start, end in candidates:
+    for _, start, end in ranked_windows(text, spans, width):
         if all(end <= s or start >= e for s, e in chosen):
             chosen.append((start, end))
         if len(chosen) == fragments:

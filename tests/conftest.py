@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -46,7 +47,7 @@ def make_corpus(corpus: Path, copies: int) -> None:
 def seeds_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
     directory = tmp_path_factory.mktemp("seeds-index")
     report = Indexer(directory).update([SEEDS])
-    assert report.added == 5, report
+    assert report.added == 7, report
     return directory
 
 
@@ -94,3 +95,21 @@ def run_subprocess(
         cwd=cwd,
         timeout=timeout,
     )
+
+
+def generation(index_dir: Path) -> int:
+    """The index's commit count: Whoosh writes ``_articles_<generation>.toc`` per commit."""
+    found = [int(p.name.split("_")[-1].split(".")[0]) for p in index_dir.glob("_articles_*.toc")]
+    return max(found, default=-1)
+
+
+def wait_for_commits(
+    index_dir: Path, start: int, count: int, process: subprocess.Popen[bytes]
+) -> None:
+    """Return once *count* commits after generation *start* are visible, or the process
+    has ended: a kill point taken from the writer's own progress, not from a clock.
+    Polls the folder; the bound only catches a writer that hangs."""
+    deadline = time.monotonic() + 600
+    while generation(index_dir) < start + count and process.poll() is None:
+        assert time.monotonic() < deadline, "the indexer made no commit in 600 s"
+        time.sleep(0.002)

@@ -116,7 +116,7 @@ def test_show_and_stats(run: CliRun) -> None:
     assert as_json["title"].startswith("La Finlande retire")
     assert run("show", "nulle-part").exit_code == 2
     stats = json.loads(run("stats", "--json").stdout)
-    assert stats["documents"] == 5 and stats["files"] == 4  # seeds/README.md is not news
+    assert stats["documents"] == 7 and stats["files"] == 6  # seeds/README.md is not news
 
 
 def test_help_shows_examples(run: CliRun) -> None:

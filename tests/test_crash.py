@@ -1,9 +1,12 @@
 """Crash safety: an indexer killed at random moments never loses committed work.
 
 Each round starts a real ``search index`` process on a corpus of real French
-articles and SIGKILLs it after a random delay. After every kill the index must
-open and still hold every article that was in it before; a final run must
-converge to exactly the folder's content (no article twice, none missing).
+articles and SIGKILLs it at a point chosen from the process's own progress,
+not from a clock: at once, or just after its first or second commit shows in
+the index folder (so the kill falls in the middle of the next batch, whatever
+the machine's speed). After every kill the index must open and still hold
+every article that was in it before; a final run must converge to exactly the
+folder's content (no article twice, none missing).
 """
 
 from __future__ import annotations
@@ -13,14 +16,13 @@ import random
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from index.writer import Indexer
 from search.engine import Engine
-from tests.conftest import ROOT, make_corpus
+from tests.conftest import ROOT, generation, make_corpus, wait_for_commits
 
 KILLS = 24
 COPIES = 60
@@ -54,8 +56,10 @@ def test_sigkill_at_random_moments_loses_nothing_committed(tmp_path: Path) -> No
     for round_ in range(KILLS):
         if round_:
             # The folder changes between kills, so that every run has work to
-            # do: articles edited, now and then one deleted.
-            for lot in rng.sample(range(COPIES), 8):
+            # do (a new lot and edited articles: several commits' worth), now
+            # and then an article deleted.
+            make_corpus(corpus / f"nouveau-{round_:03}", copies=1)
+            for lot in rng.sample(range(COPIES), 30):
                 folder = corpus / f"lot-{lot:03}" / "fixtures"
                 with (folder / "otan-helsinki.txt").open("a", encoding="utf-8") as out:
                     out.write(f"\nMise à jour numéro {round_} : la ratification se poursuit.\n")
@@ -65,8 +69,9 @@ def test_sigkill_at_random_moments_loses_nothing_committed(tmp_path: Path) -> No
                 doomed.unlink(missing_ok=True)
                 deleted.add(str(doomed))
         # Every other run writes with worker processes, which die with it.
+        start = generation(index_dir)
         process = index_process(corpus, index_dir, workers=2 * (round_ % 2))
-        time.sleep(rng.uniform(0.3, 3.0))
+        wait_for_commits(index_dir, start, rng.choice([0, 1, 1, 2]), process)
         process.send_signal(signal.SIGKILL)
         if process.wait() == 0:
             finished += 1

@@ -145,13 +145,13 @@ def test_person_filter_merges_surname_across_corpus(fixtures_and_seeds: Path) ->
 
 def test_cli_facets_and_filters(run: CliRun) -> None:
     data = json.loads(run("facets", "--json", "--top", "3").stdout)
-    assert data["countries"][0] == {"value": "FI", "label": "Finlande", "count": 5}
+    assert data["countries"][0] == {"value": "FI", "label": "Finlande", "count": 6}
     assert len(data["countries"]) == 3 and data["granularity"] == "month"
     narrowed = json.loads(run("query", "Finlande", "--country", "SE", "--json").stdout)
-    assert narrowed["total"] == 3 and all("SE" in h["countries"] for h in narrowed["hits"])
+    assert narrowed["total"] == 4 and all("SE" in h["countries"] for h in narrowed["hits"])
     assert narrowed["facets"]["countries"][0]["value"] in ("FI", "SE")
     years = json.loads(run("facets", "--by", "year", "--json").stdout)["dates"]
-    assert [d["value"] for d in years] == ["2018", "2020"]
+    assert [d["value"] for d in years] == ["2018", "2020", "2022"]
     assert run("query", "x", "--country", "Narnia").exit_code == 2
 
 

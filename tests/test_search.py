@@ -37,7 +37,10 @@ def test_accents_case_and_elision_do_not_matter(seeds_index: Path) -> None:
     assert ids(search(seeds_index, "securite")) == reference
     assert ids(search(seeds_index, "SÉCURITÉ")) == reference
     assert ids(search(seeds_index, "l'alliance")) == ids(search(seeds_index, "alliance"))
-    assert ids(search(seeds_index, "l’alliance")) == ids(search(seeds_index, "alliances"))
+    # The same articles; ranks may differ (the exact form weighs more than the stem).
+    assert sorted(ids(search(seeds_index, "l’alliance"))) == sorted(
+        ids(search(seeds_index, "alliances"))
+    )
 
 
 def test_french_spaced_punctuation_is_not_a_wildcard(fixtures_index: Path) -> None:

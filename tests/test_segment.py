@@ -29,21 +29,23 @@ from index.store import create_index, open_index
 from index.workers import WorkerFailed
 from index.writer import Indexer
 from search.engine import Engine
-from tests.conftest import FIXTURES, ORANGESUM, ROOT, SEEDS, make_corpus, orangesum_records
+from tests.conftest import ORANGESUM, ROOT, SEEDS, make_corpus, orangesum_records
 
 TEXT_FIELDS = ("content", "exact", "title", "lead", "country", "person", "path", "id")
 
 
 def real_documents(tmp_path: Path) -> list[dict[str, Any]]:
-    """The fixtures and seeds (every format), plus OrangeSum articles when it is here."""
-    roots = [FIXTURES, SEEDS]
+    """The fixtures and seeds (every format) three times over under other paths, plus
+    OrangeSum articles when the shared corpus is here (the test needs neither)."""
+    roots = [tmp_path / "copies"]
+    make_corpus(roots[0], copies=3)
     if ORANGESUM.exists():
         dump = tmp_path / "orangesum.jsonl"
         dump.write_text("".join(json.dumps(r) + "\n" for r in orangesum_records(300)))
         roots.append(dump)
     files, _ = discover(roots)
     articles = [a for f in files for a in read_articles(f) if isinstance(a, Article)]
-    assert len(articles) > 20
+    assert len(articles) > 40
     return [document_fields(a) for a in articles]
 
 

@@ -47,7 +47,7 @@ class WatchProcess:
         self._watching = threading.Event()
         threading.Thread(target=self._read_stdout, daemon=True).start()
         threading.Thread(target=self._read_stderr, daemon=True).start()
-        assert self._watching.wait(60), f"watch did not start: {self.stderr}"
+        assert self._watching.wait(180), f"watch did not start: {self.stderr}"
 
     def _read_stdout(self) -> None:
         assert self.process.stdout is not None
@@ -61,8 +61,9 @@ class WatchProcess:
             if line.startswith("watching "):
                 self._watching.set()
 
-    def collect(self, done: Callable[[list[dict[str, Any]]], bool], timeout: float = 30) -> list:
-        """Batch reports until *done* says enough were seen."""
+    def collect(self, done: Callable[[list[dict[str, Any]]], bool], timeout: float = 180) -> list:
+        """Batch reports until *done* says enough were seen (the bound is generous:
+        only a watcher that never reports fails it, not a slow machine)."""
         seen: list[dict[str, Any]] = []
         deadline = time.monotonic() + timeout
         while not done(seen):
@@ -76,7 +77,7 @@ class WatchProcess:
 
     def stop(self) -> int:
         self.process.send_signal(signal.SIGINT)
-        return self.process.wait(timeout=30)
+        return self.process.wait(timeout=180)
 
 
 @pytest.fixture
@@ -153,7 +154,7 @@ def test_a_burst_of_files_is_indexed_once_in_few_batches(watching: Any) -> None:
             f"à Paris, selon l'agence.\n",
             encoding="utf-8",
         )
-    reports = watcher.collect(lambda seen: added(seen) >= 200, timeout=60)
+    reports = watcher.collect(lambda seen: added(seen) >= 200, timeout=600)
     assert added(reports) == 200
     assert len(reports) <= 25, f"{len(reports)} batches for 200 files"
     with Engine(index_dir) as engine:

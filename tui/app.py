@@ -42,8 +42,10 @@ from textual.widgets.option_list import Option
 from textual.widgets.selection_list import Selection
 from textual.worker import get_current_worker
 
+from index.articles import printable
 from search.api import (
     Article,
+    CorpusMissing,
     Engine,
     FacetCounts,
     Filters,
@@ -54,6 +56,7 @@ from search.api import (
     QuerySyntaxError,
     SearchResults,
     Sort,
+    corpus_roots,
     index_exists,
 )
 from search.render import MATCH_STYLE, highlighted
@@ -79,9 +82,11 @@ def while_shown(method: Callable[..., None]) -> Callable[..., None]:
 def hit_prompt(hit: Hit) -> Text:
     """Title, one line of metadata, the snippet: what a reader scans."""
     title = highlighted(hit.title or "(untitled)", hit.title_highlights)
+    if hit.title_source == "derived":
+        title.stylize("italic")
     title.stylize("bold")
     meta_parts = [hit.date.date().isoformat() if hit.date else "", hit.source]
-    meta_parts.append(Path(hit.path).name)
+    meta_parts.append(printable(Path(hit.path).name))
     if hit.countries:
         meta_parts.append(" ".join(hit.countries[:6]) + ("…" if len(hit.countries) > 6 else ""))
     if hit.persons:
@@ -255,7 +260,7 @@ class ArticleScreen(Screen[None]):
             ("date", f"{a.date.date().isoformat()} (from {a.date_source})" if a.date else ""),
             ("source", a.source),
             ("url", a.url),
-            ("path", a.path),
+            ("path", printable(a.path)),
             ("countries", ", ".join(a.countries)),
             ("persons", ", ".join(a.persons)),
             ("matches", str(len(self.matches))),
@@ -484,9 +489,13 @@ class SearchApp(App[None]):
         def progress(event: Progress) -> None:
             self.call_from_thread(self.show_progress, event)
 
-        self.call_from_thread(self.set_status, f"Indexing {self.corpus} …", "")
+        roots = [r for r in corpus_roots(self.index_dir, self.corpus) if r.exists()]
+        where = ", ".join(map(str, roots)) or str(self.corpus)
+        self.call_from_thread(self.set_status, f"Indexing {where} …", "")
         try:
-            report = Indexer(self.index_dir).update([self.corpus], progress=progress)
+            if not roots:
+                raise CorpusMissing(self.index_dir, self.corpus)
+            report = Indexer(self.index_dir).update(roots, progress=progress)
         except IndexProblem as error:
             self.call_from_thread(self.set_status, str(error), "error")
             return
@@ -520,7 +529,8 @@ class SearchApp(App[None]):
         listing.clear_options()
         listing.add_options(Option(hit_prompt(h), id=h.id) for h in self.hits)
         if not self.hits:
-            hint = f'  Did you mean "{suggestion}"? (Tab to use it)' if suggestion else ""
+            hint = f"  {results.hint}." if results.hint else ""
+            hint += f'  Did you mean "{suggestion}"? (Tab to use it)' if suggestion else ""
             self.suggestion = suggestion
             listing.add_option(Option(Text("No hits." + hint, style="italic"), disabled=True))
         else:

@@ -112,7 +112,7 @@ OWNER_MARKER = "french-news-search-index.json"
 # unfinished saves and the facet caches.
 _OWN_NAME = re.compile(
     r"(french-news-search-index\.json|manifest\.json|update\.lock"
-    r"|_?articles(_\w+)?(\.\w+)?|\.manifest-\w+\.tmp|\.facets-[\w.-]+|\.tmp-\w+)\Z"
+    r"|_?articles(_\w+)?(\.\w+)?|\.manifest-\w+\.tmp|\.facets-[\w.-]+|\.tmp-[\w.]+)\Z"
 )
 
 

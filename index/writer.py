@@ -410,7 +410,6 @@ class Indexer:
                     elif isinstance(payload, Problem):
                         report.problems.append(payload)
             # New articles become visible first; merging is a second commit.
-            current = None
             if workers:
                 writer.adopt(workers.finish())
             writer.commit(merge=False)

@@ -290,7 +290,7 @@ class Engine:
         """
         if self._facet_table is None:
             generation = self._searcher.reader().generation()
-            cache = self.directory / f"{FACET_CACHE_PREFIX}{generation}.json"
+            cache = self.directory / f"{FACET_CACHE_PREFIX}{generation}.npz"
             self._facet_table = FacetTable.load(cache)
             if self._facet_table is None:
                 reader = self._searcher.reader()
@@ -509,13 +509,16 @@ class Engine:
         return list(self._searcher.docs_for_query(q))
 
     def _hit(self, rank: int, stored: dict[str, Any], score: float | None, m: TermMatcher) -> Hit:
-        stored = _displayable(stored)
         body = stored.get("body", "")
         spans = m.first_spans(body)
         if not spans and stored.get("lead"):
             snippet = make_snippet(stored["lead"], m.first_spans(stored["lead"]))
         else:
             snippet = make_snippet(body, spans)
+        # Only what is shown is made printable: a hit must not cost a pass over
+        # a huge body (replacements keep lengths, so the highlights stay valid).
+        snippet = Snippet(printable(snippet.text), snippet.highlights)
+        stored = _displayable({k: v for k, v in stored.items() if k not in ("body", "lead")})
         title = stored.get("title", "")
         return Hit(
             rank=rank,

@@ -72,8 +72,7 @@ def normalize_query(text: str) -> str:
 
 def field_names() -> list[str]:
     """Every field a query may name (with the French aliases)."""
-    names = ["title", "lead", "content", "country", "person", "source", "author", "section"]
-    return [*names, "date", *(a for aliases in FIELD_ALIASES.values() for a in aliases)]
+    return [*FIELD_ALIASES, "date", *(a for aliases in FIELD_ALIASES.values() for a in aliases)]
 
 
 def unknown_fields(text: str) -> list[str]:

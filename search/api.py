@@ -135,7 +135,9 @@ def ensure_index(
         return None
     from index.writer import Indexer
 
-    roots = [r for r in corpus_roots(directory, corpus) if r.exists()]
-    if not roots:
+    # Nothing the index covered is reachable (it was built from another
+    # checkout's seeds, say): it is rebuilt from the corpus, if that exists.
+    roots = [r for r in corpus_roots(directory, corpus) if r.exists()] or [corpus]
+    if not corpus.exists() and roots == [corpus]:
         raise CorpusMissing(directory, corpus)
     return Indexer(directory).update(roots, progress=progress)

@@ -152,3 +152,21 @@ def test_an_index_from_before_the_marker_is_still_ours(tmp_path: Path) -> None:
     (corpus / "nouveau.txt").write_text("Nouvel article\n\nLa Finlande vote.\n", encoding="utf-8")
     assert run_subprocess("index", env=env).returncode == 0
     assert (index_dir / "french-news-search-index.json").exists()
+
+
+def test_an_outdated_index_whose_folders_are_gone_is_rebuilt_from_the_corpus(
+    tmp_path: Path,
+) -> None:
+    """The default index built by another checkout (its seeds since deleted) and an
+    older version: the next query rebuilds it from this checkout's corpus."""
+    old_checkout, index_dir = tmp_path / "old" / "seeds", tmp_path / "index"
+    shutil.copytree(SEEDS, old_checkout)
+    build(old_checkout, index_dir)
+    shutil.rmtree(old_checkout)
+    manifest = json.loads((index_dir / "manifest.json").read_text(encoding="utf-8"))
+    manifest["schema_version"] = 1
+    (index_dir / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    env = {"SEARCH_INDEX": str(index_dir), "SEARCH_CORPUS": str(SEEDS)}
+    done = run_subprocess("query", "Finlande", "--json", env=env)
+    assert done.returncode == 0, done.stderr
+    assert all(hit["path"].startswith(str(SEEDS)) for hit in json.loads(done.stdout)["hits"])

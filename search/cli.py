@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import json
 import os
 import signal
 import sys
@@ -21,6 +22,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from index.articles import printable
+from search import export as exporting
 from search import render
 from search.api import (
     COMMIT_EVERY,
@@ -518,6 +520,113 @@ def query(
     if suggestion:
         click.echo(f'Did you mean: search query "{suggestion}"', err=True)
     sys.exit(EXIT_HITS if results.total else EXIT_NO_HITS)
+
+
+@cli.command(
+    epilog="""\b
+Examples:
+  search export Stoltenberg --format csv -o stoltenberg.csv
+  search export 'pays:FI' --format csv --excel -o finlande.csv   # opens in French Excel
+  search export OTAN --format jsonl --text --sort date > otan.jsonl
+  search export --format opensearch --mapping template.json -o presse.ndjson
+"""
+)
+@click.argument("words", nargs=-1)
+@click.option(
+    "--format", "fmt", type=click.Choice(exporting.FORMATS), default="csv", show_default=True,
+    help="csv (RFC 4180, UTF-8), jsonl, or opensearch (a _bulk file).",
+)  # fmt: skip
+@click.option(
+    "--fields", help=f"Comma-separated columns [default: {','.join(exporting.DEFAULT_FIELDS)}]."
+)
+@click.option("--text", "with_text", is_flag=True, help="Add the lead and the body.")
+@click.option("--excel", is_flag=True, help="CSV as French Excel opens it: ';' and a BOM.")
+@click.option(
+    "--sort", type=click.Choice(["relevance", "date"]), default="relevance", show_default=True
+)
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False),
+              help="Write to this file [default: stdout].")  # fmt: skip
+@click.option("--index-name", default="presse", show_default=True,
+              help="opensearch: the target index (and the template's pattern).")  # fmt: skip
+@click.option("--mapping", type=click.Path(path_type=Path, dir_okay=False),
+              help="opensearch: also write the index template here.")  # fmt: skip
+@filter_options
+@location_options
+@handle_errors
+def export(
+    words: Sequence[str],
+    fmt: exporting.Format,
+    fields: str | None,
+    with_text: bool,
+    excel: bool,
+    sort: str,
+    output: Path | None,
+    index_name: str,
+    mapping: Path | None,
+    filters: Filters,
+    top: int,
+    index_dir: Path,
+    corpus: Path,
+) -> None:
+    """Every article matching QUERY (all articles without one), streamed.
+
+    Relevance or date order; the same query language and filters as `query`.
+    Memory stays flat whatever the number of matches. A progress bar shows
+    on a terminal; a one-line summary goes to stderr.
+    """
+    try:
+        columns = exporting.check_fields(
+            [f.strip() for f in fields.split(",") if f.strip()] if fields else
+            [*exporting.DEFAULT_FIELDS, *(exporting.TEXT_FIELDS if with_text else ())]
+        )  # fmt: skip
+    except exporting.UnknownField as error:
+        fail(f"--fields: {error}")
+    started = time.perf_counter()
+    with open_engine(index_dir, corpus) as engine, contextlib.ExitStack() as stack:
+        out = (
+            stack.enter_context(output.open("w", encoding="utf-8-sig" if excel else "utf-8",
+                                            newline=""))
+            if output else sys.stdout
+        )  # fmt: skip
+        if excel and output is None:
+            out.write("\ufeff")
+        shown = output is not None or not render.is_terminal(sys.stdout)
+        progress = stack.enter_context(export_progress(shown))
+        rows = exporting.records(
+            engine, " ".join(words), filters=filters, sort=sort, progress=progress  # type: ignore[arg-type]
+        )
+        if fmt == "csv":
+            count = exporting.write_csv(rows, out, columns, excel=excel)
+        elif fmt == "jsonl":
+            count = exporting.write_jsonl(rows, out, columns)
+        else:
+            count = exporting.write_bulk(rows, out, index_name)
+        out.flush()
+    if mapping is not None:
+        mapping.write_text(
+            json.dumps(exporting.index_template(index_name), ensure_ascii=False, indent=2) + "\n",
+            encoding="utf-8",
+        )
+    where = f" to {render.display_path(str(output))}" if output else ""
+    say(f"exported {count:,} articles{where} in {time.perf_counter() - started:.1f}s")
+
+
+@contextlib.contextmanager
+def export_progress(enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
+    """A progress bar on stderr for large exports (not when stdout is that terminal)."""
+    if not enabled or not render.is_terminal(sys.stderr):
+        yield None
+        return
+    from rich.progress import Progress as Bar
+
+    with Bar(console=render.console(stderr=True), transient=True) as bar:
+        task = bar.add_task("exporting", total=None)
+
+        def update(done: int, total: int) -> None:
+            if done % 200 == 0 or done == total:
+                bar.update(task, completed=done, total=total)
+
+        yield update
 
 
 @cli.command(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import pickle
 import struct
+import sys
 import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator
@@ -483,6 +484,33 @@ class Engine:
         return ranked, self._docnums(self._matching(text, q), restrict)
 
     @_damage_is_reported
+    def all_matches(
+        self, text: str, *, filters: Filters | None = None, sort: Sort = "relevance"
+    ) -> list[tuple[int, float | None]]:
+        """Every article matching *text* and *filters*, best first (or newest first):
+        ``(document number, score)`` pairs, for :meth:`article_at`. A pair per match,
+        never an article's text: exporting a million matches stays light."""
+        filters = filters or Filters()
+        q = self.parse(text)
+        if sort == "date":
+            docnums = np.array(self._docnums(q, self.filter_query(filters)), dtype=np.int64)
+            days = self.facet_table.day_numbers()[docnums]
+            order = np.lexsort((docnums, -days))
+            return [(int(d), None) for d in docnums[order]]
+        found = self._rank(q, filters, sys.maxsize)
+        if found is not None:
+            return list(found[0])
+        restrict = self.filter_query(filters)
+        kwargs: dict[str, Any] = {"filter": restrict} if restrict is not None else {}
+        results = self._searcher.search(_preload_long_unions(q), limit=None, **kwargs)
+        return [(docnum, score) for score, docnum in results.top_n]
+
+    @_damage_is_reported
+    def article_at(self, docnum: int) -> Article:
+        """The stored article with document number *docnum* (from :meth:`all_matches`)."""
+        return self._article(self._searcher.reader().stored_fields(docnum), None)
+
+    @_damage_is_reported
     def facets(
         self,
         text: str = "",
@@ -547,8 +575,9 @@ class Engine:
     def article(self, doc_id: str, text: str | None = None) -> Article | None:
         """The stored article *doc_id*, with the matches of query *text* marked."""
         stored = self._searcher.document(id=doc_id)
-        if stored is None:
-            return None
+        return None if stored is None else self._article(stored, text)
+
+    def _article(self, stored: dict[str, Any], text: str | None) -> Article:
         stored = _displayable(stored)
         matcher = self.matcher(self.parse(text)) if text else TermMatcher(frozenset(), frozenset())
         highlights = {

@@ -33,6 +33,7 @@ from index.store import (
     IndexProblem,
     IndexUnreadable,
     Manifest,
+    check_directory,
     foreign_files,
     index_exists,
     is_own_directory,
@@ -108,10 +109,8 @@ def diagnose(directory: Path, roots: list[Path] | None = None) -> Diagnosis:
     Raises :class:`IndexMissing` when there is no index to check, and
     :class:`IndexForeign` when *directory* is not an index of this program.
     """
+    check_directory(directory)  # a directory of the user's is refused here
     if not is_own_directory(directory):
-        foreign = foreign_files(directory) if directory.is_dir() else []
-        if foreign:
-            raise IndexForeign(directory, foreign)
         raise IndexMissing(directory)
     manifest = Manifest.load(directory)
     root_paths = [Path(os.path.abspath(r)) for r in roots] if roots else []

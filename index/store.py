@@ -63,6 +63,12 @@ class IndexUnreadable(IndexProblem):
         )
 
 
+def shortlist(items: list[str], shown: int) -> str:
+    """``a, b, c and 4 more``: a list a one-line message can hold."""
+    more = len(items) - shown
+    return ", ".join(items[:shown]) + (f" and {more:,} more" if more > 0 else "")
+
+
 class CorpusMissing(IndexProblem):
     def __init__(self, directory: Path, corpus: Path) -> None:
         super().__init__(
@@ -76,11 +82,10 @@ class IndexForeign(IndexProblem):
     """The directory holds files this program did not write: it is not touched."""
 
     def __init__(self, directory: Path, foreign: list[str]) -> None:
-        more = len(foreign) - 3
-        shown = ", ".join(foreign[:3]) + (f" and {more} more" if more > 0 else "")
         super().__init__(
             directory,
-            f"{directory} is not an index directory of this program (it holds {shown}); "
+            f"{directory} is not an index directory of this program "
+            f"(it holds {shortlist(foreign, 3)}); "
             f"nothing was changed: choose a new or empty directory for the index",
         )
 
@@ -175,15 +180,17 @@ def file_mode(directory: Path) -> int:
         return 0o644
 
 
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write *path* so that a crash leaves the old file or the new, never half."""
+def write_atomically(path: Path, data: bytes, *, durable: bool = True) -> None:
+    """Write *path* so that a crash leaves the old file or the new, never half
+    (*durable*: on disk before it replaces the old one; caches need not be)."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
     try:
         os.fchmod(fd, file_mode(path.parent))
         with os.fdopen(fd, "wb") as out:
             out.write(data)
             out.flush()
-            os.fsync(out.fileno())
+            if durable:
+                os.fsync(out.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

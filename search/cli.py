@@ -658,9 +658,8 @@ def show(doc_id: str, query_text: str | None, as_json: bool, index_dir: Path, co
             if len(matches) == 1:
                 article = engine.article(matches[0], query_text)
             elif matches:
-                shown = ", ".join(render.display_path(m) for m in matches[:5])
-                more = f" and {len(matches) - 5} more" if len(matches) > 5 else ""
-                fail(f"{doc_id!r} is ambiguous: {len(matches)} ids start with it: {shown}{more}")
+                shown = render.shortlist([render.display_path(m) for m in matches], 5)
+                fail(f"{doc_id!r} is ambiguous: {len(matches)} ids start with it: {shown}")
             else:
                 fail(f"no article with id {doc_id!r}")
     assert article is not None

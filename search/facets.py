@@ -15,15 +15,14 @@ Stoltenberg``), and accent or case variants of a name are one person.
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
+import io
+import zipfile
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cache, cached_property
-from itertools import chain
+from itertools import chain, pairwise
 from pathlib import Path
 from typing import Any, Literal
 
@@ -33,7 +32,7 @@ from index.analysis import fold
 from index.countries import Country, find_countries, table
 from index.persons import person_key
 from index.schema import unpack_facets
-from index.store import file_mode
+from index.store import write_atomically
 
 Granularity = Literal["year", "month", "day"]
 
@@ -104,8 +103,8 @@ _ISO_WIDTH = {"year": 4, "month": 7, "day": 10}
 
 FACET_CACHE_PREFIX = ".facets-"
 SEGMENT_CACHE = ".facets-segments"
-# Bumped when the layout of the cached JSON changes: older caches are rebuilt.
-CACHE_FORMAT = 3
+# Bumped when the layout of the cached arrays changes: older caches are rebuilt.
+CACHE_FORMAT = 4
 
 
 def _day(value: Any) -> int:
@@ -144,74 +143,52 @@ class _SegmentFacets:
         segment = reader.segment() if cache is not None else None
         if segment is None or cache is None:
             return cls.read(reader)
-        path = cache / f"{segment.segment_id()}.json"
-        data = _load_json(path)
-        if data is not None:
-            size = reader.doc_count_all()
-            try:
+        path = cache / f"{segment.segment_id()}.npz"
+        arrays = _load_arrays(path)
+        size = reader.doc_count_all()
+        try:
+            if arrays is not None and len(arrays["days"]) == size:
                 countries, persons, keys = (
-                    _tuples(data[k], size) for k in ("countries", "persons", "keys")
+                    _ValueLists.from_arrays(arrays, k).rows() for k in _ROWS
                 )
-                if len(data["days"]) == size:
-                    return cls(countries, persons, keys, list(data["days"]))
-            except (KeyError, TypeError, ValueError):
-                pass  # a damaged cache is read again from the index
+                if len(countries) == len(persons) == len(keys) == size:
+                    return cls(countries, persons, keys, arrays["days"].tolist())
+        except _DAMAGED_CACHE:
+            pass  # read again from the index, and saved anew
         found = cls.read(reader)
-        rows = {k: _packed(getattr(found, k)) for k in ("countries", "persons", "keys")}
-        _save_json({"format": CACHE_FORMAT, **rows, "days": found.days}, path)
+        arrays = {"days": np.array(found.days, dtype=np.int64)}
+        for name in _ROWS:
+            arrays.update(_ValueLists.build(getattr(found, name)).arrays(name))
+        _save_arrays(path, **arrays)
         return found
 
 
-_SEGMENT_KEYS = ("countries", "persons", "keys", "days")
-# Never inside a country code or a person's name or key (extraction builds them
-# from letters, spaces, hyphens, apostrophes and dots), and plain ASCII, which
-# JSON stores without escapes.
-_ROW, _VALUE = "|", ";"
+_ROWS = ("countries", "persons", "keys")
+# What reading a cache of the right format but wrong content raises.
+_DAMAGED_CACHE = (KeyError, IndexError, ValueError, UnicodeDecodeError)
 
 
-def _packed(rows: list[tuple[str, ...]]) -> str:
-    """One document's values per row, as one string: parsed an order of magnitude
-    faster than a JSON list of lists (a fresh ``search query`` loads the table)."""
-    return _ROW.join(map(_VALUE.join, rows))
-
-
-def _tuples(packed: str, count: int) -> list[tuple[str, ...]]:
-    """The *count* rows of :func:`_packed` (``""`` is one empty row, or none)."""
-    if not count:
-        return []
-    empty: tuple[str, ...] = ()
-    rows = [tuple(row.split(_VALUE)) if row else empty for row in packed.split(_ROW)]
-    if len(rows) != count:
-        raise ValueError(f"{len(rows)} rows, expected {count}")
-    return rows
-
-
-def _load_json(path: Path) -> dict[str, Any] | None:
-    """A cache written by :func:`_save_json`, or ``None`` (missing, damaged, other format).
-
-    Caches are JSON, never pickles: opening an index must not run code that a
-    file beside it says to run (Whoosh's own schema is the one pickle left).
-    """
+def _load_arrays(path: Path) -> dict[str, Any] | None:
+    """A cache written by :func:`_save_arrays`, or ``None`` (missing, damaged, another
+    format). Plain numpy arrays read with ``allow_pickle`` off: opening an index
+    runs no code from its folder but Whoosh's own schema."""
     try:
-        with path.open("rb") as stream:
-            data = json.load(stream)
-    except (OSError, ValueError):
+        with np.load(path, allow_pickle=False) as arrays:
+            if int(arrays["format"]) != CACHE_FORMAT:
+                return None
+            return {name: arrays[name] for name in arrays.files}
+    except (OSError, KeyError, TypeError, ValueError, EOFError, zipfile.BadZipFile):
         return None
-    if not isinstance(data, dict) or data.get("format") != CACHE_FORMAT:
-        return None
-    return data
 
 
-def _save_json(value: dict[str, Any], path: Path) -> None:
-    """Write a cache so that readers see the old file or the new, never half;
-    a read-only index directory just means no cache."""
+def _save_arrays(path: Path, **arrays: Any) -> None:
+    """Write a cache that readers see whole or not at all; a read-only index
+    directory just means no cache."""
+    buffer = io.BytesIO()
+    np.savez(buffer, format=np.array(CACHE_FORMAT), **arrays)
     try:
         path.parent.mkdir(exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-        os.fchmod(fd, file_mode(path.parent))
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            json.dump(value, out, ensure_ascii=False, separators=(",", ":"))
-        os.replace(tmp, path)
+        write_atomically(path, buffer.getvalue(), durable=False)
     except OSError:
         pass
 
@@ -290,6 +267,11 @@ class _ValueLists:
             f"{prefix}_ids": self.ids,
         }
 
+    def rows(self) -> list[tuple[str, ...]]:
+        """Each document's values, as :meth:`build` took them."""
+        vocab, ids, starts = self.vocab, self.ids.tolist(), self.starts.tolist()
+        return [tuple(vocab[i] for i in ids[a:b]) for a, b in pairwise(starts)]
+
     @classmethod
     def from_arrays(cls, arrays: Any, prefix: str) -> _ValueLists:
         return cls(
@@ -317,47 +299,41 @@ class FacetTable:
     @classmethod
     def load(cls, path: Path) -> FacetTable | None:
         """The table saved for this index version, or ``None`` (missing or unreadable)."""
+        arrays = _load_arrays(path)
+        if arrays is None:
+            return None
         table = cls.__new__(cls)
         try:
-            with np.load(path, allow_pickle=False) as arrays:
-                if int(arrays["format"]) != CACHE_FORMAT:
-                    return None
-                table.days = arrays["days"]
-                table.countries = _ValueLists.from_arrays(arrays, "country")
-                table.persons = _ValueLists.from_arrays(arrays, "person")
-                table.segments = _from_strings(arrays["segments"])
-                table.display = _mapping(arrays["display_keys"], arrays["display_names"])
-                table.alias = _mapping(arrays["alias_keys"], arrays["alias_targets"])
-        except (OSError, KeyError, TypeError, ValueError, EOFError):
+            table.days = arrays["days"]
+            table.countries = _ValueLists.from_arrays(arrays, "country")
+            table.persons = _ValueLists.from_arrays(arrays, "person")
+            table.segments = _from_strings(arrays["segments"])
+            table.display = _mapping(arrays["display_keys"], arrays["display_names"])
+            table.alias = _mapping(arrays["alias_keys"], arrays["alias_targets"])
+        except _DAMAGED_CACHE:
             return None
         return table
 
     def save(self, path: Path) -> None:
         """Keep this version's table, and drop older versions' tables and the
         caches of segments this version no longer has."""
-        try:
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".npz")
-            os.fchmod(fd, file_mode(path.parent))
-            with os.fdopen(fd, "wb") as out:
-                np.savez(
-                    out,
-                    format=np.array(CACHE_FORMAT),
-                    days=self.days,
-                    segments=_strings(self.segments),
-                    display_keys=_strings(self.display),
-                    display_names=_strings(self.display.values()),
-                    alias_keys=_strings(self.alias),
-                    alias_targets=_strings(self.alias.values()),
-                    **self.countries.arrays("country"),
-                    **self.persons.arrays("person"),
-                )
-            os.replace(tmp, path)
-        except OSError:
-            return  # a read-only index directory just means no cache
+        _save_arrays(
+            path,
+            days=self.days,
+            segments=_strings(self.segments),
+            display_keys=_strings(self.display),
+            display_names=_strings(self.display.values()),
+            alias_keys=_strings(self.alias),
+            alias_targets=_strings(self.alias.values()),
+            **self.countries.arrays("country"),
+            **self.persons.arrays("person"),
+        )
+        if not path.exists():
+            return  # not written (a read-only index): nothing to tidy either
         for old in path.parent.glob(f"{FACET_CACHE_PREFIX}*"):
             if old != path and old.is_file():
                 old.unlink(missing_ok=True)
-        keep = {f"{s}.json" for s in self.segments}
+        keep = {f"{s}.npz" for s in self.segments}
         for old in (path.parent / SEGMENT_CACHE).glob("*"):
             if old.name not in keep:
                 old.unlink(missing_ok=True)

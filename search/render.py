@@ -20,6 +20,7 @@ from rich.text import Text
 
 from index.articles import CONTROL_CHARACTERS, Problem, printable
 from index.dates import iso
+from index.store import shortlist
 from search.engine import Article, Hit, IndexStats, SearchResults
 from search.facets import FacetCounts, FacetValue
 from search.snippets import Span
@@ -57,8 +58,8 @@ def console(stderr: bool = False) -> Console:
 
 def highlighted(text: str, spans: Iterable[Span], base: str = "", style: str = MATCH_STYLE) -> Text:
     """*text* with the matches at *spans* marked: the CLI's and the TUI's highlighting
-    (control characters shown as U+FFFD)."""
-    out = Text(printable(text), style=base)
+    (the engine has already made article text printable)."""
+    out = Text(text, style=base)
     for start, end in spans:
         out.stylize(style, start, end)
     return out
@@ -239,9 +240,7 @@ def print_diagnosis(out: Console, diagnosis: Diagnosis, shown: int = 10) -> None
             if len(items) > shown:
                 out.print(f"  … and {len(items) - shown:,} more")
     if diagnosis.foreign:
-        names = ", ".join(diagnosis.foreign[:shown])
-        more = len(diagnosis.foreign) - shown
-        names += f" and {more:,} more" if more > 0 else ""
+        names = shortlist(diagnosis.foreign, shown)
         out.print(f"[yellow]not index files:[/] {names} (never touched)", highlight=False)
     if diagnosis.healthy:
         out.print("[green]healthy:[/] every segment reads, and the index matches the folders")

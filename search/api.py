@@ -30,11 +30,13 @@ from index.store import (
     index_exists,
     index_outdated,
 )
+from search.concordance import KwicOrder, Occurrence, concordance
 from search.config import SEEDS_DIR
 from search.engine import Article, Engine, Hit, IndexStats, SearchResults, Sort
 from search.facets import FacetCounts, FacetValue, Filters, Granularity
 from search.query import FilterError, QuerySyntaxError
 from search.snippets import Snippet
+from search.trend import Series, Trend
 
 # The write side (readers, extraction, watching) is imported on first use:
 # `search query` in a fresh process must not pay for modules it never runs.
@@ -86,15 +88,20 @@ __all__ = [
     "IndexStats",
     "IndexUnreadable",
     "Indexer",
+    "KwicOrder",
+    "Occurrence",
     "Problem",
     "Progress",
     "ProgressCallback",
     "QuerySyntaxError",
     "SearchResults",
+    "Series",
     "Snippet",
     "Sort",
+    "Trend",
     "Watcher",
     "check_directory",
+    "concordance",
     "corpus_roots",
     "diagnose",
     "ensure_index",

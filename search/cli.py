@@ -20,10 +20,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
+from rich.text import Text
 
 from index.articles import printable
+from search import charts, render
+from search import concordance as concordances
 from search import export as exporting
-from search import render
 from search.api import (
     COMMIT_EVERY,
     Engine,
@@ -38,6 +40,7 @@ from search.api import (
     index_outdated,
 )
 from search.config import CORPUS_ENV, INDEX_ENV, default_corpus_dir, default_index_dir
+from search.periods import GRANULARITIES, Granularity
 
 if TYPE_CHECKING:
     from search.api import IndexReport, Progress
@@ -89,7 +92,7 @@ def location_options(func: F) -> F:
 
 
 def filter_options(func: F) -> F:
-    """Drill-down filters shared by ``query`` and ``facets``."""
+    """Drill-down filters shared by every command that reads matches."""
 
     @click.option(
         "--country",
@@ -109,8 +112,6 @@ def filter_options(func: F) -> F:
     @click.option(
         "--until", type=click.DateTime(["%Y-%m-%d"]), help="Published on or before (YYYY-MM-DD)."
     )
-    @click.option("--top", default=10, show_default=True, type=click.IntRange(1, 1000),
-                  help="How many values of each facet.")  # fmt: skip
     @functools.wraps(func)
     def wrapper(
         *args: Any,
@@ -129,6 +130,12 @@ def filter_options(func: F) -> F:
         return func(*args, filters=filters, **kwargs)
 
     return wrapper  # type: ignore[return-value]
+
+
+top_option = click.option(
+    "--top", default=10, show_default=True, type=click.IntRange(1, 1000),
+    help="How many values of each facet.",
+)  # fmt: skip
 
 
 @contextlib.contextmanager
@@ -242,6 +249,11 @@ def handle_errors(func: F) -> F:
             fail(f"query syntax: {error}")
         except IndexProblem as error:
             fail(str(error))
+        except BrokenPipeError:
+            # The reader stopped early (`| head`): what it wanted was delivered.
+            # Later writes to stdout must not fail again at exit.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(EXIT_HITS)
         except OSError as error:  # a path inside a file, a full or read-only disk …
             where = f"{error.filename}: " if error.filename else ""
             fail(f"{where}{error.strerror or error}")
@@ -262,6 +274,8 @@ Examples:
   search index ~/articles                       # add or refresh a folder
   search watch ~/articles                       # and keep following it
   search show ID --query Finlande               # read an article, matches marked
+  search trend Macron "Le Pen" --by month       # attention over time, as shares
+  search kwic Finlande --sort left              # every occurrence in its context
   search stats
 """,
 )
@@ -476,6 +490,7 @@ Examples:
     "--sort", type=click.Choice(["relevance", "date"]), default="relevance", show_default=True
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
+@top_option
 @filter_options
 @location_options
 @handle_errors
@@ -564,7 +579,6 @@ def export(
     index_name: str,
     mapping: Path | None,
     filters: Filters,
-    top: int,
     index_dir: Path,
     corpus: Path,
 ) -> None:
@@ -595,12 +609,9 @@ def export(
         rows = exporting.records(
             engine, " ".join(words), filters=filters, sort=sort, progress=progress  # type: ignore[arg-type]
         )
-        if fmt == "csv":
-            count = exporting.write_csv(rows, out, columns, excel=excel)
-        elif fmt == "jsonl":
-            count = exporting.write_jsonl(rows, out, columns)
-        else:
-            count = exporting.write_bulk(rows, out, index_name)
+        count = exporting.write(
+            rows, out, fmt, fields=columns, excel=excel, index_name=index_name
+        )
         out.flush()
     if mapping is not None:
         mapping.write_text(
@@ -680,10 +691,11 @@ Examples:
 )
 @click.argument("words", nargs=-1)
 @click.option(
-    "--by", "granularity", type=click.Choice(["year", "month", "day"]), default="month",
+    "--by", "granularity", type=click.Choice(GRANULARITIES), default="month",
     show_default=True, help="Date buckets.",
 )  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="Print the counts as JSON.")
+@top_option
 @filter_options
 @location_options
 @handle_errors
@@ -704,6 +716,139 @@ def facets(
         render.dump(render.facets_json(counts))
     else:
         render.print_facets(render.console(), counts)
+
+
+@cli.command(
+    epilog="""\b
+Examples:
+  search trend Macron "Le Pen" --by month
+  search trend 'pays:UA' 'pays:RU' --since 2022-01-01 --label Ukraine --label Russie
+  search trend Finlande OTAN --csv > finlande.csv
+  search trend "réforme des retraites" --plot retraites.svg
+"""
+)
+@click.argument("queries", nargs=-1, required=True)
+@click.option("--by", "granularity", type=click.Choice(GRANULARITIES),
+              help="Periods [default: chosen from the span of the archive].")  # fmt: skip
+@click.option("--ratio/--count", default=None,
+              help="Share of all articles of each period, or raw counts "
+                   "[default: the share when periods differ in volume].")  # fmt: skip
+@click.option("--label", "labels", multiple=True,
+              help="A legend label for each query, in order (repeat).")  # fmt: skip
+@click.option("--base", default="", metavar="QUERY",
+              help="What makes 100% (e.g. 'source:lemonde') [default: all articles].")  # fmt: skip
+@click.option("--json", "as_json", is_flag=True, help="Counts and shares as JSON.")
+@click.option("--csv", "as_csv", is_flag=True, help="One CSV row per period.")
+@click.option("--plot", type=click.Path(path_type=Path, dir_okay=False),
+              help="Write the chart to a .svg, .png or .pdf file (needs matplotlib).")  # fmt: skip
+@filter_options
+@location_options
+@handle_errors
+def trend(
+    queries: Sequence[str],
+    granularity: Granularity | None,
+    ratio: bool | None,
+    labels: Sequence[str],
+    base: str,
+    as_json: bool,
+    as_csv: bool,
+    plot: Path | None,
+    filters: Filters,
+    index_dir: Path,
+    corpus: Path,
+) -> None:
+    """Attention over time: articles matching each QUERY per period, and their
+    share of all the articles of the period.
+
+    Each QUERY is one argument (quote multi-word queries) in the full query
+    language; the filters narrow every query. A period in which the archive
+    holds no article is a gap, not zero. Exit 1 when no query matches.
+    """
+    if len(labels) > len(queries):
+        fail(f"--label given {len(labels)} times for {len(queries)} queries")
+    if as_json and as_csv:
+        fail("--json and --csv: choose one")
+    with open_engine(index_dir, corpus) as engine:
+        found = engine.trend(
+            queries, labels=labels, filters=filters, granularity=granularity, base=base
+        )
+    shares = found.uneven if ratio is None else ratio
+    if plot is not None:
+        try:
+            charts.save(found, plot, ratio=shares)
+        except (charts.ChartUnavailable, ValueError) as error:
+            fail(str(error))
+        say(f"wrote {render.display_path(str(plot))}")
+    elif as_json:
+        render.dump(render.trend_json(found, shares))
+    elif as_csv:
+        render.write_trend_csv(found, sys.stdout)
+    else:
+        out = render.console()
+        for line in render.trend_lines(found, shares):
+            out.print(Text(line))
+        if found.periods:
+            coloured = render.is_terminal(sys.stdout) and "NO_COLOR" not in os.environ
+            width = min(out.width, 120) if render.is_terminal(sys.stdout) else 80
+            chart = charts.terminal(found, ratio=shares, width=width, height=20, colour=coloured)
+            sys.stdout.write(chart + "\n")
+    sys.exit(EXIT_HITS if any(s.matches for s in found.series) else EXIT_NO_HITS)
+
+
+@cli.command(
+    epilog="""\b
+Examples:
+  search kwic Finlande
+  search kwic "sommet de Madrid" --width 60 --sort date
+  search kwic 'finlandais*' --sort right --limit 50
+  search kwic OTAN --json | jq -r '.right'
+"""
+)
+@click.argument("words", nargs=-1, required=True)
+@click.option("--width", default=40, show_default=True, type=click.IntRange(5, 1000),
+              help="Characters of context on each side.")  # fmt: skip
+@click.option("--sort", "order", type=click.Choice(concordances.ORDERS), default="article",
+              show_default=True,
+              help="article: by article in rank order; date: newest first; left/right: on "
+                   "the words just before / after the match.")  # fmt: skip
+@click.option("--limit", type=click.IntRange(1, None), help="At most this many lines.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line (JSON Lines).")
+@filter_options
+@location_options
+@handle_errors
+def kwic(
+    words: Sequence[str],
+    width: int,
+    order: concordances.KwicOrder,
+    limit: int | None,
+    as_json: bool,
+    filters: Filters,
+    index_dir: Path,
+    corpus: Path,
+) -> None:
+    """Concordance: every occurrence of what QUERY matched, in its context.
+
+    One line per occurrence, aligned on the match, with the article's date
+    and id; the matched forms are the ones the snippets highlight
+    (Finlande: finlandais, Finlandaises…). Streamed: in article or date order
+    the first lines come at once. Exit 1 when nothing matches.
+    """
+    shown = 0
+    with open_engine(index_dir, corpus) as engine:
+        out = render.console()
+        found = concordances.concordance(
+            engine, " ".join(words), filters=filters, order=order, width=width, limit=limit
+        )
+        for line in found:
+            if as_json:
+                render.dump(render.kwic_json(line), lines=True)
+            else:
+                out.print(render.kwic_line(line, width), soft_wrap=True)
+            shown += 1
+    if not as_json:
+        limited = " (--limit: there may be more)" if limit is not None and shown == limit else ""
+        say(f"{shown:,} occurrence{'s' if shown != 1 else ''}{limited}")
+    sys.exit(EXIT_HITS if shown else EXIT_NO_HITS)
 
 
 @cli.command(

@@ -13,7 +13,7 @@ import struct
 import sys
 import time
 import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -28,6 +28,7 @@ from index.analysis import FRENCH_STOP_WORDS, fold
 from index.articles import printable
 from index.schema import TEXT_FIELDS
 from index.store import IndexOutdated, IndexUnreadable, Manifest, index_outdated, open_index
+from search import trend
 from search.facets import (
     FACET_CACHE_PREFIX,
     SEGMENT_CACHE,
@@ -52,6 +53,7 @@ from search.query import (
 )
 from search.ranking import Mask, Ranker, Unsupported
 from search.snippets import Snippet, Span, TermMatcher, make_snippet
+from search.trend import Trend
 
 Sort = Literal["relevance", "date"]
 
@@ -157,10 +159,7 @@ def explain_no_hits(text: str) -> str | None:
             "add a word that says what you are looking for"
         )
     if names := unknown_fields(text):
-        return (
-            f"{names[0]}: is not a field, so it was searched as a word "
-            f"(fields: {FIELD_HELP})"
-        )
+        return f"{names[0]}: is not a field, so it was searched as a word (fields: {FIELD_HELP})"
     return None
 
 
@@ -445,9 +444,7 @@ class Engine:
             counts = self.facet_table.count(docnums, top=top, granularity=granularity)
         took_ms = (time.perf_counter() - started) * 1000
         hint = None if docnums else explain_no_hits(text)
-        return SearchResults(
-            text, len(docnums), took_ms, hits, offset, sort, filters, counts, hint
-        )
+        return SearchResults(text, len(docnums), took_ms, hits, offset, sort, filters, counts, hint)
 
     def _rank(
         self, q: wq.Query, filters: Filters, count: int
@@ -520,19 +517,56 @@ class Engine:
         granularity: Granularity = "month",
     ) -> FacetCounts:
         """Country, person and date counts over every article matching *text* and *filters*."""
+        docnums = self._matches(text, filters or Filters())
+        return self.facet_table.count(docnums, top=top, granularity=granularity)
+
+    @_damage_is_reported
+    def trend(
+        self,
+        queries: Sequence[str],
+        *,
+        labels: Sequence[str] = (),
+        filters: Filters | None = None,
+        granularity: Granularity | None = None,
+        base: str = "",
+    ) -> Trend:
+        """Matches of each query per period, and their share of all the articles
+        of the period (of the articles matching *base*, when given).
+
+        *filters* narrow the matches; only their dates narrow the base, so that
+        ``--country FI`` gives the share of the whole month's news, not of the
+        news about Finland. *granularity* ``None`` chooses one from the span.
+        """
         filters = filters or Filters()
+        window = Filters(since=filters.since, until=filters.until)
+        names = [*labels, *queries[len(labels) :]]
+        return trend.count(
+            self.facet_table.day_numbers(),
+            self._matches(base, window),
+            [(n, q, self._matches(q, filters)) for n, q in zip(names, queries, strict=True)],
+            granularity=granularity,
+            since=filters.since,
+            until=filters.until,
+            base_query=base,
+        )
+
+    def _matches(self, text: str, filters: Filters) -> list[int]:
+        """The document numbers of every article matching *text* and *filters*."""
         q = self.parse(text)
         found = self._rank(q, filters, 0)
         if found is not None:
-            docnums = found[1]
-        else:
-            docnums = self._docnums(self._matching(text, q), self.filter_query(filters))
-        return self.facet_table.count(docnums, top=top, granularity=granularity)
+            return found[1]
+        return self._docnums(self._matching(text, q), self.filter_query(filters))
 
     def _docnums(self, q: wq.Query, restrict: wq.Query | None) -> list[int]:
         if restrict is not None:
             q = wq.And([q, restrict])
         if isinstance(q, wq.Every):
+            # Every live document: the ranker keeps them as a mask per index
+            # version; Whoosh checks each document for deletion, ~1 µs apiece.
+            ranker = self.ranker
+            if ranker is not None:
+                return np.flatnonzero(ranker.alive).tolist()
             return list(self._searcher.reader().all_doc_ids())
         return list(self._searcher.docs_for_query(q))
 

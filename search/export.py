@@ -121,6 +121,28 @@ def write_bulk(rows: Iterator[dict[str, Any]], out: IO[str], index_name: str) ->
     return count
 
 
+def write(
+    rows: Iterator[dict[str, Any]],
+    out: IO[str],
+    fmt: Format,
+    *,
+    fields: Sequence[str] = DEFAULT_FIELDS,
+    excel: bool = False,
+    index_name: str = "presse",
+) -> int:
+    """*rows* (from :func:`records`) in format *fmt*; returns how many were written."""
+    if fmt == "csv":
+        return write_csv(rows, out, fields, excel=excel)
+    if fmt == "jsonl":
+        return write_jsonl(rows, out, fields)
+    return write_bulk(rows, out, index_name)
+
+
+def suffix(fmt: Format) -> str:
+    """The file name ending of each format."""
+    return {"csv": ".csv", "jsonl": ".jsonl", "opensearch": ".ndjson"}[fmt]
+
+
 def index_template(index_name: str) -> dict[str, Any]:
     """An index template whose analyzer comes as close to ours as those engines
     allow: the same elided articles and apostrophes, lowercase and ASCII folding,

@@ -24,7 +24,7 @@ from datetime import date, datetime
 from functools import cache, cached_property
 from itertools import chain, pairwise
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 
@@ -33,8 +33,8 @@ from index.countries import Country, find_countries, table
 from index.persons import person_key
 from index.schema import unpack_facets
 from index.store import write_atomically
-
-Granularity = Literal["year", "month", "day"]
+from search import periods
+from search.periods import Granularity
 
 
 @dataclass(frozen=True)
@@ -95,10 +95,6 @@ def resolve_country(text: str) -> str:
 def country_name(code: str) -> str:
     country: Country | None = table()[0].get(code)
     return country.name if country else code
-
-
-# How much of an ISO date names a year, a month or a day.
-_ISO_WIDTH = {"year": 4, "month": 7, "day": 10}
 
 
 FACET_CACHE_PREFIX = ".facets-"
@@ -406,30 +402,18 @@ class FacetTable:
         """Each document's date as a day number (``date.toordinal``), 0 when it has none."""
         return self.days
 
-    def _date_counts(self, docs: Any, granularity: Granularity) -> Counter[str]:
-        """Matches per year, month or day: counted per distinct day, then labelled,
-        so that no date of the whole index has to be formatted first."""
-        days, counts = np.unique(self.days[docs], return_counts=True)
-        width = _ISO_WIDTH[granularity]
-        found: Counter[str] = Counter()
-        for day, count in zip(days.tolist(), counts.tolist(), strict=True):
-            if day:
-                found[date.fromordinal(day).isoformat()[:width]] += count
-        return found
-
     def count(
         self, docnums: Iterable[int], *, top: int = 10, granularity: Granularity = "month"
     ) -> FacetCounts:
         docs = np.fromiter(docnums, dtype=np.int64)
         display = self.display
         return FacetCounts(
-            countries=[
-                FacetValue(c, country_name(c), n) for c, n in self.countries.top(docs, top)
-            ],
+            countries=[FacetValue(c, country_name(c), n) for c, n in self.countries.top(docs, top)],
             persons=[FacetValue(display[k], display[k], n) for k, n in self.persons.top(docs, top)],
             # Dates in calendar order: a timeline reads better than a ranking.
             dates=[
-                FacetValue(d, d, n) for d, n in sorted(self._date_counts(docs, granularity).items())
+                FacetValue(d, d, n)
+                for d, n in sorted(periods.count(self.days[docs], granularity).items())
             ],
             granularity=granularity,
         )

@@ -6,6 +6,7 @@ lines are not wrapped, so the output greps well.
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import sys
@@ -13,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from rich.console import Console
 from rich.text import Text
@@ -21,9 +22,11 @@ from rich.text import Text
 from index.articles import CONTROL_CHARACTERS, Problem, printable
 from index.dates import iso
 from index.store import shortlist
+from search.concordance import Occurrence
 from search.engine import Article, Hit, IndexStats, SearchResults
 from search.facets import FacetCounts, FacetValue
 from search.snippets import Span
+from search.trend import Trend
 
 if TYPE_CHECKING:
     from index.doctor import Diagnosis
@@ -282,6 +285,105 @@ def facets_json(counts: FacetCounts) -> dict[str, Any]:
         "dates": values(counts.dates),
         "granularity": counts.granularity,
     }
+
+
+def kwic_line(line: Occurrence, width: int) -> Text:
+    """Date, left context right-aligned, the match highlighted, right context, id:
+    every match starts in the same column."""
+    day = line.date.date().isoformat() if line.date else " " * 10
+    row = Text(f"{day}  ", style="dim")
+    # The contexts keep their own spaces ("l'" + "Otan" has none between).
+    row.append(printable(line.left).rjust(width))
+    row.append(printable(line.match), style=MATCH_STYLE)
+    row.append(printable(line.right).ljust(width))
+    row.append(f"  {display_path(line.id)}", style="dim")
+    return row
+
+
+def kwic_json(line: Occurrence) -> dict[str, Any]:
+    return {
+        "id": line.id,
+        "date": iso(line.date),
+        "title": line.title,
+        "field": line.field,
+        "start": line.start,
+        "end": line.end,
+        "left": line.left,
+        "match": line.match,
+        "right": line.right,
+    }
+
+
+def trend_lines(trend: Trend, ratio: bool) -> list[str]:
+    """What a trend chart shows, in words: the measure, the span, the gaps, the totals."""
+    per = trend.granularity
+    if not trend.periods:
+        return ["No dated article in the index: no timeline to draw."]
+    of = f"of the articles matching {trend.base!r}" if trend.base else "of all articles"
+    how = ", chosen from the span; --by to change" if trend.chosen else ""
+    size = len(trend.periods)
+    lines = [
+        f"{'Share ' + of + ' (%)' if ratio else 'Matching articles'} per {per}, "
+        f"{trend.periods[0]} to {trend.periods[-1]} ({size:,} {per}s{how})"
+    ]
+    volumes = [t for t in trend.totals if t]
+    other = "--count for counts" if ratio else "--ratio for shares"
+    lines.append(
+        f"{per.capitalize()}s with articles hold {min(volumes):,} to {max(volumes):,}; {other}."
+    )
+    if empty := sum(1 for t in trend.totals if not t):
+        lines.append(f"{empty:,} of {size:,} {per}s hold no article: gaps in the lines.")
+    width = max(len(s.label) for s in trend.series)
+    for s in trend.series:
+        undated = f" ({s.undated:,} undated, not shown)" if s.undated else ""
+        lines.append(f"  {s.label:<{width}}  {s.matches:,} matches{undated}")
+    return lines
+
+
+def trend_json(trend: Trend, ratio: bool) -> dict[str, Any]:
+    return {
+        "granularity": trend.granularity,
+        "granularity_chosen": trend.chosen,
+        "shown": "ratio" if ratio else "count",
+        "base": trend.base,
+        "periods": [
+            {
+                "period": label,
+                "first_day": first.isoformat(),
+                "last_day": last.isoformat(),
+                "articles": total,
+            }
+            for i, (label, total) in enumerate(zip(trend.periods, trend.totals, strict=True))
+            for first, last in [trend.bounds(i)]
+        ],
+        "series": [
+            {
+                "label": s.label,
+                "query": s.query,
+                "matches": s.matches,
+                "undated": s.undated,
+                "counts": list(s.counts),
+                "ratios": list(s.ratios),
+            }
+            for s in trend.series
+        ],
+    }
+
+
+def write_trend_csv(trend: Trend, out: TextIO) -> None:
+    """One row per period, a count and a share column per query; gaps are empty cells."""
+    writer = csv.writer(out, lineterminator="\r\n")  # RFC 4180, as `search export`
+    header = ["period", "first_day", "last_day", "articles"]
+    for s in trend.series:
+        header += [s.label, f"{s.label} share"]
+    writer.writerow(header)
+    for i, (label, total) in enumerate(zip(trend.periods, trend.totals, strict=True)):
+        first, last = trend.bounds(i)
+        row: list[Any] = [label, first.isoformat(), last.isoformat(), total]
+        for s in trend.series:
+            count, share = s.counts[i], s.ratios[i]
+            row += ["" if count is None else count, "" if share is None else f"{share:.6f}"]
+        writer.writerow(row)
 
 
 def filters_json(results: SearchResults) -> dict[str, Any]:

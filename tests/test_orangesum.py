@@ -1,10 +1,13 @@
-"""The whole OrangeSum dump indexes as it is: no crash, bad records reported (slow)."""
+"""The whole OrangeSum dump indexes as it is: no crash, bad records reported; and
+`search trend` on it agrees with `search facets` (slow: one whole-corpus build)."""
 
 from __future__ import annotations
 
+import csv
 import gzip
+import io
 import json
-from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,18 +17,25 @@ from tests.conftest import ORANGESUM, run_subprocess
 pytestmark = pytest.mark.slow
 
 
-def test_whole_orangesum_file_indexes_and_answers(tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, str], dict[str, Any]]:
+    """The whole corpus, indexed once through the CLI: its environment and report."""
     if not ORANGESUM.exists():
         pytest.skip(f"shared corpus not found at {ORANGESUM}")
+    env = {"SEARCH_INDEX": str(tmp_path_factory.mktemp("orangesum") / "idx")}
+    done = run_subprocess("index", str(ORANGESUM), "--json", env=env, timeout=3000)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return env, json.loads(done.stdout)
+
+
+def test_whole_orangesum_file_indexes_and_answers(
+    built: tuple[dict[str, str], dict[str, Any]],
+) -> None:
     with gzip.open(ORANGESUM, "rt", encoding="utf-8") as stream:
         rows = [json.loads(line) for line in stream]
     # Empty bodies, including one made only of zero-width spaces (line 15869).
     empty = [n for n, row in enumerate(rows, 1) if not clean_text(row["article"]).strip()]
-    env = {"SEARCH_INDEX": str(tmp_path / "idx")}
-
-    built = run_subprocess("index", str(ORANGESUM), "--json", env=env, timeout=3000)
-    assert built.returncode == 0, built.stderr[-2000:]
-    report = json.loads(built.stdout)
+    env, report = built
     assert report["added"] == len(rows) - len(empty)
     skipped = [p for p in report["problems"] if p["skipped"]]
     assert sorted(p["line"] for p in skipped) == empty
@@ -40,3 +50,33 @@ def test_whole_orangesum_file_indexes_and_answers(tmp_path: Path) -> None:
     # Glued sentences are split: "jeudi.Le gouvernement" is in the first article.
     glued = run_subprocess("query", '"gouvernement avait déjà annoncé"', "--json", env=env)
     assert json.loads(glued.stdout)["total"] >= 1
+
+
+def dates(env: dict[str, str], *query: str) -> dict[str, int]:
+    done = run_subprocess("facets", *query, "--by", "month", "--top", "1", "--json", env=env)
+    assert done.returncode == 0, done.stderr
+    return {d["value"]: d["count"] for d in json.loads(done.stdout)["dates"]}
+
+
+def test_trend_of_two_queries_agrees_with_facets(
+    built: tuple[dict[str, str], dict[str, Any]],
+) -> None:
+    env, _ = built
+    chart = run_subprocess("trend", "Macron", "Le Pen", "--by", "month", env=env)
+    assert chart.returncode == 0, chart.stderr
+    assert "Macron" in chart.stdout and "Le Pen" in chart.stdout  # two series, one legend
+    assert "Share of all articles (%) per month" in chart.stdout  # volumes differ: shares
+    table = run_subprocess("trend", "Macron", "Le Pen", "--by", "month", "--csv", env=env)
+    rows = list(csv.DictReader(io.StringIO(table.stdout)))
+    everything = dates(env)
+    assert {r["period"]: int(r["articles"]) for r in rows if r["articles"] != "0"} == everything
+    for query in ("Macron", "Le Pen"):
+        assert {r["period"]: int(r[query]) for r in rows if r[query] not in ("", "0")} == dates(
+            env, query
+        )
+        for r in rows:
+            if r["articles"] == "0":
+                assert r[query] == r[f"{query} share"] == ""  # a gap, not zero attention
+            else:
+                share = int(r[query]) / int(r["articles"])
+                assert float(r[f"{query} share"]) == pytest.approx(share, abs=1e-6)

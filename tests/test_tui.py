@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
+import json
 import os
 import shutil
 import tempfile
@@ -10,11 +13,28 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from textual.widgets import Button, SelectionList, Static
+from textual.widgets import (
+    Button,
+    DataTable,
+    Input,
+    Label,
+    RadioButton,
+    RadioSet,
+    SelectionList,
+    Static,
+)
 
 from index.writer import Indexer
+from search.api import Engine, Filters
+from search.concordance import concordance
 from tests.conftest import FIXTURES, SEEDS
-from tui.app import ArticleScreen, HelpScreen, ResultsList, SearchApp
+from tui.app import SearchApp
+from tui.screens.article import ArticleScreen
+from tui.screens.concordance import ConcordanceScreen
+from tui.screens.export import ExportScreen
+from tui.screens.help import HelpScreen
+from tui.screens.trend import TrendScreen
+from tui.widgets.results import ResultsList
 
 
 def prompts(widget: SelectionList) -> list[str]:  # type: ignore[type-arg]
@@ -22,7 +42,7 @@ def prompts(widget: SelectionList) -> list[str]:  # type: ignore[type-arg]
 
 
 def status(app: SearchApp) -> str:
-    return str(app.query_one("#status", Static).render())
+    return str(app.main.query_one("#status", Static).render())
 
 
 async def wait_for(pilot, condition: Callable[[], bool], timeout: float = 60.0) -> None:  # type: ignore[no-untyped-def]
@@ -92,7 +112,7 @@ async def test_select_a_country_narrows_hits_and_counts(
         countries.highlighted = [str(o.value) for o in countries.options].index("SE")  # type: ignore[attr-defined]
         await pilot.press("space")
         await wait_for(pilot, lambda: status(app).startswith("6 hits"))
-        assert app.filters.countries == ("SE",)
+        assert app.main.filters.countries == ("SE",)
         assert app.query_one(ResultsList).option_count == 6
         labels = prompts(countries)
         assert "Finlande (6)" in labels and "Suède (6)" in labels
@@ -238,3 +258,192 @@ def test_snapshot_article(snap_compare, fixed_corpus_index, tmp_path: Path, size
         await idle(pilot)
 
     assert snap_compare(app, terminal_size=size, run_before=open_article)
+
+
+async def open_trend(pilot) -> TrendScreen:  # type: ignore[no-untyped-def]
+    app = pilot.app
+    app.query_one(ResultsList).focus()
+    await pilot.press("t")
+    await wait_for(pilot, lambda: isinstance(app.screen, TrendScreen) and app.screen.trend)
+    await idle(pilot)
+    screen = app.screen
+    assert isinstance(screen, TrendScreen)
+    return screen
+
+
+async def test_trend_view_and_a_period_filters_the_hits(
+    corpus_index: tuple[Path, Path], tmp_path: Path
+) -> None:
+    app = make_app(corpus_index, tmp_path, "Finlande")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: status(app).startswith("9 hits"))
+        screen = await open_trend(pilot)
+        trend = screen.trend
+        assert trend is not None and [s.label for s in trend.series] == ["Finlande"]
+        # The same numbers as the facet counts of the hits.
+        with Engine(corpus_index[1]) as engine:
+            by_period = engine.facets("Finlande", granularity=trend.granularity).dates
+        counts = trend.series[0].counts
+        assert {p: n for p, n in zip(trend.periods, counts, strict=True) if n} == {
+            v.value: v.count for v in by_period
+        }
+        table = screen.query_one("#periods", DataTable)
+        assert table.row_count == len(trend.periods)
+        # The newest period with matches: the table lists periods newest first.
+        index = max(i for i, n in enumerate(counts) if n)
+        table.move_cursor(row=len(trend.periods) - 1 - index)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: not isinstance(app.screen, TrendScreen))
+        first, last = trend.bounds(index)
+        assert (app.main.filters.since, app.main.filters.until) == (first, last)
+        await wait_for(pilot, lambda: status(app).startswith(f"{counts[index]} hit"))
+        assert app.main.query_text == "Finlande"  # the query is kept
+        await wait_for(pilot, lambda: bool(app.main.query("#chip-dates")))
+
+
+async def test_pinned_queries_compare_and_keys_change_the_view(
+    corpus_index: tuple[Path, Path], tmp_path: Path
+) -> None:
+    app = make_app(corpus_index, tmp_path, "OTAN")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: "hits" in status(app))
+        app.query_one(ResultsList).focus()
+        await pilot.press("p")
+        assert app.pinned == ["OTAN"]
+        app.main.query_one("#query", Input).value = "Finlande"
+        await wait_for(pilot, lambda: status(app).startswith("9 hits"))
+        screen = await open_trend(pilot)
+        assert screen.trend is not None
+        assert [s.label for s in screen.trend.series] == ["OTAN", "Finlande"]
+        before = screen.trend.granularity
+        await pilot.press("b")
+        await wait_for(pilot, lambda: getattr(screen.trend, "granularity", before) != before)
+        shares = screen.shares
+        await pilot.press("r")
+        assert screen.shares is not shares
+        await pilot.press("u")
+        await wait_for(pilot, lambda: screen.trend is not None and len(screen.trend.series) == 1)
+        assert app.pinned == []
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(app.screen, TrendScreen))
+        assert app.main.filters == Filters()  # back without a period: nothing filtered
+
+
+async def test_export_from_the_tui(
+    corpus_index: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "exports"
+    out.mkdir()
+    monkeypatch.chdir(out)
+    (out / "finlande.csv").write_text("une note de l'utilisateur\n", encoding="utf-8")
+    app = make_app(corpus_index, tmp_path, "Finlande")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: status(app).startswith("9 hits"))
+        app.query_one(ResultsList).focus()
+        await pilot.press("e")
+        await wait_for(pilot, lambda: isinstance(app.screen, ExportScreen))
+        dialog = app.screen
+        path_input = dialog.query_one("#export-path", Input)
+        # The user's file is never offered, nor replaced when typed.
+        assert path_input.value == str(out / "finlande-2.csv")
+        path_input.value = str(out / "finlande.csv")
+        await pilot.press("enter")
+        assert "exists" in str(dialog.query_one("#export-error", Label).render())
+        assert (out / "finlande.csv").read_text(encoding="utf-8") == "une note de l'utilisateur\n"
+        path_input.value = str(out / "finlande-2.csv")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: not isinstance(app.screen, ExportScreen))
+        await app.workers.wait_for_complete()
+        await idle(pilot)
+    rows = list(csv.DictReader(io.StringIO((out / "finlande-2.csv").read_text(encoding="utf-8"))))
+    assert len(rows) == 9
+    assert any("Finlande" in r["title"] and "é" in r["title"] for r in rows)
+
+
+async def test_export_formats_follow_the_choice(
+    corpus_index: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    app = make_app(corpus_index, tmp_path, "OTAN")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: "hits" in status(app))
+        total = app.main.results.total if app.main.results else 0
+        app.query_one(ResultsList).focus()
+        await pilot.press("e")
+        await wait_for(pilot, lambda: isinstance(app.screen, ExportScreen))
+        dialog = app.screen
+        dialog.query_one(RadioSet).query(RadioButton)[2].value = True  # JSON Lines
+        path_input = dialog.query_one("#export-path", Input)
+        await wait_for(pilot, lambda: path_input.value.endswith(".jsonl"))
+        dialog.query_one("#export-go", Button).press()
+        await wait_for(pilot, lambda: not isinstance(app.screen, ExportScreen))
+        await app.workers.wait_for_complete()
+        await idle(pilot)
+    lines = (tmp_path / "otan.jsonl").read_text(encoding="utf-8").splitlines()
+    assert len(lines) == total >= 2
+    assert all(json.loads(line)["id"] for line in lines)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_snapshot_trend(snap_compare, fixed_corpus_index, tmp_path: Path, size) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(fixed_corpus_index, tmp_path, "Finlande")
+
+    async def trend(pilot) -> None:  # type: ignore[no-untyped-def]
+        await wait_for(pilot, lambda: status(app).startswith("9 hits"))
+        await still(pilot)
+        await open_trend(pilot)
+
+    assert snap_compare(app, terminal_size=size, run_before=trend)
+
+
+async def test_concordance_view_opens_the_article_at_the_occurrence(
+    corpus_index: tuple[Path, Path], tmp_path: Path
+) -> None:
+    app = make_app(corpus_index, tmp_path, "Finlande")
+    async with app.run_test(size=(120, 30)) as pilot:
+        await wait_for(pilot, lambda: status(app).startswith("9 hits"))
+        app.query_one(ResultsList).focus()
+        await pilot.press("x")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConcordanceScreen) and app.screen.done)
+        screen = app.screen
+        assert isinstance(screen, ConcordanceScreen)
+        with Engine(corpus_index[1]) as engine:
+            expected = [(x.id, x.field, x.start) for x in concordance(engine, "Finlande")]
+        assert [(x.id, x.field, x.start) for x in screen.lines] == expected
+        assert screen.query_one("#kwic", DataTable).row_count == len(expected) > 9
+        # An occurrence deep in a body: the article opens on it, not on the first match.
+        row, line = next((n, x) for n, x in enumerate(screen.lines) if x.occurrence >= 2)
+        screen.query_one("#kwic", DataTable).move_cursor(row=row)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ArticleScreen))
+        article = app.screen
+        assert isinstance(article, ArticleScreen)
+        await wait_for(pilot, lambda: article.current >= 0)
+        piece, (begin, _) = article.matches[article.current]
+        assert article.origins[piece][0] == line.field
+        assert article.origins[piece][1] + begin == line.start
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is screen)
+        await pilot.press("s")  # by date, newest first
+        await wait_for(pilot, lambda: screen.order == "date" and screen.done)
+        days = [x.date for x in screen.lines if x.date]
+        assert days == sorted(days, reverse=True) and len(screen.lines) == len(expected)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_snapshot_export(snap_compare, fixed_corpus_index, tmp_path: Path, size,  # type: ignore[no-untyped-def]
+                         monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    monkeypatch.chdir(fixed_corpus_index[0].parent)  # the suggested file's folder
+    app = make_app(fixed_corpus_index, tmp_path, "Finlande")
+
+    async def export(pilot) -> None:  # type: ignore[no-untyped-def]
+        await wait_for(pilot, lambda: status(app).startswith("9 hits"))
+        await still(pilot)
+        app.query_one("#status", Static).update("9 hits · sorted by relevance")  # no timing
+        app.query_one(ResultsList).focus()
+        await pilot.press("e")
+        await wait_for(pilot, lambda: isinstance(app.screen, ExportScreen))
+        app.screen.query_one("#export-path", Input).cursor_blink = False
+        await idle(pilot)
+
+    assert snap_compare(app, terminal_size=size, run_before=export)

@@ -1,0 +1,153 @@
+"""The concordance of the current query: every occurrence in its context,
+aligned on the match; Enter opens the article at that occurrence."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, cast, get_args
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static
+from textual.worker import get_current_worker
+
+from index.articles import printable
+from search.api import (
+    Engine,
+    Filters,
+    IndexProblem,
+    KwicOrder,
+    Occurrence,
+    QuerySyntaxError,
+    concordance,
+)
+from search.render import MATCH_STYLE
+from tui.screens.article import ArticleScreen
+
+if TYPE_CHECKING:
+    from tui.app import SearchApp
+
+WIDTH = 40  # characters of context on each side
+MOST = 10_000  # lines shown; `search kwic` gives them all
+BATCH = 200  # lines added to the table at a time while they stream in
+
+
+class ConcordanceScreen(Screen[None]):
+    BINDINGS = [
+        Binding("escape,q", "app.pop_screen", "Back"),
+        Binding("s", "cycle_order", "Sort"),
+    ]
+
+    def __init__(self, query: str, filters: Filters) -> None:
+        super().__init__()
+        self.query_text, self.filters = query, filters
+        self.order: KwicOrder = "article"
+        self.lines: list[Occurrence] = []
+        self.done = False
+        self.truncated = False
+
+    @property
+    def search_app(self) -> SearchApp:
+        return cast("SearchApp", self.app)
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("", id="kwic-caption")
+        yield DataTable(id="kwic", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = "concordance"
+        self.compute()
+
+    @work(thread=True, exclusive=True, group="concordance")
+    def compute(self) -> None:
+        """On an engine of its own: a long concordance never holds up searching."""
+        app, worker = self.search_app, get_current_worker()
+        app.call_from_thread(self.reset)
+        batch: list[Occurrence] = []
+        try:
+            with Engine(app.index_dir) as engine:
+                found = concordance(
+                    engine, self.query_text, filters=self.filters, order=self.order,
+                    width=WIDTH, limit=MOST + 1,
+                )  # fmt: skip
+                for line in found:
+                    if worker.is_cancelled:
+                        return
+                    batch.append(line)
+                    if len(batch) == BATCH:
+                        app.call_from_thread(self.add, batch)
+                        batch = []
+        except (IndexProblem, QuerySyntaxError) as error:
+            app.call_from_thread(self.caption, str(error))
+            return
+        app.call_from_thread(self.add, batch, True)
+
+    def caption(self, message: str) -> None:
+        if self.is_attached:
+            self.query_one("#kwic-caption", Static).update(message)
+
+    def reset(self) -> None:
+        if not self.is_attached:
+            return
+        self.lines, self.done, self.truncated = [], False, False
+        table = self.query_one("#kwic", DataTable)
+        table.clear(columns=True)
+        table.add_column("date", key="date")
+        table.add_column(Text("left", justify="right"), key="left", width=WIDTH)
+        table.add_column("match", key="match")
+        table.add_column("right", key="right", width=WIDTH)
+        table.add_column("article", key="article")
+        self.caption(f"« {self.query_text} »: reading the matches… · sorted by {self.order}")
+
+    def add(self, batch: list[Occurrence], last: bool = False) -> None:
+        if not self.is_attached:
+            return
+        table = self.query_one("#kwic", DataTable)
+        kept = batch[: MOST - len(self.lines)]
+        self.truncated |= len(kept) < len(batch)
+        for line in kept:
+            table.add_row(
+                line.date.date().isoformat() if line.date else "",
+                Text(printable(line.left), justify="right", no_wrap=True),
+                Text(printable(line.match), style=MATCH_STYLE),
+                Text(printable(line.right), no_wrap=True),
+                Text(printable(line.title)[:60], style="dim"),
+                key=str(len(self.lines)),
+            )
+            self.lines.append(line)
+        if last:
+            self.done = True
+            n = len(self.lines)
+            count = f"{n:,} occurrence{'s' if n != 1 else ''}"
+            if self.truncated:
+                count = f"the first {MOST:,} occurrences (search kwic gives all)"
+            self.caption(
+                f"« {self.query_text} »: {count} · sorted by {self.order} · "
+                "s: sort · Enter: read"
+            )
+        if self.lines and table.has_focus is False:
+            table.focus()
+
+    @on(DataTable.RowSelected, "#kwic")
+    def read(self, event: DataTable.RowSelected) -> None:
+        line = self.lines[int(str(event.row_key.value))]
+        self.open_article(line)
+
+    @work(thread=True, exclusive=True, group="kwic-article")
+    def open_article(self, line: Occurrence) -> None:
+        app = self.search_app
+        if app.engine is None:
+            return
+        with app.lock:
+            article = app.engine.article(line.id, self.query_text or None)
+        if article is not None:
+            app.call_from_thread(app.push_screen, ArticleScreen(article, (line.field, line.start)))
+
+    def action_cycle_order(self) -> None:
+        orders: tuple[KwicOrder, ...] = get_args(KwicOrder)
+        self.order = orders[(orders.index(self.order) + 1) % len(orders)]
+        self.compute()

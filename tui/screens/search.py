@@ -1,0 +1,405 @@
+"""The main screen: search as you type, drill down by facets, open, trend, export.
+
+Engine calls run in thread workers (``exclusive=True`` cancels a stale search
+when a newer one starts) behind the app's lock, so the UI never freezes and
+Whoosh is never used from two threads at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+from typing import TYPE_CHECKING, cast
+
+from rich.text import Text
+from textual import events, on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.widgets import (
+    Button,
+    Footer,
+    Header,
+    Input,
+    OptionList,
+    ProgressBar,
+    SelectionList,
+    Static,
+)
+from textual.widgets.option_list import Option
+from textual.worker import get_current_worker
+
+from index.articles import printable
+from search import export as exporting
+from search.api import (
+    Engine,
+    Filters,
+    Hit,
+    IndexProblem,
+    Progress,
+    QuerySyntaxError,
+    SearchResults,
+    Sort,
+)
+from tui.history import History
+from tui.screens.article import ArticleScreen
+from tui.screens.concordance import ConcordanceScreen
+from tui.screens.export import ExportRequest, ExportScreen
+from tui.screens.trend import TrendScreen
+from tui.widgets.facets import FacetPanel, FilterChips, toggle, toggle_year
+from tui.widgets.query import QueryInput
+from tui.widgets.results import ResultsList, hit_prompt
+
+if TYPE_CHECKING:
+    from tui.app import SearchApp
+
+PAGE = 30  # hits fetched at a time; more load as the list is scrolled
+DEBOUNCE_S = 0.15
+
+
+class SearchScreen(Screen[None]):
+    BINDINGS = [
+        Binding("slash", "focus_query", "Search"),
+        Binding("t", "trend", "Trend"),
+        Binding("x", "concordance", "Concordance"),
+        Binding("e", "export", "Export"),
+        Binding("s", "toggle_sort", "Sort"),
+        Binding("p", "pin", "Pin"),
+        Binding("f", "toggle_facets", "Facets"),
+        Binding("c", "clear_filters", "Clear filters"),
+    ]
+
+    sort: reactive[Sort] = reactive("relevance")
+    filters: reactive[Filters] = reactive(Filters, always_update=True)
+
+    def __init__(self, query: str, history: History) -> None:
+        super().__init__()
+        self.initial_query = query
+        self.history = history
+        self.results: SearchResults | None = None
+        self.hits: list[Hit] = []
+        self.suggestion: str | None = None
+        self._debounce: object | None = None
+
+    @property
+    def search_app(self) -> SearchApp:
+        return cast("SearchApp", self.app)
+
+    @property
+    def alive(self) -> bool:
+        """Still on screen: a worker's result may arrive while the app closes."""
+        return self.is_attached and self.app.is_running
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield QueryInput(
+            self.history,
+            value=self.initial_query,
+            placeholder='Rechercher… (ex. OTAN Finlande, "sommet de Madrid", pays:FI)',
+            id="query",
+        )
+        yield FilterChips(id="chips")
+        with Horizontal(id="main"):
+            yield FacetPanel(id="facets")
+            yield ResultsList(id="results")
+        yield Static("", id="status")
+        yield ProgressBar(id="progress", show_eta=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#progress").display = False
+        self.query_one(QueryInput).focus()
+
+    @property
+    def query_text(self) -> str:
+        return self.query_one(QueryInput).value
+
+    # --- Searching (in workers) -------------------------------------------------------
+
+    def run_search(self, keep_highlight: bool = False) -> None:
+        if self.alive:
+            self.search(self.query_text, self.filters, self.sort, keep_highlight)
+
+    @work(thread=True, exclusive=True, group="search")
+    def search(self, query: str, filters: Filters, sort: Sort, keep_highlight: bool) -> None:
+        app = self.search_app
+        if app.engine is None:
+            return
+        try:
+            with app.lock:
+                results = app.engine.search(
+                    query, limit=PAGE, sort=sort, filters=filters, facets=True, top=15
+                )
+                suggestion = app.engine.suggest(query) if not results.total and query else None
+        except QuerySyntaxError as error:
+            # The previous results stay; the error shows inline.
+            if not get_current_worker().is_cancelled:
+                app.call_from_thread(self.set_status, f"Query error: {error}", "error")
+            return
+        # A thread cannot be interrupted: a search overtaken by a newer one
+        # finishes, but must not show its stale results.
+        if not get_current_worker().is_cancelled:
+            app.call_from_thread(self.show_results, results, suggestion, keep_highlight)
+
+    @work(thread=True, exclusive=True, group="more")
+    def load_more(self) -> None:
+        app, results, offset = self.search_app, self.results, len(self.hits)
+        if app.engine is None or results is None or offset >= results.total:
+            return
+        try:
+            with app.lock:
+                more = app.engine.search(
+                    results.query, limit=PAGE, offset=offset, sort=results.sort,
+                    filters=results.filters,
+                )  # fmt: skip
+        except QuerySyntaxError:
+            return
+        app.call_from_thread(self.append_hits, results, more)
+
+    @work(thread=True, exclusive=True, group="article")
+    def read_article(self, doc_id: str) -> None:
+        app = self.search_app
+        if app.engine is None:
+            return
+        query = self.results.query if self.results else ""
+        with app.lock:
+            try:
+                article = app.engine.article(doc_id, query or None)
+            except QuerySyntaxError:
+                article = app.engine.article(doc_id)
+        if article is not None:
+            app.call_from_thread(app.push_screen, ArticleScreen(article))
+
+    # --- Showing results --------------------------------------------------------------
+
+    def set_status(self, message: str, level: str = "") -> None:
+        if not self.alive:
+            return
+        status = self.query_one("#status", Static)
+        status.update(message)
+        status.set_classes(level)
+
+    def show_results(
+        self, results: SearchResults, suggestion: str | None, keep_highlight: bool
+    ) -> None:
+        if not self.alive:
+            return
+        self.results = results
+        self.hits = list(results.hits)
+        listing = self.query_one(ResultsList)
+        highlighted_id = None
+        if keep_highlight and listing.highlighted_option is not None:
+            highlighted_id = listing.highlighted_option.id
+        listing.clear_options()
+        listing.add_options(Option(hit_prompt(h), id=h.id) for h in self.hits)
+        self.suggestion = suggestion
+        if not self.hits:
+            hint = f"  {results.hint}." if results.hint else ""
+            hint += f'  Did you mean "{suggestion}"? (Tab to use it)' if suggestion else ""
+            listing.add_option(Option(Text("No hits." + hint, style="italic"), disabled=True))
+        else:
+            ids = [h.id for h in self.hits]
+            listing.highlighted = ids.index(highlighted_id) if highlighted_id in ids else 0
+        sort = "date" if results.sort == "date" else "relevance"
+        self.set_status(
+            f"{results.total:,} hit{'s' if results.total != 1 else ''} · "
+            f"{results.took_ms:.0f} ms · sorted by {sort}"
+        )
+        if results.facets is not None:
+            self.query_one(FacetPanel).show(results.facets, self.filters)
+        self.call_next(self.show_chips)
+
+    def append_hits(self, page_of: SearchResults, more: SearchResults) -> None:
+        if not self.alive or page_of is not self.results or more.offset != len(self.hits):
+            return  # the results changed meanwhile: this page belongs to another search
+        known = {h.id for h in self.hits}
+        new = [h for h in more.hits if h.id not in known]
+        self.hits.extend(new)
+        self.query_one(ResultsList).add_options(Option(hit_prompt(h), id=h.id) for h in new)
+
+    async def show_chips(self) -> None:
+        if self.alive:
+            await self.query_one(FilterChips).show(self.filters)
+
+    def show_progress(self, event: Progress) -> None:
+        if not self.alive:
+            return
+        bar = self.query_one("#progress", ProgressBar)
+        bar.display = True
+        bar.update(total=max(event.files_total, 1), progress=event.files_done)
+        self.set_status(f"Indexing: {event.files_done}/{event.files_total} files, "
+                        f"{event.articles:,} articles")  # fmt: skip
+
+    def show_export_progress(self, done: int, total: int) -> None:
+        if not self.alive:
+            return
+        bar = self.query_one("#progress", ProgressBar)
+        bar.display = done < total
+        bar.update(total=max(total, 1), progress=done)
+
+    def hide_progress(self) -> None:
+        if self.alive:
+            self.query_one("#progress").display = False
+
+    # --- Events -------------------------------------------------------------------------
+
+    @on(Input.Changed, "#query")
+    def query_changed(self) -> None:
+        # Debounced: a search starts once typing pauses.
+        if self._debounce is not None:
+            self._debounce.stop()  # type: ignore[attr-defined]
+        self._debounce = self.set_timer(DEBOUNCE_S, self.run_search)
+
+    @on(Input.Submitted, "#query")
+    def query_submitted(self) -> None:
+        self.query_one(QueryInput).remember()
+        self.run_search()
+        self.query_one(ResultsList).focus()
+
+    @on(QueryInput.LeaveDown)
+    def to_results(self) -> None:
+        self.query_one(ResultsList).focus()
+
+    def on_key(self, event: events.Key) -> None:
+        query = self.query_one(QueryInput)
+        if event.key == "tab" and query.has_focus and self.suggestion and not self.hits:
+            query.value = self.suggestion
+            event.prevent_default()
+
+    @on(OptionList.OptionHighlighted, "#results")
+    def maybe_load_more(self, event: OptionList.OptionHighlighted) -> None:
+        if event.option_index >= len(self.hits) - 5:
+            self.load_more()
+
+    @on(OptionList.OptionSelected, "#results")
+    def open_article(self, event: OptionList.OptionSelected) -> None:
+        if event.option.id:
+            self.read_article(event.option.id)
+
+    @on(SelectionList.SelectionToggled)
+    def facet_toggled(self, event: SelectionList.SelectionToggled) -> None:
+        """Toggle one value in the filters.
+
+        Driven by the toggled value, not by the list's selection, because the
+        list is rebuilt whenever results arrive.
+        """
+        value = str(event.selection.value)
+        f = self.filters
+        if event.selection_list.id == "countries":
+            self.filters = replace(f, countries=toggle(f.countries, value))
+        elif event.selection_list.id == "persons":
+            self.filters = replace(f, persons=toggle(f.persons, value))
+        elif event.selection_list.id == "years":
+            since, until = toggle_year(f, value)
+            self.filters = replace(f, since=since, until=until)
+
+    @on(Button.Pressed, ".chip")
+    def remove_chip(self, event: Button.Pressed) -> None:
+        button_id = event.button.id or ""
+        f = self.filters
+        if button_id.startswith("chip-country-"):
+            code = button_id.removeprefix("chip-country-")
+            self.filters = replace(f, countries=tuple(c for c in f.countries if c != code))
+        elif button_id.startswith("chip-person-"):
+            self.filters = replace(f, persons=tuple(p for p in f.persons if p != event.button.name))
+        else:
+            self.filters = replace(f, since=None, until=None)
+
+    def watch_filters(self) -> None:
+        self.run_search()
+
+    def watch_sort(self) -> None:
+        self.run_search()
+
+    # --- Actions ------------------------------------------------------------------------
+
+    def action_focus_query(self) -> None:
+        self.query_one(QueryInput).focus()
+
+    def action_toggle_sort(self) -> None:
+        self.sort = "date" if self.sort == "relevance" else "relevance"
+        self.notify(f"Sorted by {self.sort}")
+
+    def action_clear_filters(self) -> None:
+        self.filters = Filters()
+
+    def action_toggle_facets(self) -> None:
+        panel = self.query_one(FacetPanel)
+        panel.display = not panel.display
+
+    def focus_facet(self, widget_id: str) -> None:
+        self.query_one(FacetPanel).display = True
+        self.query_one(f"#{widget_id}").focus()
+
+    def action_pin(self) -> None:
+        """Keep the current query for the trend, to compare the next ones with it."""
+        query = self.query_text.strip()
+        pinned = self.search_app.pinned
+        if query and query not in pinned:
+            pinned.append(query)
+        self.notify(f"Pinned for the trend: {', '.join(pinned)}" if pinned else "Nothing to pin")
+
+    def action_trend(self) -> None:
+        self.app.push_screen(TrendScreen(self.query_text.strip(), self.filters), self.filter_dates)
+
+    def filter_dates(self, period: tuple[date, date] | None) -> None:
+        """Back from the trend with a period chosen: its hits."""
+        if period is not None:
+            since, until = period
+            self.filters = replace(self.filters, since=since, until=until)
+
+    def action_concordance(self) -> None:
+        if not self.query_text.strip():
+            self.notify("Type a query first: a concordance shows its matches", severity="warning")
+            return
+        self.app.push_screen(ConcordanceScreen(self.query_text.strip(), self.filters))
+
+    def action_export(self) -> None:
+        total = self.results.total if self.results else 0
+        if not total:
+            self.notify("No hits to export", severity="warning")
+            return
+        self.app.push_screen(ExportScreen(self.query_text, total), self.start_export)
+
+    def start_export(self, request: ExportRequest | None) -> None:
+        if request is not None:
+            self.export(request, self.query_text, self.filters, self.sort)
+
+    @work(thread=True, exclusive=True, group="export")
+    def export(self, request: ExportRequest, query: str, filters: Filters, sort: Sort) -> None:
+        """Every hit to a file, from an engine of its own: searching goes on meanwhile.
+
+        The file is created, never overwritten (the dialog offers a free name).
+        """
+        app = self.search_app
+
+        def progress(done: int, total: int) -> None:
+            if done % 500 == 0 or done == total:
+                app.call_from_thread(self.show_export_progress, done, total)
+
+        created = False
+        try:
+            with (
+                Engine(app.index_dir) as engine,
+                request.path.open("x", encoding=request.encoding, newline="") as out,
+            ):
+                created = True
+                rows = exporting.records(
+                    engine, query, filters=filters, sort=sort, progress=progress
+                )
+                count = exporting.write(rows, out, request.fmt, excel=request.excel)
+        except (OSError, IndexProblem, QuerySyntaxError) as error:
+            if created:  # a partial export, in a file this export created
+                request.path.unlink(missing_ok=True)
+            reason = error.strerror if isinstance(error, OSError) and error.strerror else error
+            app.call_from_thread(
+                self.notify, f"Export failed: {printable(str(reason))}", severity="error"
+            )
+            return
+        finally:
+            app.call_from_thread(self.hide_progress)
+        app.call_from_thread(
+            self.notify, f"Exported {count:,} articles to {printable(str(request.path))}"
+        )

@@ -1,0 +1,155 @@
+"""Attention over time: the query (and the pinned ones) per period, as a chart
+and a table; choosing a period goes back to the hits of that period."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING, cast
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static
+
+from index.articles import printable
+from search.api import Filters, QuerySyntaxError, Trend
+from search.periods import GRANULARITIES, Granularity
+from tui.widgets.trend_chart import TrendChart
+
+if TYPE_CHECKING:
+    from tui.app import SearchApp
+
+
+class TrendScreen(Screen[tuple[date, date] | None]):
+    """Dismissed with the chosen period's first and last day, or ``None``."""
+
+    BINDINGS = [
+        Binding("escape,q", "back", "Back"),
+        Binding("b", "cycle_granularity", "Periods"),
+        Binding("r", "toggle_ratio", "Share/count"),
+        Binding("u", "unpin", "Unpin"),
+    ]
+
+    def __init__(self, query: str, filters: Filters) -> None:
+        super().__init__()
+        self.query_text, self.filters = query, filters
+        self.granularity: Granularity | None = None  # chosen from the span
+        self.ratio: bool | None = None  # the share when periods differ in volume
+        self.trend: Trend | None = None
+
+    @property
+    def search_app(self) -> SearchApp:
+        return cast("SearchApp", self.app)
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("", id="trend-caption")
+        yield TrendChart(id="trend-chart")
+        yield DataTable(id="periods", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = "trend"
+        self.compute()
+
+    def queries(self) -> list[str]:
+        """The pinned queries, then the current one: an empty box adds "all articles"
+        only when nothing is pinned."""
+        queries = list(self.search_app.pinned)
+        current = self.query_text
+        if current not in queries and (current or not queries):
+            queries.append(current)
+        return queries
+
+    @work(thread=True, exclusive=True, group="trend")
+    def compute(self) -> None:
+        app = self.search_app
+        if app.engine is None:
+            app.call_from_thread(self.show_error, "No index yet: ctrl+r builds it.")
+            return
+        queries = self.queries()
+        labels = [q or "(all articles)" for q in queries]
+        try:
+            with app.lock:
+                found = app.engine.trend(
+                    queries, labels=labels, filters=self.filters, granularity=self.granularity
+                )
+        except QuerySyntaxError as error:
+            app.call_from_thread(self.show_error, f"Query error: {error}")
+            return
+        app.call_from_thread(self.show, found)
+
+    @property
+    def shares(self) -> bool:
+        if self.ratio is not None:
+            return self.ratio
+        return self.trend.uneven if self.trend else True
+
+    def show_error(self, message: str) -> None:
+        if self.is_attached:
+            self.query_one("#trend-caption", Static).update(message)
+
+    def show(self, trend: Trend) -> None:
+        if not self.is_attached:
+            return
+        self.trend = trend
+        measure = "share of all articles (%)" if self.shares else "matching articles"
+        span = f", {trend.periods[0]} → {trend.periods[-1]}" if trend.periods else ", no dates"
+        self.query_one("#trend-caption", Static).update(
+            f"{measure.capitalize()} per {trend.granularity}{span} · Enter: its hits"
+        )
+        table = self.query_one("#periods", DataTable)
+        table.clear(columns=True)
+        table.add_column(trend.granularity, key="period")
+        table.add_column("articles", key="articles")
+        for s in trend.series:
+            table.add_column(printable(s.label)[:24])
+        # Newest first: the end of the timeline is what a reader checks first.
+        for index in range(len(trend.periods) - 1, -1, -1):
+            cells: list[str] = [trend.periods[index], f"{trend.totals[index]:,}"]
+            for s in trend.series:
+                count, share = s.counts[index], s.ratios[index]
+                cells.append("" if count is None else f"{count:,} ({100 * (share or 0):.1f} %)")
+            table.add_row(*cells, key=str(index))
+        self.draw(table.cursor_row)
+        table.focus()
+
+    def _period_index(self, row: int) -> int | None:
+        if self.trend is None or not self.trend.periods:
+            return None
+        return len(self.trend.periods) - 1 - row
+
+    def draw(self, row: int | None) -> None:
+        if self.trend is not None:
+            cursor = self._period_index(row) if row is not None else None
+            self.query_one(TrendChart).show(self.trend, ratio=self.shares, cursor=cursor)
+
+    @on(DataTable.RowHighlighted, "#periods")
+    def period_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self.draw(event.cursor_row)
+
+    @on(DataTable.RowSelected, "#periods")
+    def period_chosen(self, event: DataTable.RowSelected) -> None:
+        index = self._period_index(event.cursor_row)
+        if self.trend is not None and index is not None:
+            self.dismiss(self.trend.bounds(index))
+
+    def action_back(self) -> None:
+        self.dismiss(None)
+
+    def action_cycle_granularity(self) -> None:
+        current = self.trend.granularity if self.trend else "month"
+        self.granularity = GRANULARITIES[(GRANULARITIES.index(current) + 1) % len(GRANULARITIES)]
+        self.notify(f"Periods: by {self.granularity}")
+        self.compute()
+
+    def action_toggle_ratio(self) -> None:
+        self.ratio = not self.shares
+        if self.trend is not None:
+            self.show(self.trend)
+
+    def action_unpin(self) -> None:
+        self.search_app.pinned.clear()
+        self.notify("Pinned queries cleared")
+        self.compute()

@@ -1,0 +1,93 @@
+"""What the matches are about (countries, persons, dates) and the active filters."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Button, Label, SelectionList, Sparkline
+from textual.widgets.selection_list import Selection
+
+from search.api import FacetCounts, Filters
+
+
+def years_in(filters: Filters) -> set[str]:
+    """The whole years a date filter covers (what the year list shows as chosen)."""
+    if not filters.since or not filters.until:
+        return set()
+    return {str(y) for y in range(filters.since.year, filters.until.year + 1)}
+
+
+def toggle(values: tuple[str, ...], value: str) -> tuple[str, ...]:
+    return tuple(v for v in values if v != value) if value in values else (*values, value)
+
+
+def toggle_year(filters: Filters, year: str) -> tuple[date | None, date | None]:
+    """The date filter after a click on *year*: the span of the years chosen."""
+    years = sorted(int(y) for y in toggle(tuple(sorted(years_in(filters))), year))
+    if not years:
+        return None, None
+    return date(years[0], 1, 1), date(years[-1], 12, 31)
+
+
+class FacetPanel(Vertical):
+    """Counts per country, person and year over every match; a click filters."""
+
+    def compose(self) -> ComposeResult:
+        yield Label("Pays", classes="facet-title")
+        yield SelectionList[str](id="countries")
+        yield Label("Personnes", classes="facet-title")
+        yield SelectionList[str](id="persons")
+        yield Label("Dates", classes="facet-title")
+        yield Sparkline([], id="timeline")
+        yield Label("", id="timeline-range")
+        yield SelectionList[str](id="years")
+
+    def _fill(self, widget_id: str, items: list[tuple[str, str, int]], chosen: set[str]) -> None:
+        """Refill a list, keeping chosen values even when their count is 0."""
+        selection = self.query_one(f"#{widget_id}", SelectionList)
+        present = {value for value, _, _ in items}
+        items = items + [(v, v, 0) for v in sorted(chosen - present)]
+        with selection.prevent(SelectionList.SelectedChanged, SelectionList.SelectionToggled):
+            selection.clear_options()
+            selection.add_options(
+                Selection(f"{label} ({count})", value, value in chosen)
+                for value, label, count in items
+            )
+
+    def show(self, facets: FacetCounts, filters: Filters) -> None:
+        self._fill(
+            "countries", [(v.value, v.label, v.count) for v in facets.countries],
+            set(filters.countries),
+        )  # fmt: skip
+        self._fill(
+            "persons", [(v.value, v.label, v.count) for v in facets.persons], set(filters.persons)
+        )
+        years: dict[str, int] = {}
+        for bucket in facets.dates:
+            years[bucket.value[:4]] = years.get(bucket.value[:4], 0) + bucket.count
+        self._fill("years", [(y, y, n) for y, n in sorted(years.items())], years_in(filters))
+        self.query_one("#timeline", Sparkline).data = [b.count for b in facets.dates] or [0]
+        span = f"{facets.dates[0].value} → {facets.dates[-1].value}" if facets.dates else ""
+        self.query_one("#timeline-range", Label).update(span)
+
+
+class FilterChips(Horizontal):
+    """One removable chip per active filter."""
+
+    async def show(self, filters: Filters) -> None:
+        await self.remove_children()
+        f = filters
+        buttons = [Button(f"{c} ×", id=f"chip-country-{c}", classes="chip") for c in f.countries]
+        buttons += [
+            Button(f"{p} ×", name=p, id=f"chip-person-{n}", classes="chip")
+            for n, p in enumerate(f.persons)
+        ]
+        if f.since or f.until:
+            since = f.since.isoformat() if f.since else "…"
+            until = f.until.isoformat() if f.until else "…"
+            buttons.append(Button(f"{since} → {until} ×", id="chip-dates", classes="chip"))
+        self.display = bool(buttons)
+        if buttons:
+            await self.mount_all(buttons)

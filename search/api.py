@@ -34,6 +34,7 @@ from search.concordance import KwicOrder, Occurrence, concordance
 from search.config import SEEDS_DIR
 from search.engine import Article, Engine, Hit, IndexStats, SearchResults, Sort
 from search.facets import FacetCounts, FacetValue, Filters, Granularity
+from search.keyness import Keyword, Related
 from search.query import FilterError, QuerySyntaxError
 from search.snippets import Snippet
 from search.trend import Series, Trend
@@ -88,12 +89,14 @@ __all__ = [
     "IndexStats",
     "IndexUnreadable",
     "Indexer",
+    "Keyword",
     "KwicOrder",
     "Occurrence",
     "Problem",
     "Progress",
     "ProgressCallback",
     "QuerySyntaxError",
+    "Related",
     "SearchResults",
     "Series",
     "Snippet",

@@ -276,6 +276,7 @@ Examples:
   search show ID --query Finlande               # read an article, matches marked
   search trend Macron "Le Pen" --by month       # attention over time, as shares
   search kwic Finlande --sort left              # every occurrence in its context
+  search related "gilets jaunes"                # what the matches talk about
   search stats
 """,
 )
@@ -849,6 +850,41 @@ def kwic(
         limited = " (--limit: there may be more)" if limit is not None and shown == limit else ""
         say(f"{shown:,} occurrence{'s' if shown != 1 else ''}{limited}")
     sys.exit(EXIT_HITS if shown else EXIT_NO_HITS)
+
+
+@cli.command(
+    epilog="""\b
+Examples:
+  search related "gilets jaunes"
+  search related grève --since 2019-12-01 --until 2020-01-31 --top 10
+  search related Finlande --json | jq -r '.words[].text'
+"""
+)
+@click.argument("words", nargs=-1, required=True)
+@click.option("--top", default=15, show_default=True, type=click.IntRange(1, 200),
+              help="How many of each kind.")  # fmt: skip
+@click.option("--json", "as_json", is_flag=True, help="Print the lists as JSON.")
+@filter_options
+@location_options
+@handle_errors
+def related(
+    words: Sequence[str], top: int, as_json: bool, filters: Filters, index_dir: Path,
+    corpus: Path,
+) -> None:  # fmt: skip
+    """What the articles matching QUERY talk about, compared with the whole index.
+
+    Words, two-word expressions, persons and countries over-represented in
+    the matches, ranked by log-likelihood (G², on article counts), with how
+    many matching and other articles hold each. Stop words and the query's
+    own words are left out. Exit 1 when nothing matches.
+    """
+    with open_engine(index_dir, corpus) as engine:
+        found = engine.related(" ".join(words), filters=filters, top=top)
+    if as_json:
+        render.dump(render.to_json(found))
+    else:
+        render.print_related(render.console(), found)
+    sys.exit(EXIT_HITS if found.matches else EXIT_NO_HITS)
 
 
 @cli.command(

@@ -39,6 +39,7 @@ from search.facets import (
     UnknownCountry,
     resolve_country,
 )
+from search.keyness import Keyness, Related
 from search.query import (
     FIELD_HELP,
     OPERATORS,
@@ -252,6 +253,7 @@ class Engine:
         self._match_parser = make_parser(self._index.schema, fields=("content",))
         self._facet_table: FacetTable | None = None
         self._ranker: Ranker | None = None
+        self._keyness: Keyness | None = None
 
     def __enter__(self) -> Engine:
         return self
@@ -276,6 +278,7 @@ class Engine:
         self._searcher = fresh
         self._facet_table = None
         self._ranker = None
+        self._keyness = None
         return True
 
     @property
@@ -549,6 +552,18 @@ class Engine:
             until=filters.until,
             base_query=base,
         )
+
+    @_damage_is_reported
+    def related(self, text: str, *, filters: Filters | None = None, top: int = 20) -> Related:
+        """Words, expressions, persons and countries over-represented in the
+        articles matching *text* (see :mod:`search.keyness`)."""
+        matches = sorted(self._matches(text, filters or Filters()))
+        if self._keyness is None:
+            self._keyness = Keyness(
+                self._searcher.reader(), self.ranker, self._matches("", Filters()),
+                self.facet_table,
+            )  # fmt: skip
+        return self._keyness.related(text, matches, self.matcher(self.parse(text)), top)
 
     def _matches(self, text: str, filters: Filters) -> list[int]:
         """The document numbers of every article matching *text* and *filters*."""

@@ -25,6 +25,7 @@ from index.store import shortlist
 from search.concordance import Occurrence
 from search.engine import Article, Hit, IndexStats, SearchResults
 from search.facets import FacetCounts, FacetValue
+from search.keyness import Related
 from search.snippets import Span
 from search.trend import Trend
 
@@ -285,6 +286,34 @@ def facets_json(counts: FacetCounts) -> dict[str, Any]:
         "dates": values(counts.dates),
         "granularity": counts.granularity,
     }
+
+
+def print_related(out: Console, related: Related) -> None:
+    read = related.read
+    sampled = (
+        f"; words estimated on {read:,} of them, then counted exactly"
+        if read < related.matches else ""
+    )  # fmt: skip
+    out.print(Text(
+        f"{related.matches:,} of {related.documents:,} articles match{sampled}. Ranked by G² "
+        "(log-likelihood, on article counts): in = matching articles that hold it, "
+        "out = the others."
+    ))  # fmt: skip
+    expressions = f"Expressions (in {read:,} matching vs out {related.background:,} others read)"
+    for title, items in (
+        ("Words", related.words),
+        (expressions, related.expressions),
+        ("Persons", related.persons),
+        ("Countries", related.countries),
+    ):
+        out.print(Text(title, style="bold"))
+        if not items:
+            out.print("  -")
+            continue
+        width = max(len(k.text) for k in items)
+        for k in items:
+            out.print(Text(f"  {k.text:<{width}}  {k.g2:>9,.1f}  in {k.inside:>6,}  "
+                           f"out {k.outside:>7,}"))  # fmt: skip
 
 
 def kwic_line(line: Occurrence, width: int) -> Text:

@@ -23,7 +23,7 @@ _WORD_CACHE_LIMIT = 200_000
 SNIPPET_SCAN_CHARS = 100_000
 
 
-def _analyse_word(raw: str) -> tuple[int, str, str] | None:
+def analyse_word(raw: str) -> tuple[int, str, str] | None:
     """(elided prefix length, folded word, stem) of one token; ``None`` for a stop word."""
     if raw in _WORD_CACHE:
         return _WORD_CACHE[raw]
@@ -74,7 +74,7 @@ class TermMatcher:
         words, stems = self.words, self.stems
         found: list[Span] = []
         for raw in set(TOKEN_PATTERN.findall(text)):
-            analysed = _analyse_word(raw)
+            analysed = analyse_word(raw)
             if analysed is not None and (analysed[1] in words or analysed[2] in stems):
                 found.extend((start + analysed[0], end) for start, end in _occurrences(text, raw))
         return sorted(found)

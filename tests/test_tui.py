@@ -33,6 +33,7 @@ from tui.screens.article import ArticleScreen
 from tui.screens.concordance import ConcordanceScreen
 from tui.screens.export import ExportScreen
 from tui.screens.help import HelpScreen
+from tui.screens.related import RelatedScreen
 from tui.screens.trend import TrendScreen
 from tui.widgets.results import ResultsList
 
@@ -447,3 +448,27 @@ def test_snapshot_export(snap_compare, fixed_corpus_index, tmp_path: Path, size,
         await idle(pilot)
 
     assert snap_compare(app, terminal_size=size, run_before=export)
+
+
+async def test_related_view_adds_a_word_to_the_query(
+    corpus_index: tuple[Path, Path], tmp_path: Path
+) -> None:
+    app = make_app(corpus_index, tmp_path, "OTAN")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: "hits" in status(app))
+        before = app.main.results.total if app.main.results else 0
+        app.query_one(ResultsList).focus()
+        await pilot.press("r")
+        await wait_for(pilot, lambda: isinstance(app.screen, RelatedScreen) and app.screen.related)
+        screen = app.screen
+        assert isinstance(screen, RelatedScreen) and screen.related is not None
+        with Engine(corpus_index[1]) as engine:
+            expected = engine.related("OTAN", top=15)
+        assert [k.text for k in screen.related.words] == [k.text for k in expected.words]
+        word = expected.words[0].text
+        await pilot.press("enter")  # the first word, highlighted on arrival
+        await wait_for(pilot, lambda: not isinstance(app.screen, RelatedScreen))
+        assert app.main.query_text == f"OTAN {word}"
+        await wait_for(pilot, lambda: app.main.results is not None
+                       and app.main.results.query == f"OTAN {word}")  # fmt: skip
+        assert 0 < app.main.results.total <= before  # type: ignore[union-attr]

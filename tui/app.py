@@ -148,6 +148,8 @@ class SearchApp(App[None]):
              main.action_trend),
             ("Concordance of this query", "Every occurrence in its context",
              main.action_concordance),
+            ("Related: what the matches talk about", "Over-represented words, persons, countries",
+             main.action_related),
             ("Pin this query", "Compare it with the next ones in the trend", main.action_pin),
             ("Export results…", "Every hit to a CSV, JSON Lines or OpenSearch file",
              main.action_export),

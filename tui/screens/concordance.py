@@ -3,14 +3,14 @@ aligned on the match; Enter opens the article at that occurrence."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast, get_args
+from collections.abc import Iterable
+from typing import get_args
 
 from rich.text import Text
 from textual import on, work
-from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widget import Widget
+from textual.widgets import DataTable
 from textual.worker import get_current_worker
 
 from index.articles import printable
@@ -25,41 +25,33 @@ from search.api import (
 )
 from search.render import MATCH_STYLE
 from tui.screens.article import ArticleScreen
+from tui.screens.query_view import QueryView
 
-if TYPE_CHECKING:
-    from tui.app import SearchApp
-
-WIDTH = 40  # characters of context on each side
 MOST = 10_000  # lines shown; `search kwic` gives them all
 BATCH = 200  # lines added to the table at a time while they stream in
 
 
-class ConcordanceScreen(Screen[None]):
+class ConcordanceScreen(QueryView[None]):
+    SUB_TITLE = "concordance"
     BINDINGS = [
         Binding("escape,q", "app.pop_screen", "Back"),
         Binding("s", "cycle_order", "Sort"),
     ]
 
     def __init__(self, query: str, filters: Filters) -> None:
-        super().__init__()
-        self.query_text, self.filters = query, filters
+        super().__init__(query, filters)
         self.order: KwicOrder = "article"
+        self.width = 40  # characters of context on each side, set from the terminal
         self.lines: list[Occurrence] = []
         self.done = False
         self.truncated = False
 
-    @property
-    def search_app(self) -> SearchApp:
-        return cast("SearchApp", self.app)
-
-    def compose(self) -> ComposeResult:
-        yield Header()
-        yield Static("", id="kwic-caption")
+    def body(self) -> Iterable[Widget]:
         yield DataTable(id="kwic", cursor_type="row", zebra_stripes=True)
-        yield Footer()
 
     def on_mount(self) -> None:
-        self.sub_title = "concordance"
+        # Date, both contexts and the match fit the terminal; the title takes the rest.
+        self.width = max(20, min(60, (self.app.size.width - 34) // 2))
         self.compute()
 
     @work(thread=True, exclusive=True, group="concordance")
@@ -72,7 +64,7 @@ class ConcordanceScreen(Screen[None]):
             with Engine(app.index_dir) as engine:
                 found = concordance(
                     engine, self.query_text, filters=self.filters, order=self.order,
-                    width=WIDTH, limit=MOST + 1,
+                    width=self.width, limit=MOST + 1,
                 )  # fmt: skip
                 for line in found:
                     if worker.is_cancelled:
@@ -86,10 +78,6 @@ class ConcordanceScreen(Screen[None]):
             return
         app.call_from_thread(self.add, batch, True)
 
-    def caption(self, message: str) -> None:
-        if self.is_attached:
-            self.query_one("#kwic-caption", Static).update(message)
-
     def reset(self) -> None:
         if not self.is_attached:
             return
@@ -97,9 +85,9 @@ class ConcordanceScreen(Screen[None]):
         table = self.query_one("#kwic", DataTable)
         table.clear(columns=True)
         table.add_column("date", key="date")
-        table.add_column(Text("left", justify="right"), key="left", width=WIDTH)
+        table.add_column(Text("left", justify="right"), key="left", width=self.width)
         table.add_column("match", key="match")
-        table.add_column("right", key="right", width=WIDTH)
+        table.add_column("right", key="right", width=self.width)
         table.add_column("article", key="article")
         self.caption(f"« {self.query_text} »: reading the matches… · sorted by {self.order}")
 
@@ -126,8 +114,7 @@ class ConcordanceScreen(Screen[None]):
             if self.truncated:
                 count = f"the first {MOST:,} occurrences (search kwic gives all)"
             self.caption(
-                f"« {self.query_text} »: {count} · sorted by {self.order} · "
-                "s: sort · Enter: read"
+                f"« {self.query_text} »: {count} · sorted by {self.order} · s: sort · Enter: read"
             )
         if self.lines and table.has_focus is False:
             table.focus()

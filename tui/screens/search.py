@@ -47,6 +47,7 @@ from tui.history import History
 from tui.screens.article import ArticleScreen
 from tui.screens.concordance import ConcordanceScreen
 from tui.screens.export import ExportRequest, ExportScreen
+from tui.screens.related import RelatedScreen
 from tui.screens.trend import TrendScreen
 from tui.widgets.facets import FacetPanel, FilterChips, toggle, toggle_year
 from tui.widgets.query import QueryInput
@@ -64,6 +65,7 @@ class SearchScreen(Screen[None]):
         Binding("slash", "focus_query", "Search"),
         Binding("t", "trend", "Trend"),
         Binding("x", "concordance", "Concordance"),
+        Binding("r", "related", "Related"),
         Binding("e", "export", "Export"),
         Binding("s", "toggle_sort", "Sort"),
         Binding("p", "pin", "Pin"),
@@ -355,6 +357,20 @@ class SearchScreen(Screen[None]):
             self.notify("Type a query first: a concordance shows its matches", severity="warning")
             return
         self.app.push_screen(ConcordanceScreen(self.query_text.strip(), self.filters))
+
+    def action_related(self) -> None:
+        if not self.query_text.strip():
+            self.notify("Type a query first: this compares its matches with the rest",
+                        severity="warning")  # fmt: skip
+            return
+        self.app.push_screen(RelatedScreen(self.query_text.strip(), self.filters), self.add_term)
+
+    def add_term(self, term: str | None) -> None:
+        """Back from the related view with a word chosen: it joins the query."""
+        if term is not None:
+            box = self.query_one(QueryInput)
+            box.value = f"{box.value.rstrip()} {term}"
+            box.cursor_position = len(box.value)
 
     def action_export(self) -> None:
         total = self.results.total if self.results else 0

@@ -3,27 +3,25 @@ and a table; choosing a period goes back to the hits of that period."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
-from typing import TYPE_CHECKING, cast
 
 from textual import on, work
-from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widget import Widget
+from textual.widgets import DataTable
 
 from index.articles import printable
 from search.api import Filters, QuerySyntaxError, Trend
 from search.periods import GRANULARITIES, Granularity
+from tui.screens.query_view import QueryView
 from tui.widgets.trend_chart import TrendChart
 
-if TYPE_CHECKING:
-    from tui.app import SearchApp
 
-
-class TrendScreen(Screen[tuple[date, date] | None]):
+class TrendScreen(QueryView[tuple[date, date] | None]):
     """Dismissed with the chosen period's first and last day, or ``None``."""
 
+    SUB_TITLE = "trend"
     BINDINGS = [
         Binding("escape,q", "back", "Back"),
         Binding("b", "cycle_granularity", "Periods"),
@@ -32,25 +30,16 @@ class TrendScreen(Screen[tuple[date, date] | None]):
     ]
 
     def __init__(self, query: str, filters: Filters) -> None:
-        super().__init__()
-        self.query_text, self.filters = query, filters
+        super().__init__(query, filters)
         self.granularity: Granularity | None = None  # chosen from the span
         self.ratio: bool | None = None  # the share when periods differ in volume
         self.trend: Trend | None = None
 
-    @property
-    def search_app(self) -> SearchApp:
-        return cast("SearchApp", self.app)
-
-    def compose(self) -> ComposeResult:
-        yield Header()
-        yield Static("", id="trend-caption")
+    def body(self) -> Iterable[Widget]:
         yield TrendChart(id="trend-chart")
         yield DataTable(id="periods", cursor_type="row", zebra_stripes=True)
-        yield Footer()
 
     def on_mount(self) -> None:
-        self.sub_title = "trend"
         self.compute()
 
     def queries(self) -> list[str]:
@@ -66,7 +55,7 @@ class TrendScreen(Screen[tuple[date, date] | None]):
     def compute(self) -> None:
         app = self.search_app
         if app.engine is None:
-            app.call_from_thread(self.show_error, "No index yet: ctrl+r builds it.")
+            app.call_from_thread(self.caption, "No index yet: ctrl+r builds it.")
             return
         queries = self.queries()
         labels = [q or "(all articles)" for q in queries]
@@ -76,7 +65,7 @@ class TrendScreen(Screen[tuple[date, date] | None]):
                     queries, labels=labels, filters=self.filters, granularity=self.granularity
                 )
         except QuerySyntaxError as error:
-            app.call_from_thread(self.show_error, f"Query error: {error}")
+            app.call_from_thread(self.caption, f"Query error: {error}")
             return
         app.call_from_thread(self.show, found)
 
@@ -86,19 +75,13 @@ class TrendScreen(Screen[tuple[date, date] | None]):
             return self.ratio
         return self.trend.uneven if self.trend else True
 
-    def show_error(self, message: str) -> None:
-        if self.is_attached:
-            self.query_one("#trend-caption", Static).update(message)
-
     def show(self, trend: Trend) -> None:
         if not self.is_attached:
             return
         self.trend = trend
         measure = "share of all articles (%)" if self.shares else "matching articles"
         span = f", {trend.periods[0]} → {trend.periods[-1]}" if trend.periods else ", no dates"
-        self.query_one("#trend-caption", Static).update(
-            f"{measure.capitalize()} per {trend.granularity}{span} · Enter: its hits"
-        )
+        self.caption(f"{measure.capitalize()} per {trend.granularity}{span} · Enter: its hits")
         table = self.query_one("#periods", DataTable)
         table.clear(columns=True)
         table.add_column(trend.granularity, key="period")

@@ -472,3 +472,23 @@ async def test_related_view_adds_a_word_to_the_query(
         await wait_for(pilot, lambda: app.main.results is not None
                        and app.main.results.query == f"OTAN {word}")  # fmt: skip
         assert 0 < app.main.results.total <= before  # type: ignore[union-attr]
+
+
+async def test_clicking_a_period_filters_the_hits(
+    corpus_index: tuple[Path, Path], tmp_path: Path
+) -> None:
+    app = make_app(corpus_index, tmp_path, "Finlande")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: status(app).startswith("9 hits"))
+        screen = await open_trend(pilot)
+        assert screen.trend is not None
+        table = screen.query_one("#periods", DataTable)
+        # The second row of the table (newest first): a click moves the cursor
+        # there (and the chart's line), a click on the cursor's row chooses it.
+        index = len(screen.trend.periods) - 2
+        await pilot.click("#periods", offset=(3, 2))
+        await wait_for(pilot, lambda: table.cursor_row == 1)
+        assert isinstance(app.screen, TrendScreen)
+        await pilot.click("#periods", offset=(3, 2))
+        await wait_for(pilot, lambda: not isinstance(app.screen, TrendScreen))
+        assert (app.main.filters.since, app.main.filters.until) == screen.trend.bounds(index)

@@ -21,11 +21,12 @@ from whoosh.system import pack_uint
 
 from index.analysis import exact_analyzer, stemmed_analyzer
 from index.articles import Article
+from index.minhash import signature
 from index.persons import person_key
 
 # Bumped whenever the schema or the analysis chain changes in a way that
 # makes an existing index wrong; `search index` then rebuilds from scratch.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 # Fields a plain query word searches, and how much each counts.
 DEFAULT_FIELDS = ("content", "exact", "title")
@@ -129,6 +130,9 @@ def build_schema() -> Schema:
         person=KEYWORD(commas=True, lowercase=False),
         person_names=STORED(),
         facets=COLUMN(VarBytesColumn()),
+        # The text's MinHash signature (index.minhash), grouped into stories
+        # (the same dispatch republished) on the read side.
+        story=COLUMN(VarBytesColumn()),
     )
 
 
@@ -175,4 +179,7 @@ def document_fields(article: Article) -> dict[str, Any]:
         fields["person"] = ",".join(person_key(name) for name in names)
         fields["person_names"] = ",".join(names)
     fields["facets"] = pack_facets(article.countries, article.persons)
+    # The body, the dispatch itself: republished copies retitle, and rewrite
+    # or drop the lead (OrangeSum's identical bodies have their own summaries).
+    fields["story"] = signature(article.body or article.lead)
     return fields

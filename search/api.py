@@ -32,7 +32,7 @@ from index.store import (
 )
 from search.concordance import KwicOrder, Occurrence, concordance
 from search.config import SEEDS_DIR
-from search.engine import Article, Engine, Hit, IndexStats, SearchResults, Sort
+from search.engine import Article, Engine, Hit, IndexStats, SearchResults, Sort, Unit
 from search.facets import FacetCounts, FacetValue, Filters, Granularity
 from search.keyness import Keyword, Related
 from search.query import FilterError, QuerySyntaxError
@@ -102,6 +102,7 @@ __all__ = [
     "Snippet",
     "Sort",
     "Trend",
+    "Unit",
     "Watcher",
     "check_directory",
     "concordance",

@@ -132,6 +132,12 @@ def filter_options(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+unit_option = click.option(
+    "--count", "unit", type=click.Choice(["articles", "stories"]), default="articles",
+    show_default=True,
+    help="Count articles, or stories (the copies of one wire dispatch count once).",
+)  # fmt: skip
+
 top_option = click.option(
     "--top", default=10, show_default=True, type=click.IntRange(1, 1000),
     help="How many values of each facet.",
@@ -490,6 +496,8 @@ Examples:
 @click.option(
     "--sort", type=click.Choice(["relevance", "date"]), default="relevance", show_default=True
 )
+@click.option("--all", "every", is_flag=True,
+              help="Every article: do not collapse the copies of one wire dispatch.")  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
 @top_option
 @filter_options
@@ -500,6 +508,7 @@ def query(
     limit: int,
     offset: int,
     sort: str,
+    every: bool,
     as_json: bool,
     filters: Filters,
     top: int,
@@ -512,6 +521,7 @@ def query(
     field:value (titre, source, section, pays, personne, date), wildcards
     (financ*), fuzzy terms (Finlnde~), date ranges (date:[2022-03-01 TO 2022-06-30]).
     Accents, case and elision do not matter: securite finds sécurité.
+    Copies of one wire dispatch show once, with "+N copies" (--all: each).
 
     Exit code: 0 with hits, 1 without, 2 on errors.
     """
@@ -525,6 +535,7 @@ def query(
             filters=filters,
             facets=True,
             top=top,
+            collapse=not every,
         )
         suggestion = engine.suggest(text) if not results.total and text.strip() else None
     if as_json:
@@ -646,14 +657,20 @@ def export_progress(enabled: bool) -> Iterator[Callable[[int, int], None] | None
 Examples:
   search show seeds/2020-07-02_orangesum-9174.txt --query Finlande
   search show '/data/dump.jsonl#1234' --json
+  search show '/data/dump.jsonl#1234' --copies
 """
 )
 @click.argument("doc_id")
 @click.option("-q", "--query", "query_text", help="Highlight the matches of this query.")
+@click.option("--copies", is_flag=True,
+              help="Also list the other copies of its story, with what differs.")  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="Print the article as JSON.")
 @location_options
 @handle_errors
-def show(doc_id: str, query_text: str | None, as_json: bool, index_dir: Path, corpus: Path) -> None:
+def show(
+    doc_id: str, query_text: str | None, copies: bool, as_json: bool, index_dir: Path,
+    corpus: Path,
+) -> None:  # fmt: skip
     """Print a whole article. DOC_ID is an id from `search query`, or a file path."""
     with open_engine(index_dir, corpus) as engine:
         # Ids are absolute; the text output shows them relative to the working
@@ -674,11 +691,18 @@ def show(doc_id: str, query_text: str | None, as_json: bool, index_dir: Path, co
                 fail(f"{doc_id!r} is ambiguous: {len(matches)} ids start with it: {shown}")
             else:
                 fail(f"no article with id {doc_id!r}")
+        found_copies = engine.copies(article.id) if copies and article is not None else []
     assert article is not None
     if as_json:
-        render.dump(render.to_json(article))
+        data = render.to_json(article)
+        if copies:
+            data["copies"] = [render.copy_json(article, c) for c in found_copies]
+        render.dump(data)
     else:
-        render.print_article(render.console(), article)
+        out = render.console()
+        render.print_article(out, article)
+        if copies:
+            render.print_copies(out, article, found_copies)
 
 
 @cli.command(
@@ -696,6 +720,7 @@ Examples:
     show_default=True, help="Date buckets.",
 )  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="Print the counts as JSON.")
+@unit_option
 @top_option
 @filter_options
 @location_options
@@ -704,6 +729,7 @@ def facets(
     words: Sequence[str],
     granularity: str,
     as_json: bool,
+    unit: str,
     filters: Filters,
     top: int,
     index_dir: Path,
@@ -712,7 +738,9 @@ def facets(
     """Counts per country, person and date over every article matching QUERY."""
     text = " ".join(words)
     with open_engine(index_dir, corpus) as engine:
-        counts = engine.facets(text, filters=filters, top=top, granularity=granularity)  # type: ignore[arg-type]
+        counts = engine.facets(
+            text, filters=filters, top=top, granularity=granularity, unit=unit  # type: ignore[arg-type]
+        )
     if as_json:
         render.dump(render.facets_json(counts))
     else:
@@ -731,9 +759,10 @@ Examples:
 @click.argument("queries", nargs=-1, required=True)
 @click.option("--by", "granularity", type=click.Choice(GRANULARITIES),
               help="Periods [default: chosen from the span of the archive].")  # fmt: skip
-@click.option("--ratio/--count", default=None,
+@click.option("--ratio/--no-ratio", default=None,
               help="Share of all articles of each period, or raw counts "
                    "[default: the share when periods differ in volume].")  # fmt: skip
+@unit_option
 @click.option("--label", "labels", multiple=True,
               help="A legend label for each query, in order (repeat).")  # fmt: skip
 @click.option("--base", default="", metavar="QUERY",
@@ -754,6 +783,7 @@ def trend(
     as_json: bool,
     as_csv: bool,
     plot: Path | None,
+    unit: str,
     filters: Filters,
     index_dir: Path,
     corpus: Path,
@@ -771,8 +801,9 @@ def trend(
         fail("--json and --csv: choose one")
     with open_engine(index_dir, corpus) as engine:
         found = engine.trend(
-            queries, labels=labels, filters=filters, granularity=granularity, base=base
-        )
+            queries, labels=labels, filters=filters, granularity=granularity, base=base,
+            unit=unit,  # type: ignore[arg-type]
+        )  # fmt: skip
     shares = found.uneven if ratio is None else ratio
     if plot is not None:
         try:

@@ -14,7 +14,7 @@ import sys
 import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal, TypeVar
@@ -28,7 +28,7 @@ from index.analysis import FRENCH_STOP_WORDS, fold
 from index.articles import printable
 from index.schema import TEXT_FIELDS
 from index.store import IndexOutdated, IndexUnreadable, Manifest, index_outdated, open_index
-from search import trend
+from search import stories, trend
 from search.facets import (
     FACET_CACHE_PREFIX,
     SEGMENT_CACHE,
@@ -57,6 +57,8 @@ from search.snippets import Snippet, Span, TermMatcher, make_snippet
 from search.trend import Trend
 
 Sort = Literal["relevance", "date"]
+Unit = Literal["articles", "stories"]
+MOST_COPIES = 20  # copy ids listed per collapsed hit
 
 __all__ = [
     "Article",
@@ -89,6 +91,10 @@ class Hit:
     title_highlights: tuple[Span, ...] = ()
     countries: tuple[str, ...] = ()
     persons: tuple[str, ...] = ()
+    # Collapsed results: the ids of the other matching articles of its story
+    # (the same wire copy), at most MOST_COPIES of them, and how many there are.
+    copies: tuple[str, ...] = ()
+    copy_count: int = 0
 
 
 @dataclass(frozen=True)
@@ -104,6 +110,9 @@ class SearchResults:
     # Why nothing was found, when the query itself says so (only stop words,
     # an unknown field name).
     hint: str | None = None
+    # Collapsed into stories: ``total`` counts stories, ``articles`` articles.
+    collapsed: bool = False
+    articles: int = 0
 
 
 @dataclass(frozen=True)
@@ -422,11 +431,21 @@ class Engine:
         facets: bool = False,
         top: int = 10,
         granularity: Granularity = "month",
+        collapse: bool = False,
+        unit: Unit = "articles",
     ) -> SearchResults:
-        """Ranked hits with snippets; with *facets*, counts over every match too."""
+        """Ranked hits with snippets; with *facets*, counts over every match too
+        (of articles, or of stories with *unit*). With *collapse*, each story
+        (articles that are the same wire copy) shows once, as its best-ranked
+        article, with the ids of its other matching copies."""
         started = time.perf_counter()
         filters = filters or Filters()
         q = self.parse(text)
+        if collapse:
+            return self._collapsed(
+                text, q, limit=limit, offset=offset, sort=sort, filters=filters,
+                facets=facets, top=top, granularity=granularity, unit=unit, started=started,
+            )  # fmt: skip
         found = self._rank(q, filters, offset + limit) if sort == "relevance" else None
         if found is not None:
             page, docnums = found
@@ -444,10 +463,70 @@ class Engine:
         ]
         counts = None
         if facets:
-            counts = self.facet_table.count(docnums, top=top, granularity=granularity)
+            counts = self.facet_table.count(
+                self._in_unit(docnums, unit), top=top, granularity=granularity
+            )
         took_ms = (time.perf_counter() - started) * 1000
         hint = None if docnums else explain_no_hits(text)
-        return SearchResults(text, len(docnums), took_ms, hits, offset, sort, filters, counts, hint)
+        return SearchResults(
+            text, len(docnums), took_ms, hits, offset, sort, filters, counts, hint,
+            articles=len(docnums),
+        )  # fmt: skip
+
+    def _collapsed(
+        self, text: str, q: wq.Query, *, limit: int, offset: int, sort: Sort, filters: Filters,
+        facets: bool, top: int, granularity: Granularity, unit: Unit, started: float,
+    ) -> SearchResults:  # fmt: skip
+        """One hit per story: every match in rank (or date) order, the first
+        article of each story kept. Linear in the matches, plus a sort."""
+        ordered = self.all_matches(text, filters=filters, sort=sort)
+        docs = np.fromiter((d for d, _ in ordered), dtype=np.int64, count=len(ordered))
+        story_of = self.facet_table.stories[docs]
+        _, firsts = np.unique(story_of, return_index=True)
+        firsts.sort()
+        # Each story's matches, found by bisection: n log n whatever the page size.
+        by_story = np.argsort(story_of, kind="stable")
+        sorted_stories = story_of[by_story]
+        stored = self._searcher.reader().stored_fields
+        matcher = self.matcher(q)
+        hits = []
+        for rank, at in enumerate(firsts[offset : offset + limit].tolist(), offset + 1):
+            low, high = np.searchsorted(sorted_stories, [story_of[at], story_of[at] + 1])
+            others = by_story[low:high]
+            others = others[others != at]
+            hit = self._hit(rank, stored(int(docs[at])), ordered[at][1], matcher)
+            ids = tuple(stored(int(docs[i]))["id"] for i in others[:MOST_COPIES].tolist())
+            hits.append(replace(hit, copies=ids, copy_count=len(others)))
+        counts = None
+        if facets:
+            chosen = docs[firsts] if unit == "stories" else docs
+            counts = self.facet_table.count(chosen, top=top, granularity=granularity)
+        took_ms = (time.perf_counter() - started) * 1000
+        hint = None if len(docs) else explain_no_hits(text)
+        return SearchResults(
+            text, len(firsts), took_ms, hits, offset, sort, filters, counts, hint,
+            collapsed=True, articles=len(docs),
+        )  # fmt: skip
+
+    def _in_unit(self, docnums: Sequence[int], unit: Unit) -> Any:
+        """*docnums* as they count: every article, or the first of each story."""
+        if unit == "articles":
+            return docnums
+        return stories.first_of_each(docnums, self.facet_table.stories)
+
+    @_damage_is_reported
+    def copies(self, doc_id: str) -> list[Article]:
+        """The other articles of *doc_id*'s story (the same wire copy), in index order."""
+        reader = self._searcher.reader()
+        docnum = self._searcher.document_number(id=doc_id)
+        if docnum is None:
+            return []
+        story = int(self.facet_table.stories[docnum])
+        return [
+            self._article(reader.stored_fields(d), None)
+            for d in stories.copies_of(story, self.facet_table.stories)
+            if d != docnum and not reader.is_deleted(d)
+        ]
 
     def _rank(
         self, q: wq.Query, filters: Filters, count: int
@@ -518,10 +597,13 @@ class Engine:
         filters: Filters | None = None,
         top: int = 10,
         granularity: Granularity = "month",
+        unit: Unit = "articles",
     ) -> FacetCounts:
-        """Country, person and date counts over every article matching *text* and *filters*."""
-        docnums = self._matches(text, filters or Filters())
-        return self.facet_table.count(docnums, top=top, granularity=granularity)
+        """Country, person and date counts over every article (or story) matching
+        *text* and *filters*."""
+        docnums = self._in_unit(self._matches(text, filters or Filters()), unit)
+        counts = self.facet_table.count(docnums, top=top, granularity=granularity)
+        return replace(counts, unit=unit)
 
     @_damage_is_reported
     def trend(
@@ -532,6 +614,7 @@ class Engine:
         filters: Filters | None = None,
         granularity: Granularity | None = None,
         base: str = "",
+        unit: Unit = "articles",
     ) -> Trend:
         """Matches of each query per period, and their share of all the articles
         of the period (of the articles matching *base*, when given).
@@ -545,12 +628,16 @@ class Engine:
         names = [*labels, *queries[len(labels) :]]
         return trend.count(
             self.facet_table.day_numbers(),
-            self._matches(base, window),
-            [(n, q, self._matches(q, filters)) for n, q in zip(names, queries, strict=True)],
+            self._in_unit(self._matches(base, window), unit),
+            [
+                (n, q, self._in_unit(self._matches(q, filters), unit))
+                for n, q in zip(names, queries, strict=True)
+            ],
             granularity=granularity,
             since=filters.since,
             until=filters.until,
             base_query=base,
+            unit=unit,
         )
 
     @_damage_is_reported

@@ -28,12 +28,14 @@ from typing import Any
 
 import numpy as np
 
+from index import minhash
 from index.analysis import fold
 from index.countries import Country, find_countries, table
+from index.minhash import PERMUTATIONS
 from index.persons import person_key
 from index.schema import unpack_facets
 from index.store import write_atomically
-from search import periods
+from search import periods, stories
 from search.periods import Granularity
 
 
@@ -63,6 +65,7 @@ class FacetCounts:
     persons: list[FacetValue] = field(default_factory=list)
     dates: list[FacetValue] = field(default_factory=list)
     granularity: Granularity = "month"
+    unit: str = "articles"  # or "stories": the copies of one dispatch count once
 
 
 class UnknownCountry(ValueError):
@@ -100,7 +103,7 @@ def country_name(code: str) -> str:
 FACET_CACHE_PREFIX = ".facets-"
 SEGMENT_CACHE = ".facets-segments"
 # Bumped when the layout of the cached arrays changes: older caches are rebuilt.
-CACHE_FORMAT = 4
+CACHE_FORMAT = 5
 
 
 def _day(value: Any) -> int:
@@ -117,6 +120,7 @@ class _SegmentFacets:
     persons: list[tuple[str, ...]]
     keys: list[tuple[str, ...]]
     days: list[int]
+    signatures: Any  # uint32 (documents × PERMUTATIONS): MinHash, zeros for none
 
     @classmethod
     def read(cls, reader: Any) -> _SegmentFacets:
@@ -132,7 +136,12 @@ class _SegmentFacets:
             column = reader.column_reader("date", translate=True)
             days = [_day(column[docnum]) for docnum in range(size)]
         keys = [tuple(map(person_key, names)) if names else () for names in persons]
-        return cls(countries, persons, keys, days)
+        signatures = np.zeros((size, PERMUTATIONS), dtype=np.uint32)
+        if reader.has_column("story"):
+            column = reader.column_reader("story")
+            for docnum in range(size):
+                signatures[docnum] = minhash.unpack(column[docnum])
+        return cls(countries, persons, keys, days, signatures)
 
     @classmethod
     def for_segment(cls, reader: Any, cache: Path | None) -> _SegmentFacets:
@@ -143,16 +152,17 @@ class _SegmentFacets:
         arrays = _load_arrays(path)
         size = reader.doc_count_all()
         try:
-            if arrays is not None and len(arrays["days"]) == size:
+            if arrays is not None and len(arrays["days"]) == len(arrays["signatures"]) == size:
                 countries, persons, keys = (
                     _ValueLists.from_arrays(arrays, k).rows() for k in _ROWS
                 )
                 if len(countries) == len(persons) == len(keys) == size:
-                    return cls(countries, persons, keys, arrays["days"].tolist())
+                    days = arrays["days"].tolist()
+                    return cls(countries, persons, keys, days, arrays["signatures"])
         except _DAMAGED_CACHE:
             pass  # read again from the index, and saved anew
         found = cls.read(reader)
-        arrays = {"days": np.array(found.days, dtype=np.int64)}
+        arrays = {"days": np.array(found.days, dtype=np.int64), "signatures": found.signatures}
         for name in _ROWS:
             arrays.update(_ValueLists.build(getattr(found, name)).arrays(name))
         _save_arrays(path, **arrays)
@@ -288,6 +298,7 @@ class FacetTable:
     countries: _ValueLists
     persons: _ValueLists  # canonical person keys
     days: Any  # numpy int64 day numbers, 0 for no date
+    stories: Any  # numpy int64 story ids (search.stories): the first document of each
     segments: list[str]
     display: dict[str, str]  # person key -> the name shown
     alias: dict[str, str]  # surname key -> the one full name's key
@@ -301,6 +312,7 @@ class FacetTable:
         table = cls.__new__(cls)
         try:
             table.days = arrays["days"]
+            table.stories = arrays["stories"]
             table.countries = _ValueLists.from_arrays(arrays, "country")
             table.persons = _ValueLists.from_arrays(arrays, "person")
             table.segments = _from_strings(arrays["segments"])
@@ -316,6 +328,7 @@ class FacetTable:
         _save_arrays(
             path,
             days=self.days,
+            stories=self.stories,
             segments=_strings(self.segments),
             display_keys=_strings(self.display),
             display_names=_strings(self.display.values()),
@@ -339,6 +352,7 @@ class FacetTable:
         persons: list[tuple[str, ...]] = []
         keys: list[tuple[str, ...]] = []
         days: list[int] = []
+        signatures = []
         leaves = [leaf for leaf, _ in reader.leaf_readers()]
         self.segments = [leaf.segment().segment_id() for leaf in leaves if leaf.segment()]
         for leaf in leaves:
@@ -347,7 +361,16 @@ class FacetTable:
             persons += part.persons
             keys += part.keys
             days += part.days
+            signatures.append(part.signatures)
         self.days = np.array(days, dtype=np.int64)
+        live = np.ones(len(days), dtype=bool)
+        if reader.has_deletions():
+            live[:] = False
+            live[np.fromiter(reader.all_doc_ids(), dtype=np.int64)] = True
+        self.stories = stories.group(
+            np.concatenate(signatures) if signatures else np.zeros((0, PERMUTATIONS), np.uint32),
+            live,
+        )
         self.countries = _ValueLists.build(countries)
         self._merge_persons(persons, keys)
         # Counting reads canonical keys: computed once here, not per query.

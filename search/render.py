@@ -27,6 +27,7 @@ from search.engine import Article, Hit, IndexStats, SearchResults
 from search.facets import FacetCounts, FacetValue
 from search.keyness import Related
 from search.snippets import Span
+from search.stories import difference
 from search.trend import Trend
 
 if TYPE_CHECKING:
@@ -101,6 +102,11 @@ def print_results(out: Console, results: SearchResults) -> None:
     for hit in results.hits:
         _print_hit(out, hit)
     summary = f"{results.total} hit{'s' if results.total != 1 else ''}"
+    if results.collapsed and results.articles > results.total:
+        summary = (
+            f"{results.total} stor{'ies' if results.total != 1 else 'y'} "
+            f"({results.articles} articles: copies of one dispatch shown once, --all for each)"
+        )
     if shown:
         summary += f", showing {first}–{results.offset + shown}"
     out.print(Text(f"{summary} ({results.took_ms:.0f} ms)", style="dim"))
@@ -117,6 +123,8 @@ def _print_hit(out: Console, hit: Hit) -> None:
     meta = [m for m in (_date(hit.date), hit.source, display_path(hit.id)) if m]
     if hit.score is not None:
         meta.append(f"score {hit.score:.2f}")
+    if hit.copy_count:
+        meta.append(f"+{hit.copy_count} cop{'ies' if hit.copy_count > 1 else 'y'}")
     line = Text("    " + " · ".join(meta), style="cyan")
     out.print(line)
     if hit.countries or hit.persons:
@@ -143,6 +151,11 @@ def print_facet_summary(out: Console, counts: FacetCounts, top: int = 5) -> None
 
 
 def print_facets(out: Console, counts: FacetCounts) -> None:
+    out.print(Text(
+        "Counts of stories (the copies of one dispatch count once)" if counts.unit == "stories"
+        else "Counts of articles (--count stories: the copies of one dispatch once)",
+        style="dim",
+    ))  # fmt: skip
     for title, values in (("Countries", counts.countries), ("Persons", counts.persons)):
         out.print(Text(title, style="bold"))
         width = max((len(v.label) for v in values), default=0)
@@ -285,6 +298,7 @@ def facets_json(counts: FacetCounts) -> dict[str, Any]:
         "persons": values(counts.persons),
         "dates": values(counts.dates),
         "granularity": counts.granularity,
+        "unit": counts.unit,
     }
 
 
@@ -314,6 +328,45 @@ def print_related(out: Console, related: Related) -> None:
         for k in items:
             out.print(Text(f"  {k.text:<{width}}  {k.g2:>9,.1f}  in {k.inside:>6,}  "
                            f"out {k.outside:>7,}"))  # fmt: skip
+
+
+def copy_json(article: Article, copy: Article) -> dict[str, Any]:
+    diff = difference(article.title, article.body, copy.title, copy.body)
+    return {
+        "id": copy.id,
+        "date": iso(copy.date),
+        "source": copy.source,
+        "title": copy.title,
+        "title_differs": diff.title_differs,
+        "only_here": diff.only_here,
+        "only_there": diff.only_there,
+    }
+
+
+def print_copies(out: Console, article: Article, copies: Sequence[Article]) -> None:
+    """The other copies of the article's story, each with what sets it apart."""
+    if not copies:
+        out.print(Text("No other copy of this story in the index.", style="dim"))
+        return
+    many = len(copies) > 1
+    out.print(Text(f"{len(copies)} other cop{'ies' if many else 'y'} of this story:", style="bold"))
+    for copy in copies:
+        diff = difference(article.title, article.body, copy.title, copy.body)
+        meta = " · ".join(m for m in (_date(copy.date), copy.source, display_path(copy.id)) if m)
+        out.print(Text(f"  {meta}", style="cyan"))
+        if diff.title_differs:
+            out.print(Text(f"    title: {copy.title}"))
+        if not diff.only_here and not diff.only_there:
+            out.print(Text("    the same text"))
+        for label, found in (("only here", diff.only_here), ("only there", diff.only_there)):
+            for sentence in found[:3]:
+                out.print(Text(f"    {label}: {_clip(sentence)}"))
+            if len(found) > 3:
+                out.print(Text(f"    {label}: … and {len(found) - 3} more sentences"))
+
+
+def _clip(text: str, most: int = 160) -> str:
+    return text if len(text) <= most else text[: most - 1] + "…"
 
 
 def kwic_line(line: Occurrence, width: int) -> Text:
@@ -348,17 +401,18 @@ def trend_lines(trend: Trend, ratio: bool) -> list[str]:
     per = trend.granularity
     if not trend.periods:
         return ["No dated article in the index: no timeline to draw."]
-    of = f"of the articles matching {trend.base!r}" if trend.base else "of all articles"
+    unit = trend.unit
+    of = f"of the {unit} matching {trend.base!r}" if trend.base else f"of all {unit}"
     how = ", chosen from the span; --by to change" if trend.chosen else ""
     size = len(trend.periods)
     lines = [
-        f"{'Share ' + of + ' (%)' if ratio else 'Matching articles'} per {per}, "
+        f"{'Share ' + of + ' (%)' if ratio else 'Matching ' + unit} per {per}, "
         f"{trend.periods[0]} to {trend.periods[-1]} ({size:,} {per}s{how})"
     ]
     volumes = [t for t in trend.totals if t]
-    other = "--count for counts" if ratio else "--ratio for shares"
+    other = "--no-ratio for counts" if ratio else "--ratio for shares"
     lines.append(
-        f"{per.capitalize()}s with articles hold {min(volumes):,} to {max(volumes):,}; {other}."
+        f"{per.capitalize()}s with {unit} hold {min(volumes):,} to {max(volumes):,}; {other}."
     )
     if empty := sum(1 for t in trend.totals if not t):
         lines.append(f"{empty:,} of {size:,} {per}s hold no article: gaps in the lines.")
@@ -374,6 +428,7 @@ def trend_json(trend: Trend, ratio: bool) -> dict[str, Any]:
         "granularity": trend.granularity,
         "granularity_chosen": trend.chosen,
         "shown": "ratio" if ratio else "count",
+        "unit": trend.unit,
         "base": trend.base,
         "periods": [
             {
@@ -429,6 +484,8 @@ def results_json(results: SearchResults) -> dict[str, Any]:
     return {
         "query": results.query,
         "total": results.total,
+        "articles": results.articles,
+        "collapsed": results.collapsed,
         "took_ms": round(results.took_ms, 2),
         "offset": results.offset,
         "sort": results.sort,

@@ -46,6 +46,7 @@ class Trend:
     totals: tuple[int, ...]  # all articles (of the base) per period
     series: tuple[Series, ...]
     base: str  # the query whose articles make 100% ("" for the whole archive)
+    unit: str = "articles"  # or "stories": the copies of one dispatch count once
 
     def bounds(self, index: int) -> tuple[date, date]:
         """The first and last day of the period at *index*: a date filter."""
@@ -75,6 +76,7 @@ def count(
     since: date | None = None,
     until: date | None = None,
     base_query: str = "",
+    unit: str = "articles",
 ) -> Trend:
     """The trend of each ``(label, query, document numbers)`` in *matches*.
 
@@ -132,4 +134,5 @@ def count(
         totals=tuple(int(t) for t in totals),
         series=tuple(series),
         base=base_query,
+        unit=unit,
     )

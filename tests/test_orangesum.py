@@ -80,3 +80,34 @@ def test_trend_of_two_queries_agrees_with_facets(
             else:
                 share = int(r[query]) / int(r["articles"])
                 assert float(r[f"{query} share"]) == pytest.approx(share, abs=1e-6)
+
+
+def test_identical_bodies_share_a_story(built: tuple[dict[str, str], dict[str, Any]]) -> None:
+    """Every pair of the shared duplicates file whose bodies are identical is one
+    story (the file's other pairs share only a title or a summary)."""
+    from itertools import combinations
+    from pathlib import Path
+
+    from search.api import Engine
+
+    duplicates = ORANGESUM.parent / "orangesum_duplicates.txt"
+    if not duplicates.exists():
+        pytest.skip(f"shared duplicates list not found at {duplicates}")
+    env, _ = built
+    with gzip.open(ORANGESUM, "rt", encoding="utf-8") as stream:
+        bodies = {row["id"]: row["article"] for row in map(json.loads, stream)}
+    with Engine(Path(env["SEARCH_INDEX"])) as engine:
+        reader = engine._searcher.reader()
+        docnums = {reader.stored_fields(d)["id"].rsplit("#", 1)[1]: d
+                   for d in reader.all_doc_ids()}  # fmt: skip
+        stories = engine.facet_table.stories
+        pairs = [
+            (docnums[a], docnums[b])
+            for line in duplicates.read_text().splitlines()
+            for a, b in combinations([m.removesuffix(".json") for m in line.split(",")], 2)
+            if a in docnums and b in docnums and bodies[a] == bodies[b]
+        ]
+        assert len(pairs) > 2000
+        assert all(stories[a] == stories[b] for a, b in pairs)
+        collapsed = engine.search("coronavirus", collapse=True)
+        assert collapsed.total < collapsed.articles

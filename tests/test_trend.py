@@ -125,7 +125,7 @@ def test_chart_in_the_terminal_fits_80_columns_without_colour(campaign: CliRun) 
     assert "2022-01" in out and "2022-04" in out  # the axis
     assert "Share of all articles (%) per month" in out
     assert "1 of 4 months hold no article" in out
-    counts = campaign("trend", "Macron", "--by", "month", "--count").stdout
+    counts = campaign("trend", "Macron", "--by", "month", "--no-ratio").stdout
     assert counts.startswith("Matching articles per month")
 
 

@@ -18,6 +18,7 @@ KEYS = [
     ("↑ ↓ j k PgUp PgDn Home End", "move; more hits load as you scroll"),
     ("Enter", "read the article"),
     ("s", "sort by relevance / date"),
+    ("a", "every copy of a wire dispatch / one hit per story"),
     ("t", "trend: the query's matches over time"),
     ("x", "concordance: every occurrence of the query in its context"),
     ("r", "related: words, persons, countries over-represented in the hits"),

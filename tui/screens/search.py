@@ -71,9 +71,11 @@ class SearchScreen(Screen[None]):
         Binding("p", "pin", "Pin"),
         Binding("f", "toggle_facets", "Facets"),
         Binding("c", "clear_filters", "Clear filters"),
+        Binding("a", "toggle_copies", "All copies"),
     ]
 
     sort: reactive[Sort] = reactive("relevance")
+    every_copy: reactive[bool] = reactive(False)  # False: one hit per story
     filters: reactive[Filters] = reactive(Filters, always_update=True)
 
     def __init__(self, query: str, history: History) -> None:
@@ -124,6 +126,13 @@ class SearchScreen(Screen[None]):
         if self.alive:
             self.search(self.query_text, self.filters, self.sort, keep_highlight)
 
+    def watch_every_copy(self) -> None:
+        self.run_search()
+
+    def action_toggle_copies(self) -> None:
+        self.every_copy = not self.every_copy
+        self.notify("Every copy of a dispatch" if self.every_copy else "One hit per story")
+
     @work(thread=True, exclusive=True, group="search")
     def search(self, query: str, filters: Filters, sort: Sort, keep_highlight: bool) -> None:
         app = self.search_app
@@ -132,8 +141,9 @@ class SearchScreen(Screen[None]):
         try:
             with app.lock:
                 results = app.engine.search(
-                    query, limit=PAGE, sort=sort, filters=filters, facets=True, top=15
-                )
+                    query, limit=PAGE, sort=sort, filters=filters, facets=True, top=15,
+                    collapse=not self.every_copy,
+                )  # fmt: skip
                 suggestion = app.engine.suggest(query) if not results.total and query else None
         except QuerySyntaxError as error:
             # The previous results stay; the error shows inline.
@@ -154,7 +164,7 @@ class SearchScreen(Screen[None]):
             with app.lock:
                 more = app.engine.search(
                     results.query, limit=PAGE, offset=offset, sort=results.sort,
-                    filters=results.filters,
+                    filters=results.filters, collapse=results.collapsed,
                 )  # fmt: skip
         except QuerySyntaxError:
             return
@@ -205,10 +215,10 @@ class SearchScreen(Screen[None]):
             ids = [h.id for h in self.hits]
             listing.highlighted = ids.index(highlighted_id) if highlighted_id in ids else 0
         sort = "date" if results.sort == "date" else "relevance"
-        self.set_status(
-            f"{results.total:,} hit{'s' if results.total != 1 else ''} · "
-            f"{results.took_ms:.0f} ms · sorted by {sort}"
-        )
+        found = f"{results.total:,} hit{'s' if results.total != 1 else ''}"
+        if results.collapsed and results.articles > results.total:
+            found = f"{results.total:,} stories ({results.articles:,} articles; a: every copy)"
+        self.set_status(f"{found} · {results.took_ms:.0f} ms · sorted by {sort}")
         if results.facets is not None:
             self.query_one(FacetPanel).show(results.facets, self.filters)
         self.call_next(self.show_chips)

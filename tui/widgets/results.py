@@ -25,6 +25,8 @@ def hit_prompt(hit: Hit) -> Text:
         meta_parts.append(" ".join(hit.countries[:6]) + ("…" if len(hit.countries) > 6 else ""))
     if hit.persons:
         meta_parts.append(", ".join(hit.persons[:3]) + ("…" if len(hit.persons) > 3 else ""))
+    if hit.copy_count:
+        meta_parts.append(f"+{hit.copy_count} cop{'ies' if hit.copy_count > 1 else 'y'}")
     meta = Text(" · ".join(p for p in meta_parts if p), style="dim")
     snippet = highlighted(hit.snippet.text, hit.snippet.highlights)
     return Text("\n").join([title, meta, snippet, Text("")])  # a blank line between hits

@@ -7,12 +7,15 @@ import csv
 import io
 import json
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
+from textual.screen import Screen
 from textual.widgets import (
     Button,
     DataTable,
@@ -232,44 +235,21 @@ async def still(pilot) -> None:  # type: ignore[no-untyped-def]
 SIZES = [(80, 24), (120, 40)]
 
 
-@pytest.mark.parametrize("size", SIZES)
-def test_snapshot_results(snap_compare, fixed_corpus_index, tmp_path: Path, size) -> None:  # type: ignore[no-untyped-def]
-    app = make_app(fixed_corpus_index, tmp_path, "Finlande")
-
-    async def settle(pilot) -> None:  # type: ignore[no-untyped-def]
-        await wait_for(pilot, lambda: status(app).startswith("9 hits"))
-        await still(pilot)
-        app.query_one("#status", Static).update("9 hits · sorted by relevance")  # no timing
-        await pilot.pause()
-
-    assert snap_compare(app, terminal_size=size, run_before=settle)
+V = TypeVar("V", bound=Screen)  # type: ignore[type-arg]
 
 
-@pytest.mark.parametrize("size", SIZES)
-def test_snapshot_article(snap_compare, fixed_corpus_index, tmp_path: Path, size) -> None:  # type: ignore[no-untyped-def]
-    app = make_app(fixed_corpus_index, tmp_path, "Finlande croix")
-
-    async def open_article(pilot) -> None:  # type: ignore[no-untyped-def]
-        await wait_for(pilot, lambda: "hit" in status(app))
-        await still(pilot)
-        app.query_one(ResultsList).focus()
-        await pilot.press("enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, ArticleScreen))
-        await pilot.press("n", "n")
-        await idle(pilot)
-
-    assert snap_compare(app, terminal_size=size, run_before=open_article)
+async def open_view(pilot, key: str, kind: type[V], ready: Callable[[V], object] = bool) -> V:  # type: ignore[no-untyped-def]
+    """From the hits, the view *key* opens, once *ready* says it shows its data."""
+    app = pilot.app
+    app.query_one(ResultsList).focus()
+    await pilot.press(key)
+    await wait_for(pilot, lambda: isinstance(app.screen, kind) and bool(ready(app.screen)))
+    await idle(pilot)
+    return app.screen  # type: ignore[no-any-return]
 
 
 async def open_trend(pilot) -> TrendScreen:  # type: ignore[no-untyped-def]
-    app = pilot.app
-    app.query_one(ResultsList).focus()
-    await pilot.press("t")
-    await wait_for(pilot, lambda: isinstance(app.screen, TrendScreen) and app.screen.trend)
-    await idle(pilot)
-    screen = app.screen
-    assert isinstance(screen, TrendScreen)
-    return screen
+    return await open_view(pilot, "t", TrendScreen, lambda screen: screen.trend)
 
 
 async def test_trend_view_and_a_period_filters_the_hits(
@@ -340,10 +320,7 @@ async def test_export_from_the_tui(
     app = make_app(corpus_index, tmp_path, "Finlande")
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_for(pilot, lambda: status(app).startswith("9 hits"))
-        app.query_one(ResultsList).focus()
-        await pilot.press("e")
-        await wait_for(pilot, lambda: isinstance(app.screen, ExportScreen))
-        dialog = app.screen
+        dialog = await open_view(pilot, "e", ExportScreen)
         path_input = dialog.query_one("#export-path", Input)
         # The user's file is never offered, nor replaced when typed.
         assert path_input.value == str(out / "finlande-2.csv")
@@ -369,10 +346,7 @@ async def test_export_formats_follow_the_choice(
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_for(pilot, lambda: "hits" in status(app))
         total = app.main.results.total if app.main.results else 0
-        app.query_one(ResultsList).focus()
-        await pilot.press("e")
-        await wait_for(pilot, lambda: isinstance(app.screen, ExportScreen))
-        dialog = app.screen
+        dialog = await open_view(pilot, "e", ExportScreen)
         dialog.query_one(RadioSet).query(RadioButton)[2].value = True  # JSON Lines
         path_input = dialog.query_one("#export-path", Input)
         await wait_for(pilot, lambda: path_input.value.endswith(".jsonl"))
@@ -385,29 +359,13 @@ async def test_export_formats_follow_the_choice(
     assert all(json.loads(line)["id"] for line in lines)
 
 
-@pytest.mark.parametrize("size", SIZES)
-def test_snapshot_trend(snap_compare, fixed_corpus_index, tmp_path: Path, size) -> None:  # type: ignore[no-untyped-def]
-    app = make_app(fixed_corpus_index, tmp_path, "Finlande")
-
-    async def trend(pilot) -> None:  # type: ignore[no-untyped-def]
-        await wait_for(pilot, lambda: status(app).startswith("9 hits"))
-        await still(pilot)
-        await open_trend(pilot)
-
-    assert snap_compare(app, terminal_size=size, run_before=trend)
-
-
 async def test_concordance_view_opens_the_article_at_the_occurrence(
     corpus_index: tuple[Path, Path], tmp_path: Path
 ) -> None:
     app = make_app(corpus_index, tmp_path, "Finlande")
     async with app.run_test(size=(120, 30)) as pilot:
         await wait_for(pilot, lambda: status(app).startswith("9 hits"))
-        app.query_one(ResultsList).focus()
-        await pilot.press("x")
-        await wait_for(pilot, lambda: isinstance(app.screen, ConcordanceScreen) and app.screen.done)
-        screen = app.screen
-        assert isinstance(screen, ConcordanceScreen)
+        screen = await open_view(pilot, "x", ConcordanceScreen, lambda view: view.done)
         with Engine(corpus_index[1]) as engine:
             expected = [(x.id, x.field, x.start) for x in concordance(engine, "Finlande")]
         assert [(x.id, x.field, x.start) for x in screen.lines] == expected
@@ -431,25 +389,6 @@ async def test_concordance_view_opens_the_article_at_the_occurrence(
         assert days == sorted(days, reverse=True) and len(screen.lines) == len(expected)
 
 
-@pytest.mark.parametrize("size", SIZES)
-def test_snapshot_export(snap_compare, fixed_corpus_index, tmp_path: Path, size,  # type: ignore[no-untyped-def]
-                         monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
-    monkeypatch.chdir(fixed_corpus_index[0].parent)  # the suggested file's folder
-    app = make_app(fixed_corpus_index, tmp_path, "Finlande")
-
-    async def export(pilot) -> None:  # type: ignore[no-untyped-def]
-        await wait_for(pilot, lambda: status(app).startswith("9 hits"))
-        await still(pilot)
-        app.query_one("#status", Static).update("9 hits · sorted by relevance")  # no timing
-        app.query_one(ResultsList).focus()
-        await pilot.press("e")
-        await wait_for(pilot, lambda: isinstance(app.screen, ExportScreen))
-        app.screen.query_one("#export-path", Input).cursor_blink = False
-        await idle(pilot)
-
-    assert snap_compare(app, terminal_size=size, run_before=export)
-
-
 async def test_related_view_adds_a_word_to_the_query(
     corpus_index: tuple[Path, Path], tmp_path: Path
 ) -> None:
@@ -457,11 +396,8 @@ async def test_related_view_adds_a_word_to_the_query(
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_for(pilot, lambda: "hits" in status(app))
         before = app.main.results.total if app.main.results else 0
-        app.query_one(ResultsList).focus()
-        await pilot.press("r")
-        await wait_for(pilot, lambda: isinstance(app.screen, RelatedScreen) and app.screen.related)
-        screen = app.screen
-        assert isinstance(screen, RelatedScreen) and screen.related is not None
+        screen = await open_view(pilot, "r", RelatedScreen, lambda view: view.related)
+        assert screen.related is not None
         with Engine(corpus_index[1]) as engine:
             expected = engine.related("OTAN", top=15)
         assert [k.text for k in screen.related.words] == [k.text for k in expected.words]
@@ -492,3 +428,51 @@ async def test_clicking_a_period_filters_the_hits(
         await pilot.click("#periods", offset=(3, 2))
         await wait_for(pilot, lambda: not isinstance(app.screen, TrendScreen))
         assert (app.main.filters.since, app.main.filters.until) == screen.trend.bounds(index)
+
+
+async def then_article(pilot) -> None:  # type: ignore[no-untyped-def]
+    """The first hit read, at its second match."""
+    pilot.app.query_one(ResultsList).focus()
+    await pilot.press("enter")
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, ArticleScreen))
+    await pilot.press("n", "n")
+    await idle(pilot)
+
+
+async def then_trend(pilot) -> None:  # type: ignore[no-untyped-def]
+    await open_trend(pilot)
+
+
+async def then_export(pilot) -> None:  # type: ignore[no-untyped-def]
+    dialog = await open_view(pilot, "e", ExportScreen)
+    dialog.query_one("#export-path", Input).cursor_blink = False
+    await idle(pilot)
+
+
+# Each view: the query typed, then what is done from its hits.
+VIEWS = {
+    "results": ("Finlande", None),
+    "article": ("Finlande croix", then_article),
+    "trend": ("Finlande", then_trend),
+    "export": ("Finlande", then_export),
+}
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("view", VIEWS)
+def test_snapshot(snap_compare, fixed_corpus_index, tmp_path: Path, size, view: str,  # type: ignore[no-untyped-def]
+                  monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    monkeypatch.chdir(fixed_corpus_index[0].parent)  # where the export dialog suggests a file
+    query, then = VIEWS[view]
+    app = make_app(fixed_corpus_index, tmp_path, query)
+
+    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+        await wait_for(pilot, lambda: " hit" in status(app))
+        await still(pilot)
+        # No timing in the picture: it changes from run to run.
+        app.main.query_one("#status", Static).update(re.sub(r" · \d+ ms", "", status(app)))
+        await pilot.pause()
+        if then is not None:
+            await then(pilot)
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)

@@ -59,9 +59,11 @@ class ExportScreen(ModalScreen[ExportRequest | None]):
         self.folder = folder or Path.cwd()
 
     def compose(self) -> ComposeResult:
-        about = f"« {self.query_text} »" if self.query_text.strip() else "every article"
+        query = self.query_text.strip()
+        title = (f"Export the {self.total:,} articles matching « {query} »" if query
+                 else f"Export all {self.total:,} articles")  # fmt: skip
         with Vertical(id="export"):
-            yield Label(f"Export {self.total:,} hits of {about}", classes="dialog-title")
+            yield Label(title, classes="dialog-title")
             with RadioSet(id="export-format"):
                 for n, (label, _, _) in enumerate(CHOICES):
                     yield RadioButton(label, value=n == 0)

@@ -383,11 +383,12 @@ class SearchScreen(Screen[None]):
             box.cursor_position = len(box.value)
 
     def action_export(self) -> None:
-        total = self.results.total if self.results else 0
-        if not total:
+        # Every matching article, copies of a dispatch included: what is exported.
+        articles = self.results.articles if self.results else 0
+        if not articles:
             self.notify("No hits to export", severity="warning")
             return
-        self.app.push_screen(ExportScreen(self.query_text, total), self.start_export)
+        self.app.push_screen(ExportScreen(self.query_text, articles), self.start_export)
 
     def start_export(self, request: ExportRequest | None) -> None:
         if request is not None:

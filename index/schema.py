@@ -133,6 +133,10 @@ def build_schema() -> Schema:
         # The text's MinHash signature (index.minhash), grouped into stories
         # (the same dispatch republished) on the read side.
         story=COLUMN(VarBytesColumn()),
+        # Where the date came from, readable per document without the stored
+        # fields: a date taken from the file's modification time is no
+        # evidence of when the article appeared (trends leave it out).
+        dated_by=COLUMN(VarBytesColumn()),
     )
 
 
@@ -182,4 +186,5 @@ def document_fields(article: Article) -> dict[str, Any]:
     # The body, the dispatch itself: republished copies retitle, and rewrite
     # or drop the lead (OrangeSum's identical bodies have their own summaries).
     fields["story"] = signature(article.body or article.lead)
+    fields["dated_by"] = article.date_source.encode("utf-8")
     return fields

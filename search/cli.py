@@ -769,6 +769,8 @@ Examples:
               help="What makes 100% (e.g. 'source:lemonde') [default: all articles].")  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="Counts and shares as JSON.")
 @click.option("--csv", "as_csv", is_flag=True, help="One CSV row per period.")
+@click.option("--file-dates", is_flag=True,
+              help="Also place articles dated only by their file's modification time.")  # fmt: skip
 @click.option("--plot", type=click.Path(path_type=Path, dir_okay=False),
               help="Write the chart to a .svg, .png or .pdf file (needs matplotlib).")  # fmt: skip
 @filter_options
@@ -782,6 +784,7 @@ def trend(
     base: str,
     as_json: bool,
     as_csv: bool,
+    file_dates: bool,
     plot: Path | None,
     unit: str,
     filters: Filters,
@@ -802,7 +805,7 @@ def trend(
     with open_engine(index_dir, corpus) as engine:
         found = engine.trend(
             queries, labels=labels, filters=filters, granularity=granularity, base=base,
-            unit=unit,  # type: ignore[arg-type]
+            unit=unit, file_dates=file_dates,  # type: ignore[arg-type]
         )  # fmt: skip
     shares = found.uneven if ratio is None else ratio
     if plot is not None:

@@ -615,6 +615,7 @@ class Engine:
         granularity: Granularity | None = None,
         base: str = "",
         unit: Unit = "articles",
+        file_dates: bool = False,
     ) -> Trend:
         """Matches of each query per period, and their share of all the articles
         of the period (of the articles matching *base*, when given).
@@ -622,12 +623,14 @@ class Engine:
         *filters* narrow the matches; only their dates narrow the base, so that
         ``--country FI`` gives the share of the whole month's news, not of the
         news about Finland. *granularity* ``None`` chooses one from the span.
+        Articles dated only by their file's modification time are left out of
+        the timeline (counted as undated) unless *file_dates*.
         """
         filters = filters or Filters()
         window = Filters(since=filters.since, until=filters.until)
         names = [*labels, *queries[len(labels) :]]
         return trend.count(
-            self.facet_table.day_numbers(),
+            self.facet_table.day_numbers(file_dates),
             self._in_unit(self._matches(base, window), unit),
             [
                 (n, q, self._in_unit(self._matches(q, filters), unit))

@@ -104,6 +104,8 @@ FACET_CACHE_PREFIX = ".facets-"
 SEGMENT_CACHE = ".facets-segments"
 # Bumped when the layout of the cached arrays changes: older caches are rebuilt.
 CACHE_FORMAT = 5
+# ``dated_by`` of an article whose only date is its file's modification time.
+FILE_DATE = b"mtime"
 
 
 def _day(value: Any) -> int:
@@ -121,6 +123,7 @@ class _SegmentFacets:
     keys: list[tuple[str, ...]]
     days: list[int]
     signatures: Any  # uint32 (documents × PERMUTATIONS): MinHash, zeros for none
+    file_dated: Any  # bool: the date is the file's modification time
 
     @classmethod
     def read(cls, reader: Any) -> _SegmentFacets:
@@ -141,7 +144,12 @@ class _SegmentFacets:
             column = reader.column_reader("story")
             for docnum in range(size):
                 signatures[docnum] = minhash.unpack(column[docnum])
-        return cls(countries, persons, keys, days, signatures)
+        file_dated = np.zeros(size, dtype=bool)
+        if reader.has_column("dated_by"):
+            column = reader.column_reader("dated_by")
+            for docnum in range(size):
+                file_dated[docnum] = column[docnum] == FILE_DATE
+        return cls(countries, persons, keys, days, signatures, file_dated)
 
     @classmethod
     def for_segment(cls, reader: Any, cache: Path | None) -> _SegmentFacets:
@@ -152,17 +160,22 @@ class _SegmentFacets:
         arrays = _load_arrays(path)
         size = reader.doc_count_all()
         try:
-            if arrays is not None and len(arrays["days"]) == len(arrays["signatures"]) == size:
+            if arrays is not None and len(arrays["days"]) == len(arrays["file_dated"]) == size:
                 countries, persons, keys = (
                     _ValueLists.from_arrays(arrays, k).rows() for k in _ROWS
                 )
                 if len(countries) == len(persons) == len(keys) == size:
                     days = arrays["days"].tolist()
-                    return cls(countries, persons, keys, days, arrays["signatures"])
+                    signatures, file_dated = arrays["signatures"], arrays["file_dated"]
+                    return cls(countries, persons, keys, days, signatures, file_dated)
         except _DAMAGED_CACHE:
             pass  # read again from the index, and saved anew
         found = cls.read(reader)
-        arrays = {"days": np.array(found.days, dtype=np.int64), "signatures": found.signatures}
+        arrays = {
+            "days": np.array(found.days, dtype=np.int64),
+            "signatures": found.signatures,
+            "file_dated": found.file_dated,
+        }
         for name in _ROWS:
             arrays.update(_ValueLists.build(getattr(found, name)).arrays(name))
         _save_arrays(path, **arrays)
@@ -299,6 +312,7 @@ class FacetTable:
     persons: _ValueLists  # canonical person keys
     days: Any  # numpy int64 day numbers, 0 for no date
     stories: Any  # numpy int64 story ids (search.stories): the first document of each
+    file_dated: Any  # numpy bool: dated only by the file's modification time
     segments: list[str]
     display: dict[str, str]  # person key -> the name shown
     alias: dict[str, str]  # surname key -> the one full name's key
@@ -313,6 +327,7 @@ class FacetTable:
         try:
             table.days = arrays["days"]
             table.stories = arrays["stories"]
+            table.file_dated = arrays["file_dated"]
             table.countries = _ValueLists.from_arrays(arrays, "country")
             table.persons = _ValueLists.from_arrays(arrays, "person")
             table.segments = _from_strings(arrays["segments"])
@@ -329,6 +344,7 @@ class FacetTable:
             path,
             days=self.days,
             stories=self.stories,
+            file_dated=self.file_dated,
             segments=_strings(self.segments),
             display_keys=_strings(self.display),
             display_names=_strings(self.display.values()),
@@ -353,6 +369,7 @@ class FacetTable:
         keys: list[tuple[str, ...]] = []
         days: list[int] = []
         signatures = []
+        file_dated = []
         leaves = [leaf for leaf, _ in reader.leaf_readers()]
         self.segments = [leaf.segment().segment_id() for leaf in leaves if leaf.segment()]
         for leaf in leaves:
@@ -362,7 +379,9 @@ class FacetTable:
             keys += part.keys
             days += part.days
             signatures.append(part.signatures)
+            file_dated.append(part.file_dated)
         self.days = np.array(days, dtype=np.int64)
+        self.file_dated = np.concatenate(file_dated) if file_dated else np.zeros(0, dtype=bool)
         live = np.ones(len(days), dtype=bool)
         if reader.has_deletions():
             live[:] = False
@@ -421,9 +440,12 @@ class FacetTable:
         key = person_key(name)
         return self.display.get(self.alias.get(key, key), name)
 
-    def day_numbers(self) -> Any:
-        """Each document's date as a day number (``date.toordinal``), 0 when it has none."""
-        return self.days
+    def day_numbers(self, file_dates: bool = True) -> Any:
+        """Each document's date as a day number (``date.toordinal``), 0 when it has
+        none, or (without *file_dates*) when it is only its file's modification time."""
+        if file_dates or not self.file_dated.any():
+            return self.days
+        return np.where(self.file_dated, 0, self.days)
 
     def count(
         self, docnums: Iterable[int], *, top: int = 10, granularity: Granularity = "month"

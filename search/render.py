@@ -418,7 +418,10 @@ def trend_lines(trend: Trend, ratio: bool) -> list[str]:
         lines.append(f"{empty:,} of {size:,} {per}s hold no article: gaps in the lines.")
     width = max(len(s.label) for s in trend.series)
     for s in trend.series:
-        undated = f" ({s.undated:,} undated, not shown)" if s.undated else ""
+        undated = (
+            f" ({s.undated:,} without a date of their own, not placed: no date, or only "
+            "their file's; --file-dates places the latter)" if s.undated else ""
+        )  # fmt: skip
         lines.append(f"  {s.label:<{width}}  {s.matches:,} matches{undated}")
     return lines
 

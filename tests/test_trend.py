@@ -6,8 +6,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import xml.etree.ElementTree as ET
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
@@ -28,16 +29,41 @@ ARTICLES = [
 ]
 
 
-@pytest.fixture
-def campaign(run: CliRun, tmp_path: Path) -> CliRun:
-    dump = tmp_path / "campagne" / "depeches.jsonl"
-    dump.parent.mkdir()
+def write_campaign(folder: Path) -> Path:
+    dump = folder / "depeches.jsonl"
+    folder.mkdir()
     with dump.open("w", encoding="utf-8") as out:
         for n, (day, text) in enumerate(ARTICLES):
             record = {"id": f"d{n}", "title": text.split(",")[0], "body": text, "date": day}
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
-    assert run("index", str(dump.parent)).exit_code == 0
+    return folder
+
+
+@pytest.fixture
+def campaign(run: CliRun, tmp_path: Path) -> CliRun:
+    assert run("index", str(write_campaign(tmp_path / "campagne"))).exit_code == 0
     return run
+
+
+def test_file_times_are_not_publication_dates(run: CliRun, tmp_path: Path) -> None:
+    """A text file without any date is dated by its modification time: it stays
+    off the timeline unless asked for, and is counted as such."""
+    folder = write_campaign(tmp_path / "campagne")
+    note = folder / "note-sans-date.txt"
+    note.write_text("Macron en campagne\nLe président Macron tient un meeting à Lyon.\n",
+                    encoding="utf-8")  # fmt: skip
+    february = datetime(2022, 2, 15, 12).timestamp()
+    os.utime(note, (february, february))
+    assert run("index", str(folder)).exit_code == 0
+    plain = trend_json(run, "Macron", "--by", "month")
+    assert [p["articles"] for p in plain["periods"]] == [3, 0, 1, 4]  # February: still a gap
+    assert plain["series"][0]["counts"] == [2, None, 0, 2]
+    assert plain["series"][0]["undated"] == 1 and plain["series"][0]["matches"] == 5
+    text = run("trend", "Macron", "--by", "month").stdout
+    assert "1 without a date of their own" in text and "--file-dates" in text
+    placed = trend_json(run, "Macron", "--by", "month", "--file-dates")
+    assert [p["articles"] for p in placed["periods"]] == [3, 1, 1, 4]
+    assert placed["series"][0]["counts"] == [2, 1, 0, 2] and placed["series"][0]["undated"] == 0
 
 
 def trend_json(run: CliRun, *args: str) -> dict:  # type: ignore[type-arg]

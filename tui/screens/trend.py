@@ -81,7 +81,11 @@ class TrendScreen(QueryView[tuple[date, date] | None]):
         self.trend = trend
         measure = "share of all articles (%)" if self.shares else "matching articles"
         span = f", {trend.periods[0]} → {trend.periods[-1]}" if trend.periods else ", no dates"
-        self.caption(f"{measure.capitalize()} per {trend.granularity}{span} · Enter: its hits")
+        undated = max((s.undated for s in trend.series), default=0)
+        left_out = f" · {undated:,} undated, off the timeline" if undated else ""
+        self.caption(
+            f"{measure.capitalize()} per {trend.granularity}{span}{left_out} · Enter: its hits"
+        )
         table = self.query_one("#periods", DataTable)
         table.clear(columns=True)
         table.add_column(trend.granularity, key="period")

@@ -30,6 +30,7 @@ _RANDOM = np.random.default_rng(20_221_201)  # fixed: signatures must not change
 _A = _RANDOM.integers(0, 1 << 63, PERMUTATIONS, dtype=np.uint64) * np.uint64(2) + np.uint64(1)
 _B = _RANDOM.integers(0, 1 << 63, PERMUTATIONS, dtype=np.uint64)
 _SHIFT = np.uint64(32)
+_BLOCK = 16_384  # shingles hashed at once: 8 MB of intermediate values
 _BASE, _LOW32 = np.uint64(1_000_003), np.uint64(0xFFFFFFFF)
 _WORD_HASHES: dict[str, int] = {}
 
@@ -62,9 +63,13 @@ def signature(text: str) -> bytes:
         for offset in range(SHINGLE):
             shingles = (shingles * _BASE + words[offset : count + offset]) & _LOW32
         shingles = np.unique(shingles)
-    # Every shingle under every permutation; numpy's uint64 arithmetic wraps.
-    hashed = (shingles[:, None] * _A[None, :] + _B[None, :]) >> _SHIFT
-    return hashed.min(axis=0).astype("<u4").tobytes()
+    # Every shingle under every permutation (numpy's uint64 arithmetic wraps),
+    # a block of shingles at a time: memory stays bounded on a 20 MB article.
+    lowest = np.full(PERMUTATIONS, np.iinfo(np.uint64).max, dtype=np.uint64)
+    for start in range(0, len(shingles), _BLOCK):
+        block = shingles[start : start + _BLOCK, None]
+        np.minimum(lowest, ((block * _A[None, :] + _B[None, :]) >> _SHIFT).min(axis=0), out=lowest)
+    return lowest.astype("<u4").tobytes()
 
 
 def unpack(value: bytes | None) -> np.ndarray:

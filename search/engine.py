@@ -482,8 +482,7 @@ class Engine:
         ordered = self.all_matches(text, filters=filters, sort=sort)
         docs = np.fromiter((d for d, _ in ordered), dtype=np.int64, count=len(ordered))
         story_of = self.facet_table.stories[docs]
-        _, firsts = np.unique(story_of, return_index=True)
-        firsts.sort()
+        firsts = stories.first_positions(story_of)
         # Each story's matches, found by bisection: n log n whatever the page size.
         by_story = np.argsort(story_of, kind="stable")
         sorted_stories = story_of[by_story]
@@ -525,7 +524,7 @@ class Engine:
         return [
             self._article(reader.stored_fields(d), None)
             for d in stories.copies_of(story, self.facet_table.stories)
-            if d != docnum and not reader.is_deleted(d)
+            if d != docnum
         ]
 
     def _rank(

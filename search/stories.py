@@ -73,11 +73,16 @@ def group(signatures: Any, live: Any) -> Any:
     return labels
 
 
+def first_positions(story_of: Any) -> Any:
+    """The positions, in order, of the first entry of each story in *story_of*."""
+    _, first = np.unique(story_of, return_index=True)
+    return np.sort(first)
+
+
 def first_of_each(docs: Any, stories: Any) -> Any:
     """The first of *docs* (in their order) of each story they hold."""
     docs = np.asarray(docs, dtype=np.int64)
-    _, first = np.unique(stories[docs], return_index=True)
-    return docs[np.sort(first)]
+    return docs[first_positions(stories[docs])]
 
 
 @dataclass(frozen=True)

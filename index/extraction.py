@@ -27,9 +27,10 @@ class Entities:
 
 @cache
 def _country_words() -> frozenset[str]:
-    """Folded one-word country names and capitals: they cannot start a person's name."""
+    """Folded country names and capitals (one word, or several joined by spaces): they
+    cannot be or start a person's name (``Paris Saint-Germain``, ``Abu Dhabi``)."""
     _, gazetteer = table()
-    return frozenset(k[0] for k, e in gazetteer.items() if len(k) == 1 and e.kind != ADJECTIVE)
+    return frozenset(" ".join(k) for k, e in gazetteer.items() if e.kind != ADJECTIVE)
 
 
 def extract_text(text: str) -> Entities:
@@ -60,7 +61,8 @@ def inspect_paths(paths: Iterable[Path]) -> Iterator[dict[str, Any] | Problem]:
 
     The shape is relied on by scripts and evaluations: ``path``, ``id``,
     ``title``, ``title_source``, ``date``, ``date_source``, ``countries``
-    (``code``, ``name``, ``evidence``) and ``persons`` (``name``, ``mentions``).
+    (``code``, ``name``, ``evidence``) and ``persons`` (``name``, ``mentions``,
+    ``reason``: the cue that made it a person).
     """
     files, problems = discover(paths)
     yield from problems
@@ -81,5 +83,8 @@ def inspect_paths(paths: Iterable[Path]) -> Iterator[dict[str, Any] | Problem]:
                     {"code": c.code, "name": c.name, "evidence": c.evidence}
                     for c in entities.countries
                 ],
-                "persons": [{"name": p.name, "mentions": p.mentions} for p in entities.persons],
+                "persons": [
+                    {"name": p.name, "mentions": p.mentions, "reason": p.reason}
+                    for p in entities.persons
+                ],
             }

@@ -23,6 +23,7 @@ from functools import cache
 from importlib import resources
 
 from index.analysis import FRENCH_STOP_WORDS, fold
+from index.countries import ADJECTIVE, table
 
 # Titles and honorifics that introduce a person's name (folded).
 TITLES = frozenset(
@@ -49,12 +50,16 @@ m mm mme mmes mlle dr me mgr general marechal amiral colonel
 """.split()
 )
 
-# Words that introduce whoever speaks: ``selon Avi Berkowitz``, ``explique Kyaw Min``.
+# Words that introduce whoever speaks: ``selon Avi Berkowitz``, ``explique Kyaw Min``,
+# ``soupire Dedan Ngatia``, ``se souvient Jassah Ganyan`` (an elided ``s'`` is dropped).
 SPEECH_CUES = frozenset(
     """
 selon declare dit explique raconte affirme souligne ajoute indique estime precise poursuit
 confie assure temoigne note observe commente rapporte martele insiste reconnait regrette
 deplore denonce lance resume tweete ecrit annonce avertit previent repond interroge
+soupire souvient sourit exclame lache glisse murmure conclut admet avoue rappelle detaille
+nuance tranche insurge proteste raille ironise plaide espere juge ajoutait expliquait
+racontait confiait affirmait abonde rencherit
 """.split()
 )
 
@@ -77,7 +82,10 @@ apres avant depuis pendant quand comme dans sur sous chez par ainsi aujourd'hui 
 cette cet ces son sa ses leur leurs notre votre monsieur madame mademoiselle messieurs
 mesdames afp reuters ap bfmtv lci si act county city state company corporation inc ltd group
 products product bank foundation institute university school hospital center street square
-park river island airport party council committee magazine review
+park river island airport party council committee magazine review afrique asie amerique
+authority rights watch games shipping holdings motors records studios productions
+entertainment pictures partners network systems technologies labs
+oceanie antarctique arctique sud-est sud-ouest nord-est nord-ouest
 """.split()
     )
     | FRENCH_STOP_WORDS
@@ -96,6 +104,7 @@ PLACES = frozenset(
     """
 rue avenue boulevard place quai pont lycee college ecole universite institut stade aeroport
 hopital musee fondation centre gare station prix plan loi affaire square parc allee cours
+ile
 """.split()
 )
 
@@ -118,6 +127,51 @@ mohammad mahmoud abdallah abdelkader abdelhamid youssef yassine
 )
 
 
+# A surname alone after these is the person who leads or embodies it:
+# ``le régime Assad``, ``le gouvernement Rajoy``, ``l'administration Trump``.
+GOVERNED = frozenset("regime gouvernement administration clan ere presidence".split())
+# … and after these with ``de``: ``la dictature de Franco``.
+GOVERNED_OF = frozenset("dictature".split())
+
+# Nouns for people, beside the titles: family (``un autre frère, Patrick Paddock II``),
+# and what a witness is called (``témoigne Yvan, un grand gaillard``).
+ROLE_NOUNS = frozenset(
+    """
+frere soeur pere mere fils fille epouse mari femme cousin cousine homme garcon gaillard
+retraite retraitee habitant habitante etudiant etudiante enseignant enseignante manifestant
+manifestante soignant soignante commercant commercante habitue habituee salarie salariee
+""".split()
+)
+
+# Words that start the name of a work or a motto, not a person: ``The Red Sea Project``,
+# ``Una ventana a la libertad``, ``Viva España``.
+WORK_STARTS = frozenset("the una viva".split())
+
+# An apposition after a name says who the person is: ``Dedan Ngatia, biologiste``,
+# ``Jassah Ganyan, une vieille dame``, ``Meïté Sindou, ancien porte-parole``.
+# The words right after the comma, past determiners and a few adjectives, must say what
+# the person does or is (``une habitante``, ``chercheur``): ``Flying Spur, une voiture``
+# is no person.
+_APPOSITION = re.compile(
+    r",\s+((?:une?|l['’]une?|ancien(?:ne)?|ex-|jeune|autre|vieux|vieille|grand|grande)\s+)*"
+    r"([^\W\d_]+(?:-[^\W\d_]+)?)"
+)
+_ARTICLE_WORDS = frozenset("le la les du au aux des".split())
+_ROLE_SUFFIX = re.compile(r"(?:iste|ienne?|eur|euse|trice|logue|aire|iere?)$")
+
+
+def _is_role(word: str) -> bool:
+    """``porte-parole``, ``biologiste``, ``étudiante``, ``frère``: what a person is."""
+    folded = fold(word)
+    return folded in TITLES or folded in ROLE_NOUNS or _ROLE_SUFFIX.search(folded) is not None
+
+
+# An opinion piece ends on who wrote it: ``Cécile Fromont est professeure …``. That
+# credit, in the article's last lines, names its author, not someone it is about.
+_CREDIT = re.compile(r"\s+(?:est|sont|était)\s+(?:(?:une?|ancien(?:ne)?)\s+)?([^\W\d_]+)")
+CREDIT_TAIL = 800  # characters at the end of an article where a credit stands
+
+
 def person_key(name: str) -> str:
     """What a person facet value is matched on: case, accents and spacing folded."""
     return " ".join(fold(name).split())
@@ -130,6 +184,9 @@ class PersonMatch:
     name: str
     mentions: list[str] = field(default_factory=list)
     spans: list[tuple[int, int]] = field(default_factory=list)
+    # Why it was taken for a person (``first name «Pekka» (dictionary)``, ``title «M.»``,
+    # ``well-known surname (list)``): what a user reporting an error needs to see.
+    reason: str = ""
 
 
 @cache
@@ -148,6 +205,23 @@ def first_names() -> frozenset[str]:
             for variant in (name.replace("+", ""), name.replace("+", "-")):
                 names.add(fold(variant))
     return frozenset(names - NOT_NAMES)
+
+
+def _word_list(name: str) -> frozenset[str]:
+    text = resources.files("index").joinpath(f"data/{name}").read_text(encoding="utf-8")
+    return frozenset(text.split("\n")) - {""}
+
+
+@cache
+def french_words() -> frozenset[str]:
+    """Folded words French news writes in lowercase (``bench/make_lexicons.py``)."""
+    return _word_list("french_words.txt")
+
+
+@cache
+def known_surnames() -> frozenset[str]:
+    """Folded surnames of people French news names often (``bench/make_lexicons.py``)."""
+    return _word_list("surnames.txt")
 
 
 _AGE = re.compile(r",\s*\d{1,3}\s*ans\b")
@@ -169,18 +243,32 @@ class _Token:
 
 # What a raw token says about itself, worked out once per distinct spelling:
 # extraction sees every word of every article, and news repeats its words.
-_Shape = tuple[str, int, str, bool]  # (raw, characters cut at the end, folded, capitalised)
+_Shape = tuple[str, int, int, str, bool]  # (raw, cut at start, cut at end, folded, capitalised)
 _shapes: dict[str, _Shape] = {}
 _SHAPES_LIMIT = 500_000
+
+# A lowercase elided preposition or conjunction before a capital: ``d'Angela Merkel``,
+# ``qu'Emmanuel Macron``. The name starts after the apostrophe (``N'Diaye``,
+# ``D'Alembert`` keep theirs). After the article ``l'`` a capital starts a thing's
+# name (``l'Argus``, ``l'Apollo``), so that token stays lowercase.
+_ELISION_BEFORE_CAPITAL = re.compile(r"^(?:d|qu|jusqu|lorsqu|puisqu)['’](?=[A-ZÀ-Ý])")
+# An initial inside a name: ``Rajiv J. Shah``, ``Charles D. B. King``.
+_INITIAL = re.compile(r"^[A-ZÀ-Ý]\.$")
+# What may end a name after the surname: ``Patrick Paddock II``, ``Martin Luther King Jr``.
+SUFFIXES = frozenset({"ii", "iii", "iv", "jr", "sr"})
 
 
 def _shape(raw: str) -> _Shape:
     shape = _shapes.get(raw)
     if shape is None:
-        word, cut = raw, 0
-        if raw.endswith(".") and fold(raw[:-1]) not in TITLES:
-            word, cut = raw[:-1], 1  # a sentence's final dot, not an abbreviation
-        shape = (word, cut, _ELIDED.sub("", fold(word.rstrip("."))), _is_capitalised(word))
+        word, head, cut = raw, 0, 0
+        elided = _ELISION_BEFORE_CAPITAL.match(raw)
+        if elided:
+            word, head = raw[elided.end() :], elided.end()
+        if word.endswith(".") and not _INITIAL.match(word) and fold(word[:-1]) not in TITLES:
+            word, cut = word[:-1], 1  # a sentence's final dot, not an abbreviation
+        folded = _ELIDED.sub("", fold(word.rstrip(".")))
+        shape = (word, head, cut, folded, _is_capitalised(word))
         if len(_shapes) < _SHAPES_LIMIT:
             _shapes[raw] = shape
     return shape
@@ -190,8 +278,9 @@ def _tokens(text: str) -> list[_Token]:
     tokens: list[_Token] = []
     previous_end = 0
     for match in _TOKEN.finditer(text):
-        raw, cut, folded, capitalised = _shape(match.group(0))
+        raw, head, cut, folded, capitalised = _shape(match.group(0))
         start, end = match.span()
+        start += head
         end -= cut
         tokens.append(_Token(raw, folded, start, end, capitalised, text[previous_end:start]))
         previous_end = end
@@ -199,6 +288,10 @@ def _tokens(text: str) -> list[_Token]:
 
 
 _NAME_PREFIX = re.compile(r"^(?:al|el|ad|ash|as|at|az|bin|ben|ibn|abu|abou)-(?=[A-ZÀ-Ý])")
+
+
+# Arabic article before a surname, folded: ``al-assad`` is also called ``assad``.
+_ARTICLE_PREFIX = re.compile(r"^(?:al|el|ad|ash|as|at|az)-(?=\w)")
 
 
 # An elided article or pronoun before a lowercase word: ``L'appel``, ``D'après``
@@ -252,8 +345,18 @@ def _runs(tokens: list[_Token]) -> list[_Run]:
         j = i + 1
         while j < len(tokens) and _joins(tokens[j].gap_before):
             nxt = tokens[j]
-            if nxt.capitalised and len(nxt.raw) > 1 and nxt.folded not in TITLES:
+            word = nxt.capitalised and len(nxt.raw) > 1 and nxt.folded not in TITLES
+            initial = (  # ``Rajiv J. Shah``: an initial between two parts of a name
+                _INITIAL.match(nxt.raw)
+                and j + 1 < len(tokens)
+                and (tokens[j + 1].capitalised or _INITIAL.match(tokens[j + 1].raw))
+                and _joins(tokens[j + 1].gap_before)
+            )
+            if word or initial:
                 j += 1
+            elif nxt.folded in SUFFIXES and nxt.raw[:1].isupper():
+                j += 1
+                break
             elif (
                 nxt.folded in PARTICLES
                 and j + 1 < len(tokens)
@@ -282,26 +385,67 @@ def _runs(tokens: list[_Token]) -> list[_Run]:
     return runs
 
 
-def _title_nearby(tokens: list[_Token], index: int) -> bool:
+def _title_nearby(tokens: list[_Token], index: int) -> str | None:
     """A title a few words before, with only lowercase adjectives in between.
 
-    ``le président turc Tayyip Erdogan``: yes. ``président de la République``: no.
+    ``le président turc Tayyip Erdogan``: ``président``. ``président de la République``: None.
     """
     for back in range(1, 4):
         k = index - back
         if k < 0 or not _joins(tokens[k + 1].gap_before):
-            return False
+            return None
         token = tokens[k]
         if token.folded in TITLES:
-            return True
+            return token.raw
         if token.capitalised or token.folded in PARTICLES or token.folded in FRENCH_STOP_WORDS:
-            return False
-    return False
+            return None
+    return None
+
+
+# What may stand between a verb of speech and the speaker: ``a raconté à l'AFP Kyaw Min``,
+# ``a déploré auprès de l'AFP Hann Hindstrom``.
+_TO_WHOM = frozenset("a au aux aupres de d l la le".split())
+
+
+def _speech_cue(tokens: list[_Token], index: int) -> str | None:
+    """The verb of speech that introduces the name at *index*, if any."""
+    for back in range(1, 6):
+        k = index - back
+        if k < 0 or "\n" in tokens[k + 1].gap_before:
+            return None
+        token = tokens[k]
+        if token.folded in SPEECH_CUES:
+            return token.raw
+        medium = re.split("['’]", token.raw)[-1]
+        if token.folded not in _TO_WHOM and not (medium.isupper() and medium.isalpha()):
+            return None
+    return None
+
+
+def _after_place(tokens: list[_Token], index: int) -> bool:
+    """``rue Victor Hugo``, ``l'école de Sandy Hook``, ``l'île de Fernando Poo``."""
+    if index < 1 or not _joins(tokens[index].gap_before):
+        return False  # ``le gouverneur de l'île, Ricardo Rosello``
+    if tokens[index - 1].folded in PLACES:
+        return True
+    return (
+        index > 1
+        and tokens[index - 1].folded in ("de", "d")
+        and _joins(tokens[index - 1].gap_before)
+        and tokens[index - 2].folded in PLACES
+    )
+
+
+@cache
+def demonyms() -> frozenset[str]:
+    """Folded nationality nouns: ``le Britannique Cuthert Christy`` names a person."""
+    _, gazetteer = table()
+    return frozenset(k[0] for k, e in gazetteer.items() if len(k) == 1 and e.kind == ADJECTIVE)
 
 
 def _is_first_name(token: _Token, names: frozenset[str]) -> bool:
-    """``Pekka``, and hyphenated ``Pierre-Olivier`` when its first part is one."""
-    return token.folded in names or token.folded.split("-")[0] in names
+    """``Pekka``; hyphenated ``Pierre-Olivier`` when each part is one (not ``Afro-Américain``)."""
+    return token.folded in names or all(part in names for part in token.folded.split("-"))
 
 
 def _clean(run: _Run, names: frozenset[str]) -> list[_Token]:
@@ -321,6 +465,8 @@ def _clean(run: _Run, names: frozenset[str]) -> list[_Token]:
         while tokens and droppable(tokens[0]):
             tokens.pop(0)
         while tokens and droppable(tokens[-1]):
+            if tokens[-1].capitalised:
+                return []  # ``Jones Act``, ``Washington Post``: a name inside another name
             tokens.pop()
         if tokens and tokens[0].capitalised and tokens[0].folded.split("-")[0] in PLACE_STARTERS:
             tokens = tokens[1:] if "-" in tokens[0].folded else tokens[2:]
@@ -333,51 +479,144 @@ def _clean(run: _Run, names: frozenset[str]) -> list[_Token]:
     return tokens
 
 
-def find_persons(text: str, not_names: frozenset[str] = frozenset()) -> list[PersonMatch]:
+def _reason(
+    words: list[_Token],
+    run: _Run,
+    tokens: list[_Token],
+    position: int,
+    text: str,
+    not_names: frozenset[str],
+    surnames: frozenset[str],
+) -> str | None:
+    """Why *words* name a person on their own, or None if they can only be a later mention.
+
+    Each cue is one a reader would point to: a first name, a title, a verb of
+    speech, an age or an apposition, the régime or government a surname leads,
+    or a surname French news knows well.
+    """
+    names = first_names()
+    common = french_words()
+    before = tokens[position - 1] if position > 0 else None
+    joined = before is not None and _joins(tokens[position].gap_before)
+    if words[0].folded in WORK_STARTS:
+        return None
+    if run.title is None and joined and before is not None and before.folded in _ARTICLE_WORDS:
+        return None  # ``la Sierra Leone``, ``du Nil Bleu``, ``au Taco Bell``: not a person
+    key = " ".join(w.folded for w in words)
+    if words[0].folded in not_names or key in not_names:
+        return None  # ``Paris Saint-Germain``, ``Abu Dhabi``
+    if len(words) >= 2 and _is_first_name(words[0], names):
+        return f"first name «{words[0].raw}» (dictionary)"  # (``Anatole France`` too)
+    if any(w.folded in not_names for w in words):
+        return None
+    if (
+        len(words) >= 3
+        and any(_INITIAL.match(w.raw) for w in words[1:-1])
+        and not any(w.folded in common for w in words if not _INITIAL.match(w.raw))
+    ):
+        return "initial inside the name"  # ``Isobe W. Gborkorkollie`` (not ``Super U. Proche``)
+    if len(words) > 3:
+        return None
+    if run.title is not None:
+        return f"title «{run.title.raw}»"
+    title = _title_nearby(tokens, position)
+    if title is not None:
+        return f"title «{title}»"
+    acronym = before is not None and before.raw.isupper() and before.raw.isalpha()
+    if len(words) == 1 and joined and acronym:
+        return None  # ``RIA Novosti``, ``BFM Business``: the rest of an acronym's name
+    # Cues that stand for a title: the words must not be French words (``Selon Le Monde``).
+    if any(w.folded in common and not _is_first_name(w, names) for w in words):
+        return None
+    after = text[words[-1].end : words[-1].end + 40].replace("\u00a0", " ")
+    speaker = _speech_cue(tokens, position)
+    speaks = speaker is not None
+    if _AGE.match(after) and (len(words) >= 2 or speaks or _is_first_name(words[0], names)):
+        return "age after the name"  # ``Samia, 40 ans``, ``abonde Noman, 30 ans``
+    apposition = _APPOSITION.match(after)
+    if speaks and apposition is not None and _is_role(apposition.group(2)):
+        # ``témoigne Yvan, un grand gaillard``
+        return f"verb of speech «{speaker}» and apposition «{apposition.group(2)}»"
+    if len(words) >= 2:
+        if speaks:
+            return f"verb of speech «{speaker}»"
+        if apposition is not None and _is_role(apposition.group(2)):
+            return f"apposition «{apposition.group(2)}»"
+        if before is not None and tokens[position].gap_before.strip() == ",":
+            role = before.folded.removesuffix("s")
+            if role in TITLES or role in ROLE_NOUNS:  # (not ``son éditeur, Epic Games``)
+                return f"apposition «{before.raw}»"
+    if joined and before is not None and before.folded in GOVERNED:
+        return f"«{before.raw}» before a surname"
+    if (
+        joined
+        and position > 1
+        and before is not None
+        and before.folded in ("de", "d")
+        and tokens[position - 2].folded in GOVERNED_OF
+    ):
+        return f"«{tokens[position - 2].raw} de» before a surname"
+    if _ARTICLE_PREFIX.sub("", key) in surnames and not after.lstrip().startswith("&"):
+        return "well-known surname (list)"  # (not ``Jacob & Co``)
+    return None
+
+
+def find_persons(
+    text: str,
+    not_names: frozenset[str] = frozenset(),
+    surnames: frozenset[str] | None = None,
+) -> list[PersonMatch]:
     """The people named in *text*, fullest name first seen first.
 
     *not_names* are extra folded words that cannot start a name (country and
     capital names, so that ``Paris Saint-Germain`` is not a person).
+    *surnames* are those a surname alone may name (default: :func:`known_surnames`).
     """
+    if surnames is None:
+        surnames = known_surnames()
     original = text
     text = _PAREN_NAME.sub(" ", text)  # same length: offsets stay valid
     names = first_names()
     tokens = _tokens(text)
     index_of = {id(t): n for n, t in enumerate(tokens)}
 
-    full: list[tuple[list[_Token], _Run]] = []  # sure persons
+    full: list[tuple[list[_Token], _Run, str]] = []  # sure persons, and why
     weak: list[tuple[list[_Token], _Run]] = []  # surname or first name alone
     for run in _runs(tokens):
         words = _clean(run, names)
+        # ``le Britannique Cuthert Christy`` (not ``l'Allemand CureVac``, ``Français de Wuhan``)
+        demonym = (
+            len(words) >= 3
+            and words[0].folded in demonyms()
+            and words[1].capitalised
+            and not any(w.folded in french_words() for w in words[1:])
+        )
+        if demonym:
+            words = words[1:]
         if not words:
             continue
-        has_first_name = _is_first_name(words[0], names) and words[0].folded not in not_names
         position = index_of[id(words[0])]
-        after = original[words[-1].end : words[-1].end + 12]
-        titled = (
-            run.title is not None
-            or _title_nearby(tokens, position)
-            or (position > 0 and tokens[position - 1].folded in SPEECH_CUES and len(words) >= 2)
-            or (has_first_name and _AGE.match(after) is not None)
-        )
-        named_after = run.title is None and position > 0 and tokens[position - 1].folded in PLACES
-        if named_after:  # ``rue Victor Hugo``: only a mention of someone already named
-            weak.append((words, run))
-        elif (len(words) >= 2 and has_first_name) or (
-            titled and len(words) <= 3 and not any(w.folded in not_names for w in words)
-        ):
-            full.append((words, run))
+        named_after = run.title is None and _after_place(tokens, position)
+        reason = None
+        if demonym and not any(w.folded in not_names for w in words):
+            reason = f"nationality «{tokens[position - 1].raw}»"
+        elif not named_after:  # ``rue Victor Hugo``: only a mention of someone already named
+            reason = _reason(words, run, tokens, position, original, not_names, surnames)
+        if reason is not None:
+            if words[-1].folded in SUFFIXES and tokens[position - 1].folded in GOVERNED:
+                words = words[:-1]  # ``le gouvernement Raffarin III``
+            full.append((words, run, reason))
         elif len(words) <= 2:
             weak.append((words, run))
 
     # Coordinated first names: ``Bill et Hillary Clinton``.
-    for words, run in list(full):
+    for words, run, _ in list(full):
         k = index_of[id(words[0])]
         if k >= 2 and tokens[k - 1].folded == "et" and tokens[k - 2].folded in names:
             before = tokens[k - 2]
             alone = k < 3 or not (tokens[k - 3].capitalised and _joins(before.gap_before))
             if before.capitalised and alone:
-                full.append(([before, *words[1:]], run))
+                full.append(([before, *words[1:]], run, f"first name «{before.raw}» (dictionary)"))
 
     persons: dict[str, PersonMatch] = {}  # canonical key -> person
     by_first: dict[str, list[str]] = {}
@@ -390,8 +629,18 @@ def find_persons(text: str, not_names: frozenset[str] = frozenset()) -> list[Per
         return " ".join(w.folded for w in words)
 
     def tails(key: str) -> Iterator[str]:
+        """What later mentions may call a person: ``stephen craig paddock ii`` is also
+        ``craig paddock``, ``paddock``, ``stephen paddock``; ``al-assad`` is ``assad``."""
         parts = key.split(" ")
-        return (" ".join(parts[n:]) for n in range(len(parts)))
+        while len(parts) > 1 and parts[-1] in SUFFIXES:
+            parts.pop()
+        for n in range(len(parts)):
+            yield " ".join(parts[n:])
+            bare = _ARTICLE_PREFIX.sub("", parts[n]) if n == len(parts) - 1 else parts[n]
+            if bare != parts[n]:
+                yield bare
+        if len(parts) > 2:
+            yield f"{parts[0]} {parts[-1]}"
 
     def register(key: str, person: PersonMatch) -> None:
         persons[key] = person
@@ -406,11 +655,11 @@ def find_persons(text: str, not_names: frozenset[str] = frozenset()) -> list[Per
         return found
 
     # Fullest forms first, so that shorter forms merge into them.
-    for words, run in sorted(full, key=lambda item: -len(item[0])):
+    for words, run, reason in sorted(full, key=lambda item: -len(item[0])):
         key = key_of(words)
         targets = owners(key, single=len(words) == 1)
         if not targets:
-            register(key, PersonMatch(" ".join(w.raw.rstrip(".") for w in words)))
+            register(key, PersonMatch(_name(words), reason=reason))
             if len(words) > 1:
                 by_first.setdefault(words[0].folded, []).append(key)
             targets = [key]
@@ -429,7 +678,28 @@ def find_persons(text: str, not_names: frozenset[str] = frozenset()) -> list[Per
             found = [key]
         for owner in found:
             _mention(persons[owner], original, words, run)
-    return list(persons.values())
+    return [p for p in persons.values() if not _credit_only(p, original)]
+
+
+def _credit_only(person: PersonMatch, text: str) -> bool:
+    """Whether *person* is named once, in an author's credit at the end of *text*."""
+    if len(person.spans) != 1:
+        return False
+    start, end = person.spans[0]
+    if start < len(text) - CREDIT_TAIL:
+        return False
+    if text[max(0, start - 100) : start].rstrip()[-1:] not in (".", ""):
+        return False  # a credit is a sentence of its own
+    credit = _CREDIT.match(text, end)
+    if credit is None:
+        return False
+    role = fold(credit.group(1))
+    return role in TITLES or role == "maitre" or _ROLE_SUFFIX.search(role) is not None
+
+
+def _name(words: list[_Token]) -> str:
+    """The name as written, without a final dot unless it is an initial."""
+    return " ".join(w.raw if _INITIAL.match(w.raw) else w.raw.rstrip(".") for w in words)
 
 
 def _mention(person: PersonMatch, text: str, words: list[_Token], run: _Run) -> None:

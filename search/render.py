@@ -187,7 +187,10 @@ def print_inspection(out: Console, item: dict[str, Any] | Problem) -> None:
         out.print(f"  {c['code']} {c['name']}: " + ", ".join(c["evidence"]))
     out.print(Text("  persons:", style="bold"))
     for p in item["persons"]:
-        out.print(f"  {p['name']}: " + ", ".join(p["mentions"]))
+        # Why each was taken for a person, so that a wrong one can be reported with its cause.
+        line = Text(f"  {p['name']}: " + ", ".join(p["mentions"]))
+        line.append(f" — {p['reason']}", style="dim")
+        out.print(line)
     out.print()
 
 

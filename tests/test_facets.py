@@ -82,6 +82,75 @@ def test_not_persons() -> None:
     assert persons(text) == {}
 
 
+def names(text: str) -> set[str]:
+    return {p.name for p in extract_text(text).persons}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # An elided preposition before a first name (``d'`` is not part of the name).
+        ("La victoire d’Angela Merkel a surpris Berlin.", {"Angela Merkel"}),
+        # Initials and generational suffixes belong to the name.
+        ("George W. Bush a reçu Rajiv J.\u00a0Shah.", {"George W. Bush", "Rajiv J. Shah"}),
+        (
+            "Le pape Jean-Paul II et son frère, Patrick Paddock II.",
+            {"Jean-Paul II", "Patrick Paddock II"},
+        ),
+        # First names no dictionary has, named by a French cue: verb of speech, apposition, age.
+        ("« Tout a brûlé », soupire Ngozi Okafor, une habitante du quartier.", {"Ngozi Okafor"}),
+        ("« Nous partirons », a raconté à l’AFP Tiémoko Kalifa, un éleveur.", {"Tiémoko Kalifa"}),
+        ("Yacouba Fofana, biologiste à Bamako, compte les lions.", {"Yacouba Fofana"}),
+        ("« J’ai peur », confie Bintou, 19 ans, devant la gare.", {"Bintou"}),
+        ("Selon le Britannique Obiageli Nnamdi, le rapport est clair.", {"Obiageli Nnamdi"}),
+        # A surname alone: the government or régime it leads, or a surname the press knows well.
+        ("La réponse du gouvernement Rajoy et du régime Assad.", {"Rajoy", "Assad"}),
+        ("Depuis la fin de la dictature de Franco, le pays a changé.", {"Franco"}),
+        ("« Vous imaginez Sarkozy accepter cela ? »", {"Sarkozy"}),
+        # One person under every form: middle name dropped, Arabic article dropped.
+        ("Stephen Craig Paddock a tiré. Stephen Paddock vivait seul.", {"Stephen Craig Paddock"}),
+        ("Bachar al-Assad a parlé. M.\u00a0Assad a menacé.", {"Bachar al-Assad"}),
+    ],
+)
+def test_person_cues(text: str, expected: set[str]) -> None:
+    assert names(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "La guerre en Sierra Leone a gagné la Sierra Leone et le Soudan du Nil Bleu.",
+        "Il mangeait des burritos au Taco Bell, près de l’école de Sandy Hook.",
+        "Une loi appelée « Jones Act » protège la flotte depuis 1920.",
+        "« The Red Sea Project » attire des touristes aux cris de « Viva España ».",
+        "Le Kremlin a démenti, a rapporté l’agence RIA Novosti.",
+        "La navette part vers l’île de Fernando Poo.",
+    ],
+)
+def test_places_and_things_are_not_persons(text: str) -> None:
+    assert names(text) == set()
+
+
+def test_an_opinion_piece_credit_is_not_a_person_it_names() -> None:
+    body = "Les musées doivent rendre les objets pillés pendant la colonisation. " * 20
+    named_elsewhere = "Selon Cécile Fromont, le débat a changé. "
+    credit = "Cécile Fromont est professeure d’histoire de l’art à l’Université de Chicago."
+    assert names(body + credit) == set()
+    assert names(named_elsewhere + body + credit) == {"Cécile Fromont"}
+
+
+def test_each_person_says_why_it_was_taken() -> None:
+    found = {p.name: p.reason for p in extract_text(
+        "M. Biden a reçu Pekka Haavisto et le régime Assad, soupire Ngozi Okafor."
+    ).persons}  # fmt: skip
+    assert found == {
+        "Biden": "title «M.»",
+        "Pekka Haavisto": "first name «Pekka» (dictionary)",
+        "Assad": "«régime» before a surname",
+        "Ngozi Okafor": "verb of speech «soupire»",
+    }
+
+
 def test_resolve_country_accepts_codes_names_and_adjectives() -> None:
     for text in ("FI", "fi", "Finlande", "FINLANDE", "finlandais"):
         assert resolve_country(text) == "FI"
@@ -163,11 +232,14 @@ def test_cli_inspect_shape(run: CliRun) -> None:
     assert {"code": "FI", "name": "Finlande", "evidence": ["Finlande", "finlandaise"]} in item[
         "countries"
     ]
-    assert {"name": "Henrik Gahmberg", "mentions": ["Henrik Gahmberg", "M. Gahmberg"]} in item[
-        "persons"
-    ]
+    assert {
+        "name": "Henrik Gahmberg",
+        "mentions": ["Henrik Gahmberg", "M. Gahmberg"],
+        "reason": "first name «Henrik» (dictionary)",
+    } in item["persons"]
     text = run("inspect", "seeds/2020-07-02_orangesum-9174.txt").stdout
     assert "FI Finlande: Finlande, finlandaise" in text
+    assert "Henrik Gahmberg: Henrik Gahmberg, M. Gahmberg — first name «Henrik»" in text
 
 
 def _gold(name: str) -> list[dict[str, object]]:

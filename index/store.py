@@ -23,7 +23,11 @@ from typing import Any
 from whoosh import index as whoosh_index
 from whoosh.index import FileIndex
 
+from index import mapped
 from index.schema import SCHEMA_VERSION, build_schema
+
+# Every reader of an index, the engine's and a writer's merges, reads segments in place.
+mapped.install()
 
 MANIFEST = "manifest.json"
 # Articles between commits when indexing: what a crash or a kill can cost at most.

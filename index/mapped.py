@@ -32,6 +32,7 @@ class _ViewReader:
     def read(self, size: int | None = -1) -> bytes:
         start = self._position
         end = len(self._view) if size is None or size < 0 else min(start + size, len(self._view))
+        end = max(start, end)  # past the end (a seek may go there) reads nothing
         self._position = end
         return self._view[start:end].tobytes()
 

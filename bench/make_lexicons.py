@@ -32,7 +32,14 @@ from bench.corpus import records
 from index.analysis import fold
 from index.countries import table
 from index.extraction import _country_words
-from index.persons import NOT_NAMES, PARTICLES, find_persons, first_names, french_words
+from index.persons import (
+    ARTICLE_PREFIX,
+    NOT_NAMES,
+    PARTICLES,
+    find_persons,
+    first_names,
+    french_words,
+)
 
 DATA = Path(__file__).resolve().parent.parent / "index" / "data"
 MIN_LOWERCASE = 5
@@ -43,7 +50,6 @@ MIN_ONE_PERSON_SHARE = 0.6
 MIN_PERSON_SHARE = 0.7  # of a surname's capitalised occurrences inside a person's mention
 MAX_LOWERCASE_SHARE = 0.05  # ``Blanc`` is also ``blanc``
 _WORD = re.compile(r"[^\W\d_]+(?:['’\-][^\W\d_]+)*")
-_ARTICLE_PREFIX = re.compile(r"^(?:al|el|ad|ash|as|at|az)-")
 _AFTER_CAPITALISED = re.compile(r"\b[A-ZÀ-Ý][^\W\d_]+ $")
 
 
@@ -82,7 +88,7 @@ def main() -> None:
         spans = sorted(span for person in persons for span in person.spans)
         starts = [start for start, _ in spans]
         named = {
-            fold(p.name): _ARTICLE_PREFIX.sub("", fold(" ".join(p.name.split()[1:])))
+            fold(p.name): ARTICLE_PREFIX.sub("", fold(" ".join(p.name.split()[1:])))
             for p in persons
             if len(p.name.split()) >= 2
         }

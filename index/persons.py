@@ -291,7 +291,7 @@ _NAME_PREFIX = re.compile(r"^(?:al|el|ad|ash|as|at|az|bin|ben|ibn|abu|abou)-(?=[
 
 
 # Arabic article before a surname, folded: ``al-assad`` is also called ``assad``.
-_ARTICLE_PREFIX = re.compile(r"^(?:al|el|ad|ash|as|at|az)-(?=\w)")
+ARTICLE_PREFIX = re.compile(r"^(?:al|el|ad|ash|as|at|az)-(?=\w)")
 
 
 # An elided article or pronoun before a lowercase word: ``L'appel``, ``D'après``
@@ -556,7 +556,7 @@ def _reason(
         and tokens[position - 2].folded in GOVERNED_OF
     ):
         return f"«{tokens[position - 2].raw} de» before a surname"
-    if _ARTICLE_PREFIX.sub("", key) in surnames and not after.lstrip().startswith("&"):
+    if ARTICLE_PREFIX.sub("", key) in surnames and not after.lstrip().startswith("&"):
         return "well-known surname (list)"  # (not ``Jacob & Co``)
     return None
 
@@ -636,7 +636,7 @@ def find_persons(
             parts.pop()
         for n in range(len(parts)):
             yield " ".join(parts[n:])
-            bare = _ARTICLE_PREFIX.sub("", parts[n]) if n == len(parts) - 1 else parts[n]
+            bare = ARTICLE_PREFIX.sub("", parts[n]) if n == len(parts) - 1 else parts[n]
             if bare != parts[n]:
                 yield bare
         if len(parts) > 2:
@@ -694,6 +694,7 @@ def _credit_only(person: PersonMatch, text: str) -> bool:
     if credit is None:
         return False
     role = fold(credit.group(1))
+    # A profession, unlike _is_role: ``X est une habitante`` or ``est le frère`` is no credit.
     return role in TITLES or role == "maitre" or _ROLE_SUFFIX.search(role) is not None
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import csv
 import io
 import json
@@ -26,6 +27,7 @@ from textual.widgets import (
     SelectionList,
     Static,
 )
+from textual.worker import WorkerCancelled
 
 from index.writer import Indexer
 from search.api import Engine, Filters
@@ -61,9 +63,17 @@ async def wait_for(pilot, condition: Callable[[], bool], timeout: float = 60.0) 
 
 
 async def idle(pilot) -> None:  # type: ignore[no-untyped-def]
-    """Wait until typing's debounced search and every worker are done."""
+    """Wait until typing's debounced search and every worker are done.
+
+    An exclusive worker cancelled by its successor (the watcher's refresh, a stale
+    search) is done, not a failure: ``wait_for_complete`` would raise for it, so
+    each worker is awaited alone, until none is left running (a finished worker
+    may have started another). A worker that raised still fails the test."""
     await pilot.pause(0.3)
-    await pilot.app.workers.wait_for_complete()
+    while busy := [worker for worker in pilot.app.workers if not worker.is_finished]:
+        for worker in busy:
+            with contextlib.suppress(WorkerCancelled):
+                await worker.wait()
     await pilot.pause()
 
 

@@ -36,6 +36,13 @@ class _ViewReader:
         self._position = end
         return self._view[start:end].tobytes()
 
+    def peek(self, size: int = 0) -> bytes:
+        """The next bytes, without moving: ``pickle.load`` prefetches with it (as
+        from a buffered file) instead of calling ``read`` once per opcode — 20 calls
+        per posting block header otherwise."""
+        start = self._position
+        return self._view[start : start + max(size, 1)].tobytes()
+
     def readinto(self, target: Any) -> int:
         data = self.read(len(target))
         target[: len(data)] = data
@@ -72,7 +79,14 @@ class MappedFile(BufferFile):
         super().__init__(b"", name=name, onclose=onclose)
         view = buf if isinstance(buf, memoryview) else memoryview(buf)
         self._buf = view  # released by BufferFile.close, which lets the map close
+        self._view = view
         self.file = _ViewReader(view)  # type: ignore[assignment]  # reads are all it needs
+
+    @property
+    def view(self) -> memoryview:
+        """The file's bytes in the map (for numpy to read in place)."""
+        return self._view
+
 
 
 def install() -> None:

@@ -33,6 +33,9 @@ from whoosh.codec.whoosh3 import COMPRESSION_MIN_SIZE, WHOOSH3_HEADER_MAGIC
 from whoosh.util.numeric import length_to_byte
 from whoosh.writing import SegmentWriter
 
+from index import flat_postings
+from index.flat_postings import FlatPostingsWriter
+
 # One term's postings: document numbers, weights (doubles, as Whoosh compares
 # them before storing them as floats), encoded values.
 Group = tuple[array, array, list[bytes]]
@@ -153,8 +156,15 @@ def _read_run(path: str) -> Iterator[tuple[str, Term, array, array, list[bytes]]
                 return
 
 
-def write_terms(fieldwriter: Any, schema: Any, lengths: Any, terms: Iterable[TermPostings]) -> None:
-    """Write grouped postings with Whoosh's field writer, a block at a time.
+def write_terms(
+    fieldwriter: Any,
+    schema: Any,
+    lengths: Any,
+    terms: Iterable[TermPostings],
+    flat: FlatPostingsWriter | None = None,
+) -> None:
+    """Write grouped postings with Whoosh's field writer, a block at a time
+    (and to *flat*, the segment's flat postings, keyed as its readers find them).
 
     Does what ``FieldWriter.add_postings`` does posting by posting: each block
     gets the statistics ``W3PostingsWriter.add_posting`` would have gathered
@@ -162,6 +172,7 @@ def write_terms(fieldwriter: Any, schema: Any, lengths: Any, terms: Iterable[Ter
     """
     fieldname_now = None
     lengths_of: Callable[[int], int] | None = None
+    positional = False
     for fieldname, tbytes, ids, weights, values in terms:
         if fieldname != fieldname_now:
             if fieldname_now is not None:
@@ -169,7 +180,13 @@ def write_terms(fieldwriter: Any, schema: Any, lengths: Any, terms: Iterable[Ter
             fieldwriter.start_field(fieldname, schema[fieldname])
             fieldname_now = fieldname
             lengths_of = lengths.doc_field_length_reader(fieldname) if lengths else None
+            format_ = schema[fieldname].format
+            positional = bool(format_ and format_.supports("positions"))
         fieldwriter.start_term(tbytes)
+        if flat is not None:
+            # Where the term's postings start: its term info's extent offset.
+            key = fieldwriter._postwriter._startoffset
+            flat.add(key, ids, weights, values if positional else None)
         _fill_blocks(fieldwriter._postwriter, ids, weights, values, lengths_of)
         fieldwriter.finish_term()
     if fieldname_now is not None:
@@ -386,7 +403,9 @@ class GroupedSegmentWriter(SegmentWriter):  # type: ignore[misc]
     def _flush_segment(self) -> None:
         self.perdocwriter.close()
         lengths = self.per_document_reader() if self.codec.length_stats else None
-        write_terms(self.fieldwriter, self.schema, lengths, self.postings.terms())
+        flat = FlatPostingsWriter(self.newsegment.create_file(self.storage, flat_postings.EXT))
+        write_terms(self.fieldwriter, self.schema, lengths, self.postings.terms(), flat)
+        flat.close()
         self.fieldwriter.close()
         if lengths:
             lengths.close()

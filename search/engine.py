@@ -271,6 +271,9 @@ class Engine:
         self.close()
 
     def close(self) -> None:
+        # The ranker holds arrays over the segments' memory maps: let go of them
+        # first, so that closing a map does not find it still in use.
+        self._ranker = None
         self._searcher.close()
         self._index.close()
 
@@ -278,6 +281,7 @@ class Engine:
         """Pick up a newer committed state of the index; ``True`` if there was one."""
         if self._searcher.up_to_date():
             return False
+        self._ranker = None  # before the old segments' maps close (see close)
         try:
             fresh = self._searcher.refresh()
         except TypeError:

@@ -7,10 +7,14 @@ plain queries people type most (words, AND, OR, NOT, field terms) are scored
 here instead, with the same formula, statistics and tie order as Whoosh
 (``tests/test_ranking.py`` checks the top hits and scores against Whoosh's).
 One pass gives the ranked page, the total and the documents to count facets
-over. Anything else (phrases, wildcards, fuzzy terms, ranges) goes to Whoosh.
+over. Exact phrases are matched here too, on positions stored as arrays
+(:meth:`Ranker.phrase`). Anything else (phrases with slop, phrases on an
+index without flat postings, wildcards, fuzzy terms, ranges) goes to Whoosh.
 
-Posting lists are decoded once per index version and kept in a small cache:
-typing a query re-uses the words already typed.
+Posting lists are read from each segment's flat postings
+(:mod:`index.flat_postings`, arrays in the memory map) or, for segments
+written before those existed, decoded from Whoosh's blocks; either way once per
+index version, kept in a small cache: typing a query re-uses the words typed.
 """
 
 from __future__ import annotations
@@ -22,8 +26,11 @@ import numpy as np
 import numpy.typing as npt
 from whoosh import query as wq
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
+from whoosh.reading import TermNotFound
 from whoosh.scoring import BM25F
 from whoosh.util.numeric import byte_to_length
+
+from index.flat_postings import FlatPostings
 
 Mask = npt.NDArray[np.bool_]
 Scores = npt.NDArray[np.float64]
@@ -52,6 +59,8 @@ class Ranker:
         reader = searcher.reader()
         self.size = reader.doc_count_all()
         self._segments: list[tuple[Any, int]] = reader.leaf_readers()
+        # Each segment's postings as arrays in the memory map (None: decode them).
+        self._flat = [FlatPostings.of(leaf) for leaf, _ in self._segments]
         self.alive: Mask = np.ones(self.size, dtype=bool)
         if reader.has_deletions():
             self.alive[:] = False
@@ -86,12 +95,14 @@ class Ranker:
             self._postings.move_to_end(key)
             return hit
         docs, freqs = [], []
-        for reader, offset in self._segments:
-            if (fieldname, text) not in reader:
+        for (reader, offset), flat in zip(self._segments, self._flat, strict=True):
+            key = _flat_key(reader, fieldname, text)
+            if key is _ABSENT:
                 continue
-            d, f = _decode(reader.postings(fieldname, text))
-            docs.append(d + offset)
-            freqs.append(f)
+            found = flat.postings(key) if flat is not None and key is not None else None
+            d, f = found if found is not None else _decode(reader.postings(fieldname, text))
+            docs.append(d.astype(np.int64) + offset)
+            freqs.append(f.astype(np.float64))
         found = (
             (np.concatenate(docs), np.concatenate(freqs))
             if docs
@@ -103,6 +114,55 @@ class Ranker:
             _, (old, _) = self._postings.popitem(last=False)
             self._cached -= len(old)
         return found
+
+    def phrase_matches(self, fieldname: str, words: list[str], candidates: Any) -> Any:
+        """Which of *candidates* (sorted document numbers holding every word) have
+        *words* at consecutive positions of *fieldname*.
+
+        Per segment and word, the positions of the candidates only are gathered
+        from the flat postings as ``candidate << 32 | position - i`` (sorted,
+        since postings and positions are), and the phrase is where every word's
+        keys meet: a sorted intersection, linear in the positions gathered.
+        """
+        matched = []
+        bounds = np.searchsorted(candidates, [offset for _, offset in self._segments] + [self.size])
+        for n, ((reader, offset), flat) in enumerate(zip(self._segments, self._flat, strict=True)):
+            local = candidates[bounds[n] : bounds[n + 1]] - offset
+            if not len(local):
+                continue
+            keys = None
+            if flat is None:
+                raise Unsupported("positions not stored as arrays")
+            for i, word in enumerate(words):
+                key = _flat_key(reader, fieldname, word)
+                stored = flat.positions(key) if isinstance(key, int) else None
+                if stored is not None:
+                    found = flat.postings(key)
+                    assert found is not None  # stored under the same key
+                    docs, ends, positions = found[0], *stored
+                else:  # a rare word, left to Whoosh's blocks
+                    docs, ends, positions = _decode_positions(reader.postings(fieldname, word))
+                keys_i = _position_keys(docs, ends, positions, local, i)
+                keys = keys_i if keys is None else keys[_sorted_isin(keys, keys_i)]
+                if not len(keys):
+                    break
+            if keys is not None and len(keys):
+                matched.append(local[np.unique(keys >> 32)] + offset)
+        return np.concatenate(matched) if matched else np.empty(0, dtype=np.int64)
+
+    def phrase(self, q: wq.Phrase) -> tuple[Mask, Scores]:
+        """An exact phrase, scored as Whoosh scores it: its words' scores summed
+        (by the binary tree Whoosh intersects them in), where the phrase occurs."""
+        if q.slop != 1 or q.fieldname not in self.schema or not q.words:
+            raise Unsupported("a phrase with slop")
+        parts = [self.term(q.fieldname, word, 1.0) for word in q.words]
+        mask = np.logical_and.reduce([m for m, _ in parts]) & self.alive
+        candidates = np.flatnonzero(mask)
+        mask = np.zeros(self.size, dtype=bool)
+        if len(candidates):
+            mask[self.phrase_matches(q.fieldname, list(q.words), candidates)] = True
+        scores = _tree_sum([np.where(mask, scores, 0.0) for _, scores in parts])
+        return mask, scores * q.boost if q.boost != 1.0 else scores
 
     # --- Scoring ----------------------------------------------------------------
 
@@ -136,6 +196,8 @@ class Ranker:
         if isinstance(q, wq.Term):
             text = q.text.decode("utf-8") if isinstance(q.text, bytes) else q.text
             return self.term(q.fieldname, text, q.boost)
+        if isinstance(q, wq.Phrase):
+            return self.phrase(q)
         if q is wq.NullQuery or isinstance(q, type(wq.NullQuery)):
             return np.zeros(self.size, dtype=bool), np.zeros(self.size)
         if isinstance(q, wq.AndNot):
@@ -181,6 +243,69 @@ class Ranker:
             docs, values = docs[keep], values[keep]
         order = np.lexsort((docs, -values))[:count]
         return [(int(d), float(s)) for d, s in zip(docs[order], values[order], strict=True)]
+
+
+# A term no segment reader knows (``_flat_key``).
+_ABSENT = object()
+
+
+def _flat_key(reader: Any, fieldname: str, text: str) -> Any:
+    """Where the term's postings start in the segment (its flat postings' key),
+    ``None`` if they are inlined in its term info, ``_ABSENT`` if it is not there."""
+    try:
+        info = reader.term_info(fieldname, text)
+    except TermNotFound:
+        return _ABSENT
+    return None if info.is_inlined() else info.extent()[0]
+
+
+def _decode_positions(matcher: Any) -> tuple[Any, Any, Any]:
+    """A (short) posting list's documents, running count of positions, positions."""
+    if not matcher.supports("positions"):
+        raise Unsupported("a field without positions")
+    docs, lists = [], []
+    while matcher.is_active():
+        docs.append(matcher.id())
+        lists.append(matcher.value_as("positions"))
+        matcher.next()
+    ends = np.cumsum([len(ps) for ps in lists], dtype=np.int64)
+    total = int(ends[-1]) if len(ends) else 0
+    flat = np.fromiter((p for ps in lists for p in ps), dtype=np.int64, count=total)
+    return np.array(docs, dtype=np.int64), ends, flat
+
+
+def _position_keys(docs: Any, ends: Any, positions: Any, local: Any, shift: int) -> Any:
+    """``candidate index << 32 | position - shift`` for every position of the term
+    in the *local* documents (all among *docs*), in order."""
+    at = np.searchsorted(docs, local)
+    stop = ends[at].astype(np.int64)
+    start = np.where(at > 0, ends[np.maximum(at - 1, 0)], 0).astype(np.int64)
+    counts = stop - start
+    total = int(counts.sum())
+    # Index of each gathered position: its posting's start plus its rank in it.
+    firsts = np.cumsum(counts) - counts
+    index = np.repeat(start - firsts, counts) + np.arange(total)
+    values = positions[index].astype(np.int64) - shift
+    owners = np.repeat(np.arange(len(local), dtype=np.int64), counts)
+    keep = values >= 0
+    return (owners[keep] << 32) | values[keep]
+
+
+def _sorted_isin(keys: Any, other: Any) -> Any:
+    """Which of the sorted *keys* are in the sorted *other*."""
+    if not len(other):
+        return np.zeros(len(keys), dtype=bool)
+    at = np.minimum(np.searchsorted(other, keys), len(other) - 1)
+    return other[at] == keys
+
+
+def _tree_sum(parts: list[Any]) -> Any:
+    """Sum as Whoosh's ``make_binary_tree`` of intersection matchers adds scores:
+    the same float additions in the same order."""
+    if len(parts) == 1:
+        return parts[0]
+    half = len(parts) // 2
+    return _tree_sum(parts[:half]) + _tree_sum(parts[half:])
 
 
 def _decode(matcher: Any) -> tuple[Any, Any]:

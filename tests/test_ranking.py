@@ -37,6 +37,17 @@ QUERIES = [
     "incendie ANDMAYBE forêt",
     "le la les",
     "mot-introuvable-zzz",
+    '"premier ministre"',
+    '"président de la République"',
+    '"premier ministre" Macron',
+    '"premier ministre" OR "chef de l’État"',
+    '"ministre de l’Intérieur" SAUF Castaner',
+    '"état d’urgence"',
+    '"vous vous"',
+    '"mot-introuvable-zzz ministre"',
+    '"gilets jaunes"',
+    '"président finlandais"',
+    '"Donald Trump" "Joe Biden"',
 ]
 
 
@@ -102,11 +113,18 @@ def test_filters_match_whoosh_filters(multi_segment_index: Path) -> None:
             assert [h.id for h in fast.hits] == [h["id"] for h in expected[:50]], filters
 
 
-def test_phrases_and_patterns_are_left_to_whoosh(multi_segment_index: Path) -> None:
+def test_phrases_have_hits_here(multi_segment_index: Path) -> None:
+    """The phrases compared above are not all empty (the comparison would be weak)."""
+    with Engine(multi_segment_index) as engine:
+        for text in ('"premier ministre"', '"président de la République"', '"état d’urgence"'):
+            assert engine.search(text).total > 2, text
+
+
+def test_slop_and_patterns_are_left_to_whoosh(multi_segment_index: Path) -> None:
     with Engine(multi_segment_index) as engine:
         ranker = engine.ranker
         assert ranker is not None
-        for text in ('"premier ministre"', "gouvern*", "Macorn~"):
+        for text in ('"premier ministre"~3', "gouvern*", "Macorn~"):
             with pytest.raises(Unsupported):
                 ranker.evaluate(engine.parse(text))
             # ... and still answered, by Whoosh.

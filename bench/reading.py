@@ -1,0 +1,177 @@
+"""What reading a large index costs: memory, per-query-set latency, a cold
+one-liner, and the TUI's first results.
+
+Every figure comes from a fresh process, so that one measurement's caches and
+memory never flatter the next (the OS page cache is shared: each is run once
+first, unmeasured, as a user's second command would find it):
+
+- ``Engine(...)``: seconds to open; resident memory (anonymous, which the
+  process owns, and file-backed, the index's pages the OS may drop) after
+  opening and after every query of the fixed sets;
+- per query set: p50 / p95 / max of the interactive request (top 10 +
+  snippets + 3 facets), each query once, in the file's order;
+- ``search query Finlande --limit 5``: median wall time of 5 runs, and the
+  peak RSS of the process (the kernel's ``ru_maxrss``);
+- ``search tui Finlande``: from starting the process to the first hits on
+  screen (Textual's pilot in a headless terminal, median of 3).
+
+    python bench/reading.py --index bench/out/scale/index-x10
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.corpus import query_sets  # noqa: E402
+
+# The fixed query sets, in the order of the README's table (p50 / p95 / max each).
+SETS = {
+    "one_word": "one word",
+    "two_word_and": "two-word AND",
+    "or_3_5_words": "3-5-word OR",
+    "phrase": "phrase",
+    "all": "all four sets",
+}
+
+
+def resident_mb() -> dict[str, float]:
+    """This process's anonymous and file-backed resident memory (Linux), MB."""
+    found = {}
+    for line in Path("/proc/self/status").read_text().splitlines():
+        name, _, value = line.partition(":")
+        if name in ("RssAnon", "RssFile"):
+            found[name[3:].lower()] = int(value.split()[0]) / 1024
+    return found
+
+
+def engine_figures(index_dir: Path) -> dict[str, Any]:
+    """Open, query every set, report (run in a child: ``--engine``)."""
+    from search.api import Engine
+
+    started = time.perf_counter()
+    engine = Engine(index_dir)
+    row: dict[str, Any] = {"open_s": time.perf_counter() - started, "after_open": resident_mb()}
+    engine.search("warm up", facets=True)
+    everything: list[float] = []
+    for name, queries in query_sets().items():
+        samples = []
+        for text in queries:
+            started = time.perf_counter()
+            engine.search(text, limit=10, facets=True)
+            samples.append((time.perf_counter() - started) * 1000)
+        everything += samples
+        row[name] = summary(samples)
+    row["all"] = summary(everything)
+    row["after_queries"] = resident_mb()
+    stats = engine.stats()
+    row["articles"], row["segments"] = stats.documents, stats.segments
+    engine.close()
+    return row
+
+
+def summary(samples: list[float]) -> dict[str, float]:
+    ordered = sorted(samples)
+    p95 = ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
+    return {"p50": statistics.median(ordered), "p95": p95, "max": ordered[-1]}
+
+
+def one_liner(index_dir: Path, runs: int = 5) -> dict[str, float]:
+    """``search query Finlande --limit 5`` as a fresh process: median wall, peak RSS."""
+    env = {**os.environ, "SEARCH_INDEX": str(index_dir)}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # an installed package keeps its bytecode
+    args = [sys.executable, "-m", "search.cli", "query", "Finlande", "--limit", "5"]
+    walls, peaks = [], []
+    for n in range(runs + 1):
+        started = time.perf_counter()
+        child = subprocess.Popen(args, env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
+        _, status, usage = os.wait4(child.pid, 0)
+        if os.waitstatus_to_exitcode(status):
+            raise SystemExit(f"failed: {' '.join(args)}")
+        if n:  # the first run warms the OS cache
+            walls.append(time.perf_counter() - started)
+            peaks.append(usage.ru_maxrss / 1024)
+    return {"wall_s": statistics.median(walls), "peak_rss_mb": max(peaks)}
+
+
+async def _first_results(index_dir: Path) -> None:
+    from textual.widgets import Static
+
+    from tui.app import SearchApp
+
+    app = SearchApp(index_dir, Path("."), "Finlande", history=Path(os.devnull))
+    async with app.run_test(size=(120, 40)) as pilot:
+        while " hit" not in str(app.main.query_one("#status", Static).render()):
+            await pilot.pause(0.01)
+
+
+def tui_first_results(index_dir: Path, runs: int = 3) -> float:
+    """Seconds from starting ``search tui Finlande`` to its hits on screen (median)."""
+    args = [sys.executable, str(Path(__file__).resolve()), "--index", str(index_dir), "--tui"]
+    samples = []
+    for n in range(runs + 1):
+        started = time.perf_counter()
+        subprocess.run(args, check=True, cwd=ROOT)
+        if n:
+            samples.append(time.perf_counter() - started)
+    return statistics.median(samples)
+
+
+def measure(index_dir: Path) -> dict[str, Any]:
+    """Every figure of the module's docstring, each from fresh processes."""
+    args = [sys.executable, str(Path(__file__).resolve()), "--index", str(index_dir), "--engine"]
+    subprocess.run(args, check=True, capture_output=True, cwd=ROOT)  # warm the OS cache
+    done = subprocess.run(args, check=True, capture_output=True, cwd=ROOT, text=True)
+    row: dict[str, Any] = json.loads(done.stdout)
+    row["one_liner"] = one_liner(index_dir)
+    row["tui_first_results_s"] = tui_first_results(index_dir)
+    return row
+
+
+def markdown(name: str, row: dict[str, Any]) -> list[str]:
+    """The README's rows: memory and one-liner; then one per query set."""
+    def ms(s: dict[str, float]) -> str:
+        return f"{s['p50']:.0f} / {s['p95']:.0f} / {s['max']:.0f}"
+
+    opened, queried = row["after_open"], row["after_queries"]
+    lines = [
+        f"| {name} | {row['articles']:,} | {row['open_s']:.2f} s | "
+        f"{opened['anon']:.0f} / {opened['file']:.0f} MB | "
+        f"{queried['anon']:.0f} / {queried['file']:.0f} MB | "
+        f"{row['one_liner']['wall_s']:.2f} s, {row['one_liner']['peak_rss_mb']:.0f} MB | "
+        f"{row['tui_first_results_s']:.2f} s |",
+    ]
+    lines.append(f"| {name} | " + " | ".join(ms(row[k]) for k in SETS) + " |")
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--index", type=Path, required=True)
+    parser.add_argument("--name", default="index")
+    parser.add_argument("--engine", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--tui", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.engine:
+        print(json.dumps(engine_figures(args.index)))
+    elif args.tui:
+        asyncio.run(_first_results(args.index))
+    else:
+        row = measure(args.index)
+        print(json.dumps(row, indent=1))
+        print("\n".join(markdown(args.name, row)))
+
+
+if __name__ == "__main__":
+    main()

@@ -48,6 +48,18 @@ def test_pickle_loads_from_the_view() -> None:
         assert pickle.load(_ViewReader(memoryview(pickle.dumps(value, protocol)))) == value
 
 
+def test_pickles_one_after_another_leave_the_position_after_each() -> None:
+    """``pickle.load`` prefetches with ``peek`` and then reads what it used: the
+    next pickle (as Whoosh reads a block header, then its data) starts right after."""
+    first, second = (1, 2, 3.5, 0, 4, 7), {"ids": list(range(300)), "note": "été"}
+    data = pickle.dumps(first, 2) + pickle.dumps(second, 5) + b"tail"
+    reader = _ViewReader(memoryview(data))
+    assert reader.peek(8) == data[:8] and reader.tell() == 0
+    assert pickle.load(reader) == first
+    assert pickle.load(reader) == second
+    assert reader.read() == b"tail"
+
+
 def test_engine_reads_segments_in_place_with_the_same_results(fixtures_and_seeds: Path) -> None:
     """The engine's segment files are views of the map, and the hits are those of a copy."""
     assert compound.BufferFile is MappedFile

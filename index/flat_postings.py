@@ -34,6 +34,7 @@ are read with Whoosh's decoder, same numbers, slower.
 from __future__ import annotations
 
 from array import array
+from bisect import bisect_left
 from collections.abc import Sequence
 from pickle import loads
 from typing import Any
@@ -164,9 +165,12 @@ class FlatPostings:
             raise ValueError("not a flat postings file")
         count, table = np.frombuffer(view, dtype=np.uint64, count=2, offset=size - _FOOTER)
         count, table = int(count), int(table)
-        columns = np.frombuffer(view, dtype=np.uint64, count=_COLUMNS * count, offset=table)
-        self._keys, self._offsets, self._counts, self._totals, self._widths = columns.reshape(
-            _COLUMNS, count
+        # The table as memoryviews of uint64, searched with bisect: the map's bytes
+        # are not 8-byte aligned (records have any length, the file sits anywhere
+        # in its compound file), and numpy copies an unaligned array to search it.
+        columns = view[table : table + 8 * _COLUMNS * count].cast("Q")
+        self._keys, self._offsets, self._counts, self._totals, self._widths = (
+            columns[n * count : (n + 1) * count] for n in range(_COLUMNS)
         )
 
     @classmethod
@@ -191,11 +195,11 @@ class FlatPostings:
     def _parts(self, key: int) -> list[npt.NDArray[Any]] | None:
         """The term's stored parts: gaps, weights (unless they are the counts), and
         in a positional field counts and positions; ``None`` if no term has *key*."""
-        at = int(np.searchsorted(self._keys, key))
-        if at >= len(self._keys) or int(self._keys[at]) != key:
+        at = bisect_left(self._keys, key)
+        if at >= len(self._keys) or self._keys[at] != key:
             return None
-        offset, count, total = int(self._offsets[at]), int(self._counts[at]), int(self._totals[at])
-        widths = int(self._widths[at])
+        offset, count, total = self._offsets[at], self._counts[at], self._totals[at]
+        widths = self._widths[at]
         docs_w, weights_w = widths & 0xFF, widths >> 8 & 0xFF
         counts_w, positions_w = widths >> 16 & 0xFF, widths >> 24 & 0xFF
         layout: list[tuple[Any, int]] = [(_UNSIGNED[docs_w], count)]

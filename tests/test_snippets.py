@@ -6,7 +6,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from index.analysis import TOKEN_PATTERN, exact_analyzer, stem
-from search.snippets import Span, TermMatcher
+from search import snippets
+from search.snippets import Span, TermMatcher, analyse_words
+from tests.conftest import FIXTURES, SEEDS
 
 _EXACT = exact_analyzer()
 
@@ -53,3 +55,26 @@ PIECES = [*"Étatl'’ 2,.x\u00a0-«»\u00ad", "État", "2,2", "l'"]
 def test_same_marks_as_walking_every_token(text: str) -> None:
     for matcher in (ETAT, TWO):
         assert matcher.spans(text) == walked_spans(matcher, text)
+
+
+def alone(raw: str) -> tuple[int, str, str] | None:
+    tokens = list(_EXACT(raw, chars=True))
+    return (tokens[0].startchar, tokens[0].text, stem(tokens[0].text)) if tokens else None
+
+
+def test_words_analysed_together_as_each_alone() -> None:
+    """New words go through the chain in one call: each gets what it gets alone
+    (elisions, stop words, glued sentences, hyphens, numbers, odd characters)."""
+    text = " ".join(
+        path.read_text(encoding="utf-8", errors="replace")
+        for folder in (FIXTURES, SEEDS)
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    )
+    text += " l' qu’ jeudi.Le M.\u00a0Macron œuvre Æsop 2,5 --- «oui» aujourd’hui"
+    raws = sorted(set(TOKEN_PATTERN.findall(text)))
+    assert len(raws) > 1000
+    snippets._WORD_CACHE.clear()  # every word new, as in a fresh process
+    together = analyse_words(raws)
+    assert together == {raw: alone(raw) for raw in raws}
+    assert sum(v is None for v in together.values()) > 20  # stop words were among them

@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import pickle
 import struct
-import sys
 import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -483,8 +482,7 @@ class Engine:
     ) -> SearchResults:  # fmt: skip
         """One hit per story: every match in rank (or date) order, the first
         article of each story kept. Linear in the matches, plus a sort."""
-        ordered = self.all_matches(text, filters=filters, sort=sort)
-        docs = np.fromiter((d for d, _ in ordered), dtype=np.int64, count=len(ordered))
+        docs, scores = self._ordered(q, filters, sort)
         story_of = self.facet_table.stories[docs]
         firsts = stories.first_positions(story_of)
         # Each story's matches, found by bisection: n log n whatever the page size.
@@ -497,7 +495,8 @@ class Engine:
             low, high = np.searchsorted(sorted_stories, [story_of[at], story_of[at] + 1])
             others = by_story[low:high]
             others = others[others != at]
-            hit = self._hit(rank, stored(int(docs[at])), ordered[at][1], matcher)
+            score = None if scores is None else float(scores[at])
+            hit = self._hit(rank, stored(int(docs[at])), score, matcher)
             ids = tuple(stored(int(docs[i]))["id"] for i in others[:MOST_COPIES].tolist())
             hits.append(replace(hit, copies=ids, copy_count=len(others)))
         counts = None
@@ -531,11 +530,9 @@ class Engine:
             if d != docnum
         ]
 
-    def _rank(
-        self, q: wq.Query, filters: Filters, count: int
-    ) -> tuple[list[tuple[int, float]], list[int]] | None:
-        """The best *count* documents and every match, by :mod:`search.ranking`;
-        ``None`` for queries only Whoosh can run."""
+    def _evaluate(self, q: wq.Query, filters: Filters) -> tuple[Ranker, Mask, Any] | None:
+        """Which documents match *q* and *filters*, and their scores, by
+        :mod:`search.ranking`; ``None`` for queries only Whoosh can run."""
         ranker = self.ranker
         if ranker is None or isinstance(q, wq.Every):
             return None
@@ -546,7 +543,41 @@ class Engine:
         restrict = self._filter_mask(ranker, filters)
         if restrict is not None:
             mask &= restrict
+        return ranker, mask, scores
+
+    def _rank(
+        self, q: wq.Query, filters: Filters, count: int
+    ) -> tuple[list[tuple[int, float]], list[int]] | None:
+        """The best *count* documents and every match, by :mod:`search.ranking`;
+        ``None`` for queries only Whoosh can run."""
+        found = self._evaluate(q, filters)
+        if found is None:
+            return None
+        ranker, mask, scores = found
         return ranker.top(mask, scores, count), np.flatnonzero(mask).tolist()
+
+    def _ordered(self, q: wq.Query, filters: Filters, sort: Sort) -> tuple[Any, Any]:
+        """Every match, best first (or newest first): document numbers and scores
+        (``None`` by date) as arrays, never a Python object per match."""
+        if sort == "date":
+            found = self._evaluate(q, filters)
+            if found is not None:
+                docnums = np.flatnonzero(found[1])
+            else:
+                restrict = self.filter_query(filters)
+                docnums = np.array(self._docnums(q, restrict), dtype=np.int64)
+            days = self.facet_table.day_numbers()[docnums]
+            return docnums[np.lexsort((docnums, -days))], None
+        found = self._evaluate(q, filters)
+        if found is not None:
+            ranker, mask, scores = found
+            return ranker.ordered(mask, scores)
+        restrict = self.filter_query(filters)
+        kwargs: dict[str, Any] = {"filter": restrict} if restrict is not None else {}
+        results = self._searcher.search(_preload_long_unions(q), limit=None, **kwargs)
+        pairs = results.top_n
+        docs = np.fromiter((d for _, d in pairs), dtype=np.int64, count=len(pairs))
+        return docs, np.fromiter((s for s, _ in pairs), dtype=np.float64, count=len(pairs))
 
     def _search_whoosh(
         self, text: str, q: wq.Query, filters: Filters, offset: int, limit: int, sort: Sort
@@ -572,20 +603,10 @@ class Engine:
         """Every article matching *text* and *filters*, best first (or newest first):
         ``(document number, score)`` pairs, for :meth:`article_at`. A pair per match,
         never an article's text: exporting a million matches stays light."""
-        filters = filters or Filters()
-        q = self.parse(text)
-        if sort == "date":
-            docnums = np.array(self._docnums(q, self.filter_query(filters)), dtype=np.int64)
-            days = self.facet_table.day_numbers()[docnums]
-            order = np.lexsort((docnums, -days))
-            return [(int(d), None) for d in docnums[order]]
-        found = self._rank(q, filters, sys.maxsize)
-        if found is not None:
-            return list(found[0])
-        restrict = self.filter_query(filters)
-        kwargs: dict[str, Any] = {"filter": restrict} if restrict is not None else {}
-        results = self._searcher.search(_preload_long_unions(q), limit=None, **kwargs)
-        return [(docnum, score) for score, docnum in results.top_n]
+        docs, scores = self._ordered(self.parse(text), filters or Filters(), sort)
+        if scores is None:
+            return [(d, None) for d in docs.tolist()]
+        return list(zip(docs.tolist(), scores.tolist(), strict=True))
 
     @_damage_is_reported
     def article_at(self, docnum: int) -> Article:

@@ -230,6 +230,14 @@ class Ranker:
             return mask, scores * q.boost if q.boost != 1.0 else scores
         raise Unsupported(type(q).__name__)
 
+    def ordered(self, mask: Mask, scores: Scores) -> tuple[Any, Scores]:
+        """Every matching document and its score, in Whoosh's order (score, then
+        document number), as arrays."""
+        docs = np.flatnonzero(mask)
+        values = scores[docs]
+        order = np.lexsort((docs, -values))
+        return docs[order], values[order]
+
     def top(self, mask: Mask, scores: Scores, count: int) -> list[tuple[int, float]]:
         """The *count* best documents, in Whoosh's order (score, then document number)."""
         docs = np.flatnonzero(mask)

@@ -24,6 +24,7 @@ import argparse
 import asyncio
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -111,8 +112,10 @@ async def _first_results(index_dir: Path) -> None:
     from tui.app import SearchApp
 
     app = SearchApp(index_dir, Path("."), "Finlande", history=Path(os.devnull))
+    # "12 hits", or with wire copy grouped "9 stories (12 articles; …)".
+    shown = re.compile(r"[\d,]+ (hits?|stor(y|ies)) ")
     async with app.run_test(size=(120, 40)) as pilot:
-        while " hit" not in str(app.main.query_one("#status", Static).render()):
+        while not shown.match(str(app.main.query_one("#status", Static).render()) + " "):
             await pilot.pause(0.01)
 
 

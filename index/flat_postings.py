@@ -165,6 +165,8 @@ class FlatPostings:
             raise ValueError("not a flat postings file")
         count, table = np.frombuffer(view, dtype=np.uint64, count=2, offset=size - _FOOTER)
         count, table = int(count), int(table)
+        if table + 8 * _COLUMNS * count + _FOOTER != size:
+            raise ValueError("flat postings of another layout")
         # The table as memoryviews of uint64, searched with bisect: the map's bytes
         # are not 8-byte aligned (records have any length, the file sits anywhere
         # in its compound file), and numpy copies an unaligned array to search it.

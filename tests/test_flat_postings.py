@@ -135,6 +135,20 @@ def test_every_width_reads_back() -> None:
     assert flat.postings(1) is None and flat.positions(1) is None
 
 
+def test_a_file_of_another_layout_is_not_read() -> None:
+    """A damaged or differently laid out file is refused (the segment is then read
+    with Whoosh's decoder), never read past its table."""
+    sink = _Sink()
+    writer = FlatPostingsWriter(sink)
+    writer.add(8, array("I", range(0, 40, 2)), array("d", [1.0] * 20))
+    writer.close()
+    good = sink.written
+    assert FlatPostings(memoryview(good)).postings(8) is not None
+    for bad in (good[:-30] + good[-20:], good[:8] + b"\0" * 8 + good[8:], b"FLP1", good[:-1]):
+        with pytest.raises(ValueError):
+            FlatPostings(memoryview(bad))
+
+
 @pytest.mark.parametrize("limitmb", [128, 0.05], ids=["in-memory", "spilled-to-runs"])
 def test_new_segments_hold_whooshs_postings(tmp_path: Path, limitmb: float) -> None:
     docs = real_documents(tmp_path)

@@ -122,7 +122,8 @@ class Ranker:
         Per segment and word, the positions of the candidates only are gathered
         from the flat postings as ``candidate << 32 | position - i`` (sorted,
         since postings and positions are), and the phrase is where every word's
-        keys meet: a sorted intersection, linear in the positions gathered.
+        keys meet: binary searches of one sorted array in the other, n log n in
+        the positions gathered.
         """
         matched = []
         bounds = np.searchsorted(candidates, [offset for _, offset in self._segments] + [self.size])

@@ -27,6 +27,12 @@ from search.ranking import Ranker
 from tests.test_segment import TEXT_FIELDS, real_documents
 
 
+def documents(tmp_path: Path) -> list[dict[str, Any]]:
+    """The real documents four times over: enough terms with MIN_POSTINGS postings
+    in every segment, with or without the shared corpus."""
+    return real_documents(tmp_path) * 4
+
+
 def write(directory: Path, writer: type[SegmentWriter], parts: list[list[dict[str, Any]]],
           *, optimize: bool = False, **kw: Any) -> FileIndex:  # fmt: skip
     ix = create_index(directory)
@@ -151,24 +157,24 @@ def test_a_file_of_another_layout_is_not_read() -> None:
 
 @pytest.mark.parametrize("limitmb", [128, 0.05], ids=["in-memory", "spilled-to-runs"])
 def test_new_segments_hold_whooshs_postings(tmp_path: Path, limitmb: float) -> None:
-    docs = real_documents(tmp_path)
-    ix = write(tmp_path / "index", GroupedSegmentWriter, [docs[:30], docs[30:]], limitmb=limitmb)
+    docs = documents(tmp_path)
+    ix = write(tmp_path / "index", GroupedSegmentWriter, [docs[:100], docs[100:]], limitmb=limitmb)
     assert len(ix._segments()) == 2
-    assert check_segments(ix) > 1000
+    assert check_segments(ix) > 200
 
 
 def test_a_merged_segment_holds_whooshs_postings(tmp_path: Path) -> None:
-    docs = real_documents(tmp_path)
-    parts = [docs[:20], docs[20:40], docs[40:]]
+    docs = documents(tmp_path)
+    parts = [docs[:60], docs[60:120], docs[120:]]
     ix = write(tmp_path / "index", GroupedSegmentWriter, parts, optimize=True)
     assert len(ix._segments()) == 1
-    assert check_segments(ix) > 1000
+    assert check_segments(ix) > 200
 
 
 def test_segments_without_flat_postings_rank_the_same(tmp_path: Path) -> None:
     """An index written before flat postings existed: Whoosh's blocks are decoded."""
-    docs = real_documents(tmp_path)
-    parts = [docs[:30], docs[30:]]
+    docs = documents(tmp_path)
+    parts = [docs[:100], docs[100:]]
     old = write(tmp_path / "old", SegmentWriter, parts)
     new = write(tmp_path / "new", GroupedSegmentWriter, parts)
     queries = [

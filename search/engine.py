@@ -281,13 +281,11 @@ class Engine:
         if self._searcher.up_to_date():
             return False
         self._ranker = None  # before the old segments' maps close (see close)
-        try:
-            fresh = self._searcher.refresh()
-        except TypeError:
-            # Whoosh cannot refresh a searcher opened on an empty index (its
-            # reader has no segments to reuse): open a new one instead.
-            fresh = self._index.searcher()
-        self._searcher = fresh
+        # A new searcher, not Whoosh's ``refresh()``: that one keeps the old
+        # reader's segments that the new commit no longer lists, so after a
+        # merge the merged segments' articles were counted twice.
+        stale, self._searcher = self._searcher, self._index.searcher()
+        stale.close()
         self._facet_table = None
         self._ranker = None
         self._keyness = None

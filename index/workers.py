@@ -6,9 +6,11 @@ worker process takes batches of articles, extracts their entities, analyses
 them and writes a segment of its own; the updating process only reads the
 files, deletes the articles they replace and commits the workers' segments
 together with its own deletions, so a file's articles still become visible
-all at once. The workers' segments are not merged afterwards: a merge
-re-writes every posting, which is what made Whoosh's own multiprocessing
-writer slower than one process on two cores.
+all at once. The workers' segments are not merged as each commit ends (what
+made Whoosh's own multiprocessing writer slower than one process on two
+cores): once an update is written, ten segments of one size become one (see
+``index.writer.merge_groups``), and merges due at once are written by the
+workers side by side (``merge``).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from whoosh.codec.base import Segment
+from whoosh.reading import SegmentReader
 
 from index.articles import Article
 from index.extraction import annotate
@@ -141,6 +144,25 @@ class SegmentWorkers:
                 segments.append(segment)
         return segments
 
+    def merge(self, groups: list[list[Segment]]) -> list[Segment]:
+        """Each group of committed segments merged into one segment, by the
+        workers side by side; the merged segments are ready to be committed
+        in place of the groups (``GroupedSegmentWriter.replace``). Not
+        between ``add`` and ``finish``: a worker merges with no segment open."""
+        waiting = list(enumerate(groups))
+        merged: list[Segment | None] = [None] * len(groups)
+        busy: dict[Connection, int] = {}
+        while waiting or busy:
+            for connection in self._connections:
+                if waiting and connection not in busy:
+                    number, group = waiting.pop(0)
+                    self._send(connection, "merge", group)
+                    busy[connection] = number
+            for ready in wait(list(busy)):
+                connection = cast(Connection, ready)
+                merged[busy.pop(connection)] = self._receive(connection, "segment")
+        return [segment for segment in merged if segment is not None]
+
     def close(self) -> None:
         for connection in self._connections:
             with contextlib.suppress(OSError):
@@ -213,6 +235,14 @@ def _serve(connection: Connection, directory: Path, entities: bool, limitmb: flo
                 for article in payload:
                     index_article(writer, article, entities=entities)
                 connection.send(("done", None))
+            elif kind == "merge" and writer is None:
+                # Held as the writer, so that a failure discards its files.
+                writer = GroupedSegmentWriter(ix, limitmb=limitmb, _lk=False)
+                for segment in payload:
+                    with SegmentReader(ix.storage, ix.schema, segment) as reader:
+                        writer.add_reader(reader)
+                merged, writer = writer.finish_segment(), None
+                connection.send(("segment", merged))
             elif kind == "finish":
                 segment = writer.finish_segment() if writer is not None else None
                 writer = None

@@ -49,6 +49,11 @@ ToRead = tuple[Path, tuple[int, int], str | None]
 WRITER_LIMIT_MB = 256
 # Small segments tolerated before they are merged into one.
 MERGE_AT = 4
+# Segments of one size tier (a power of ten of articles) merged at once: a
+# full build's worker segments of ~5,000 articles become segments of ~50,000
+# (the per-segment cost of every query term falls tenfold), and each article
+# is rewritten once per tier it climbs, so log10(archive) times at most.
+TIER_WIDTH = 10
 
 
 @dataclass
@@ -239,7 +244,7 @@ class Indexer:
             if report.changed or report.files_read:
                 manifest.updated = time.time()
             manifest.save(self.directory)
-            self._compact(ix)
+            self._compact(ix, report, progress)
         finally:
             ix.close()
 
@@ -427,37 +432,84 @@ class Indexer:
         finally:
             ix.close()
 
-    def _compact(self, ix: FileIndex) -> None:
-        if _merge_plan(ix._segments()):
-            self._writer(ix).commit(mergetype=merge_tiers)
+    def _compact(
+        self, ix: FileIndex, report: IndexReport, progress: ProgressCallback | None
+    ) -> None:
+        """Merge segments until :func:`merge_groups` finds nothing more to merge.
+
+        Several merges due at once (a full build's worker segments, tier
+        after tier) run side by side in worker processes, each writing one
+        segment, committed together; a single merge runs here. Each round is
+        one commit, durable alone.
+        """
+        while groups := merge_groups(ix._segments()):
+            if progress:
+                merging = sum(len(group) for group in groups)
+                done, articles = report.files_read, report.added + report.updated
+                progress(
+                    Progress(done, done, articles, f"merging {merging} segments into {len(groups)}")
+                )
+            if len(groups) == 1 or self.workers == 0 or worker_count() == 1:
+                self._writer(ix).commit(mergetype=merge_tiers)
+                continue
+            count = min(len(groups), worker_count() if self.workers is None else self.workers)
+            with SegmentWorkers(
+                self.directory, count=count, entities=False, limitmb=WRITER_LIMIT_MB
+            ) as workers:
+                merged = workers.merge(groups)
+            writer = self._writer(ix)
+            if not writer.replace([s for group in groups for s in group], merged):
+                # Some merged segment lost a deletion since (nothing of ours
+                # deletes while the update lock is held): merge here instead.
+                writer.commit(mergetype=merge_tiers)
+                continue
+            writer.commit(merge=False)
 
 
 def _not_an_article(path: Path) -> bool:
     return path.is_file() and file_format(path) is None
 
 
-def _merge_plan(segments: Sequence[Segment]) -> list[Segment]:
-    """The segments worth merging now (see :func:`merge_tiers`)."""
+def merge_groups(segments: Sequence[Segment]) -> list[list[Segment]]:
+    """The merges due now, each a list of segments to become one.
+
+    Small segments (under a tenth of the largest, once there are MERGE_AT of
+    them) and sparse ones (a third of their documents deleted) become one;
+    then every TIER_WIDTH segments of one size tier (a power of ten of live
+    articles) become one of the next tier, as Lucene's tiered policy does.
+    """
     if len(segments) < 2:
         return []
     largest = max(s.doc_count_all() for s in segments)
     small = [s for s in segments if s.doc_count_all() < largest / 10]
     sparse = [s for s in segments if s.deleted_count() * 3 > s.doc_count_all() > 0]
-    plan = {id(s): s for s in [*(small if len(small) >= MERGE_AT else []), *sparse]}
-    return list(plan.values())
+    first = {id(s): s for s in [*(small if len(small) >= MERGE_AT else []), *sparse]}
+    groups = [list(first.values())] if first else []
+    tiers: dict[int, list[Segment]] = {}
+    for segment in segments:
+        if id(segment) not in first:
+            tiers.setdefault(_tier(segment.doc_count()), []).append(segment)
+    for tier in sorted(tiers):
+        members = sorted(tiers[tier], key=lambda s: s.doc_count())
+        full = len(members) - len(members) % TIER_WIDTH
+        groups += [members[i : i + TIER_WIDTH] for i in range(0, full, TIER_WIDTH)]
+    return groups
+
+
+def _tier(articles: int) -> int:
+    return len(str(max(articles, 1))) - 1  # floor(log10), exact on integers
 
 
 def merge_tiers(writer: SegmentWriter, segments: list[Segment]) -> list[Segment]:
-    """Whoosh merge policy: small segments are merged together, big ones kept.
+    """Whoosh merge policy: the first of :func:`merge_groups`, merged in this writer.
 
-    Every incremental batch writes a small segment, and Whoosh's default
-    policy leaves a big index followed by many small ones (each costs every
-    query a little). Here, once there are MERGE_AT or more segments smaller
-    than a tenth of the largest, they become one; a segment with a third of
-    its documents deleted (an updated dump file) is rewritten without them.
-    A merge costs in proportion to the small segments, never the whole index.
+    Every incremental batch writes a small segment, and a full build with
+    worker processes writes one per commit; each segment costs every query
+    term a lookup and an array. A merge costs in proportion to the segments
+    it merges, and an article is rewritten once per tier it climbs.
     """
-    plan = _merge_plan(segments)
+    groups = merge_groups(segments)
+    plan = groups[0] if groups else []
     for segment in plan:
         with SegmentReader(writer.storage, writer.schema, segment) as reader:
             writer.add_reader(reader)

@@ -6,7 +6,8 @@ import os
 import shutil
 from pathlib import Path
 
-from index.writer import Indexer
+from index.store import open_index
+from index.writer import TIER_WIDTH, Indexer
 from search.engine import Engine
 from tests.conftest import FIXTURES
 
@@ -95,3 +96,31 @@ def test_paths_given_twice_and_symlink_loops(tmp_path: Path) -> None:
     (corpus / "boucle").symlink_to(corpus, target_is_directory=True)
     report = Indexer(index_dir).update([corpus, corpus, corpus / "nom avec espaces é.txt"])
     assert report.added == 1
+
+
+def test_segments_of_one_size_are_merged_ten_at_a_time(tmp_path: Path) -> None:
+    # Each update writes a segment; equal ones never count as "small" beside
+    # each other, so without tiers a long-lived archive keeps one per update
+    # (and every query term pays for each). Ten of one size become one.
+    corpus, index_dir = tmp_path / "corpus", tmp_path / "index"
+    indexer = Indexer(index_dir, workers=0)
+    added = 0
+    told: list[str] = []
+    for lot in range(TIER_WIDTH):
+        shutil.copytree(FIXTURES, corpus / f"lot-{lot}")
+        added += indexer.update([corpus], progress=lambda event: told.append(event.current)).added
+        if lot == 0:
+            reading = Engine(index_dir)  # open while its segment is merged away
+        segments = open_index(index_dir)._segments()
+        if lot < TIER_WIDTH - 1:
+            assert len(segments) == lot + 1
+    assert [s.doc_count() for s in segments] == [added]
+    assert [t for t in told if t.startswith("merging")] == ["merging 10 segments into 1"]
+    assert reading.refresh()
+    assert reading.stats().documents == added, "a merged segment counted twice"
+    assert reading.stats().segments == 1
+    reading.close()
+    Indexer(tmp_path / "one-lot", workers=0).update([FIXTURES])
+    with Engine(index_dir) as merged, Engine(tmp_path / "one-lot") as one:
+        assert merged.stats().documents == added == TIER_WIDTH * one.stats().documents
+        assert merged.search("Helsinki").total == TIER_WIDTH * one.search("Helsinki").total > 0

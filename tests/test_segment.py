@@ -27,7 +27,7 @@ from index.schema import document_fields
 from index.segment import GroupedSegmentWriter
 from index.store import create_index, open_index
 from index.workers import WorkerFailed
-from index.writer import Indexer
+from index.writer import TIER_WIDTH, Indexer, merge_groups
 from search.engine import Engine
 from tests.conftest import ORANGESUM, ROOT, SEEDS, make_corpus, orangesum_records
 
@@ -102,6 +102,79 @@ def test_grouped_writer_writes_whooshs_own_index(tmp_path: Path, limitmb: float)
     assert stored_and_lengths(ours) == stored_and_lengths(whoosh)
     if limitmb < 1:
         assert not list((tmp_path / "ours").glob("*.tmp/*")), "spilled runs left behind"
+
+
+def field_totals(ix: FileIndex) -> dict[str, int]:
+    with ix.reader() as reader:
+        return {name: reader.field_length(name) for name in ix.schema.scorable_names()}
+
+
+def ranked(index_dir: Path) -> dict[str, list[tuple[str, float]]]:
+    queries = ("Finlande", "OTAN adhésion", '"sommet de Madrid"', "président OR ministre")
+    with Engine(index_dir) as engine:
+        return {
+            q: sorted((h.id, h.score) for h in engine.search(q, limit=50).hits) for q in queries
+        }
+
+
+def three_segments_with_deletions(directory: Path, docs: list[dict[str, Any]]) -> FileIndex:
+    """Our writer's segments of a third of *docs* each, with every fifth article deleted."""
+    ix = create_index(directory)
+    for part in (docs[0::3], docs[1::3], docs[2::3]):
+        w = GroupedSegmentWriter(ix)
+        for doc in part:
+            w.add_document(**doc)
+        w.commit(merge=False)
+    w = GroupedSegmentWriter(ix)
+    for doc in docs[::5]:
+        w.delete_by_term("id", doc["id"])
+    w.commit(merge=False)
+    return open_index(directory)
+
+
+@pytest.mark.parametrize("limitmb", [128, 0.05], ids=["in-memory", "spilled-to-runs"])
+def test_merging_gives_whooshs_own_merge(tmp_path: Path, limitmb: float) -> None:
+    # Our writer reads a merged segment's postings a block at a time
+    # (GroupedSegmentWriter.add_postings_to_pool); Whoosh's reads them one by one.
+    docs = real_documents(tmp_path)
+    whoosh = three_segments_with_deletions(tmp_path / "whoosh", docs)
+    ours = three_segments_with_deletions(tmp_path / "ours", docs)
+    assert sum(s.deleted_count() for s in ours._segments()) == len(docs[::5])
+    SegmentWriter(whoosh).commit(optimize=True)
+    GroupedSegmentWriter(ours, limitmb=limitmb).commit(optimize=True)
+    whoosh, ours = open_index(tmp_path / "whoosh"), open_index(tmp_path / "ours")
+    assert len(ours._segments()) == len(whoosh._segments()) == 1
+    assert ours.doc_count_all() == len(docs) - len(docs[::5])
+    expected = postings(whoosh, blocks=True)
+    assert len(expected) > 1000
+    assert postings(ours, blocks=True) == expected
+    assert stored_and_lengths(ours) == stored_and_lengths(whoosh)
+
+
+def test_merges_due_at_once_run_side_by_side_in_workers(tmp_path: Path) -> None:
+    # Twice TIER_WIDTH segments of one size: two merges are due, each done by
+    # a worker process and both committed in place of their sources.
+    docs = real_documents(tmp_path)
+    Indexer(tmp_path / "ours").update([])  # an empty index of ours
+    ix = open_index(tmp_path / "ours")
+    for part in range(2 * TIER_WIDTH):
+        w = GroupedSegmentWriter(ix)
+        for doc in docs[part :: 2 * TIER_WIDTH]:
+            w.add_document(**doc)
+        w.commit(merge=False)
+    assert len(merge_groups(open_index(tmp_path / "ours")._segments())) == 2
+    unmerged = ranked(tmp_path / "ours"), field_totals(open_index(tmp_path / "ours"))
+    Indexer(tmp_path / "ours", workers=2).update([])
+    ours = open_index(tmp_path / "ours")
+    # Same scores: BM25's average lengths come from the exact totals, not
+    # from the one-byte lengths Whoosh's merge would add up again.
+    assert (ranked(tmp_path / "ours"), field_totals(ours)) == unmerged
+    sizes = sorted(len(docs[part :: 2 * TIER_WIDTH]) for part in range(2 * TIER_WIDTH))
+    expected = [sum(sizes[:TIER_WIDTH]), sum(sizes[TIER_WIDTH:])]
+    assert sorted(s.doc_count() for s in ours._segments()) == expected
+    whoosh = write(tmp_path / "whoosh", SegmentWriter, docs)
+    assert postings(ours, blocks=False) == postings(whoosh, blocks=False)
+    assert stored_and_lengths(ours) == stored_and_lengths(whoosh)
 
 
 def lots(tmp_path: Path, copies: int) -> Path:

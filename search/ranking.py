@@ -168,14 +168,20 @@ class Ranker:
     # --- Scoring ----------------------------------------------------------------
 
     def term(self, fieldname: str, text: str, boost: float) -> tuple[Mask, Scores]:
+        docs, part = self.term_scores(fieldname, text, boost)
+        mask = np.zeros(self.size, dtype=bool)
+        scores = np.zeros(self.size, dtype=np.float64)
+        mask[docs] = True
+        scores[docs] = part
+        return mask, scores
+
+    def term_scores(self, fieldname: str, text: str, boost: float) -> tuple[Any, Any]:
+        """The documents holding a term, and its BM25 score in each (sparse)."""
         if fieldname not in self.schema:
             raise Unsupported(f"unknown field {fieldname}")
         docs, freqs = self.postings(fieldname, text)
-        mask = np.zeros(self.size, dtype=bool)
-        scores = np.zeros(self.size, dtype=np.float64)
         if not len(docs):
-            return mask, scores
-        mask[docs] = True
+            return docs, freqs
         if self.schema[fieldname].scorable:
             searcher = self.searcher
             idf = searcher.idf(fieldname, text)
@@ -185,8 +191,7 @@ class Ranker:
             part = idf * ((freqs * (k1 + 1)) / (freqs + k1 * ((1 - b) + b * lengths / average)))
         else:
             part = freqs
-        scores[docs] = part * boost if boost != 1.0 else part
-        return mask, scores
+        return docs, part * boost if boost != 1.0 else part
 
     def evaluate(self, q: wq.Query) -> tuple[Mask, Scores]:
         """Which documents match *q*, and their scores (raises :class:`Unsupported`)."""
@@ -195,8 +200,7 @@ class Ranker:
 
     def _evaluate(self, q: wq.Query) -> tuple[Mask, Scores]:
         if isinstance(q, wq.Term):
-            text = q.text.decode("utf-8") if isinstance(q.text, bytes) else q.text
-            return self.term(q.fieldname, text, q.boost)
+            return self.term(q.fieldname, _text(q), q.boost)
         if isinstance(q, wq.Phrase):
             return self.phrase(q)
         if q is wq.NullQuery or isinstance(q, type(wq.NullQuery)):
@@ -220,9 +224,21 @@ class Ranker:
             mask, scores = self._evaluate(children[0])
             scores = np.where(mask, scores, 0.0)
             for child in children[1:]:
+                if not is_and and isinstance(child, wq.Term):
+                    # A term of an OR adds its scores where it occurs: the
+                    # same additions, in the same order, without two arrays
+                    # the size of the index per term.
+                    docs, part = self.term_scores(child.fieldname, _text(child), child.boost)
+                    mask[docs] = True
+                    scores[docs] += part
+                    continue
                 child_mask, child_scores = self._evaluate(child)
-                mask = mask & child_mask if is_and else mask | child_mask
-                scores += np.where(child_mask, child_scores, 0.0)
+                if is_and:
+                    mask &= child_mask
+                else:
+                    mask |= child_mask
+                # In place, and only where the child matches: x + 0.0 is x.
+                np.add(scores, child_scores, out=scores, where=child_mask)
             for child in negated:
                 mask &= ~self._evaluate(child)[0]
             # Whoosh matches a NOT inside an AND with an inverse matcher that
@@ -256,6 +272,10 @@ class Ranker:
 
 # A term no segment reader knows (``_flat_key``).
 _ABSENT = object()
+
+
+def _text(q: wq.Term) -> str:
+    return q.text.decode("utf-8") if isinstance(q.text, bytes) else str(q.text)
 
 
 def _flat_key(reader: Any, fieldname: str, text: str) -> Any:

@@ -117,6 +117,9 @@ async def _first_results(index_dir: Path) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         while not shown.match(str(app.main.query_one("#status", Static).render()) + " "):
             await pilot.pause(0.01)
+        # When the hits are on screen: the app's teardown and the process's
+        # exit that follow are not part of the wait a user sees.
+        print(time.time(), flush=True)
 
 
 def tui_first_results(index_dir: Path, runs: int = 3) -> float:
@@ -124,10 +127,10 @@ def tui_first_results(index_dir: Path, runs: int = 3) -> float:
     args = [sys.executable, str(Path(__file__).resolve()), "--index", str(index_dir), "--tui"]
     samples = []
     for n in range(runs + 1):
-        started = time.perf_counter()
-        subprocess.run(args, check=True, cwd=ROOT)
+        started = time.time()  # wall clock: compared with the child's
+        done = subprocess.run(args, check=True, cwd=ROOT, capture_output=True, text=True)
         if n:
-            samples.append(time.perf_counter() - started)
+            samples.append(float(done.stdout.split()[-1]) - started)
     return statistics.median(samples)
 
 

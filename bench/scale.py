@@ -12,9 +12,11 @@ peak memory, and the TUI's time to its first results.
     python bench/scale.py --factors 10 --work /big/disk --reuse   # read side only
 
 Disk: the repeated corpus is 40 MB gzipped per copy (0.4 GB at 10x, 1.2 GB at
-30x) and the index about 8.5 MB per 1,000 articles (3.0 GB at 10x, about 9
-GB at 30x); sorted runs and merges need several times the index while a
-build runs, so give 30x 60 GB on --work. Time: about an hour per 10x here.
+30x) and the index about 8.5 MB per 1,000 articles before its tiered merges
+and 6 MB after (3.0 and 2.2 GB at 10x, about 9 and 6.5 GB at 30x); sorted
+runs and merges need several times the index while a build runs, so give
+30x 60 GB on --work. Time: about an hour per 10x here, and 25 minutes more
+for the merges at 10x in one process (two merge side by side).
 
 ``--perturb 0.1`` builds a corpus whose copies are not identical: in copy c
 (c > 0), a tenth of the word types (the same tenth for every article of the

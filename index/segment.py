@@ -35,6 +35,7 @@ from whoosh.codec.whoosh3 import (
     WHOOSH3_HEADER_MAGIC,
     W3TermsReader,
 )
+from whoosh.reading import SegmentReader
 from whoosh.util.numeric import length_to_byte
 from whoosh.writing import SegmentWriter
 
@@ -538,3 +539,10 @@ def _term_postings(terms: Any, terminfo: Any, format_: Any) -> tuple[Any, Any, l
         np.asarray(weights, dtype=np.float64),
         [value or b"" for value in values],
     )
+
+
+def add_segments(writer: Any, segments: Iterable[Segment]) -> None:
+    """Merge *segments*' live documents into *writer*'s new segment."""
+    for segment in segments:
+        with SegmentReader(writer.storage, writer.schema, segment) as reader:
+            writer.add_reader(reader)

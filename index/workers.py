@@ -27,12 +27,11 @@ from pathlib import Path
 from typing import Any, cast
 
 from whoosh.codec.base import Segment
-from whoosh.reading import SegmentReader
 
 from index.articles import Article
 from index.extraction import annotate
 from index.schema import document_fields
-from index.segment import GroupedSegmentWriter
+from index.segment import GroupedSegmentWriter, add_segments
 from index.store import IndexProblem, open_index
 
 # Batches a worker may hold: its pipe never fills, so sending never blocks.
@@ -238,9 +237,7 @@ def _serve(connection: Connection, directory: Path, entities: bool, limitmb: flo
             elif kind == "merge" and writer is None:
                 # Held as the writer, so that a failure discards its files.
                 writer = GroupedSegmentWriter(ix, limitmb=limitmb, _lk=False)
-                for segment in payload:
-                    with SegmentReader(ix.storage, ix.schema, segment) as reader:
-                        writer.add_reader(reader)
+                add_segments(writer, payload)
                 merged, writer = writer.finish_segment(), None
                 connection.send(("segment", merged))
             elif kind == "finish":

@@ -20,13 +20,12 @@ from pathlib import Path
 from whoosh.codec.base import Segment
 from whoosh.index import FileIndex, LockError
 from whoosh.query import Term as WhooshTerm
-from whoosh.reading import SegmentReader
 from whoosh.writing import SegmentWriter
 
 from index.articles import Article, Problem
 from index.readers import discover, file_format, read_articles, sidecar_path
 from index.schema import SCHEMA_VERSION
-from index.segment import GroupedSegmentWriter
+from index.segment import GroupedSegmentWriter, add_segments
 from index.store import (
     COMMIT_EVERY,
     LOCK_TIMEOUT_S,
@@ -510,9 +509,7 @@ def merge_tiers(writer: SegmentWriter, segments: list[Segment]) -> list[Segment]
     """
     groups = merge_groups(segments)
     plan = groups[0] if groups else []
-    for segment in plan:
-        with SegmentReader(writer.storage, writer.schema, segment) as reader:
-            writer.add_reader(reader)
+    add_segments(writer, plan)
     return [s for s in segments if s not in plan]
 
 

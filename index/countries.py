@@ -131,16 +131,27 @@ def _key(surface: str) -> tuple[str, ...]:
     return tuple(fold(w) for w in _WORD.findall(surface.replace("'", " ").replace("’", " ")))
 
 
+def _rows() -> Iterable[list[str]]:
+    """The data file's rows: code, name, other names, adjectives, capitals."""
+    text = resources.files("index").joinpath("data/countries.tsv").read_text(encoding="utf-8")
+    for line in text.splitlines():
+        if line.strip() and not line.startswith("#"):
+            yield (line.split("\t") + [""] * 5)[:5]
+
+
+@cache
+def names() -> dict[str, str]:
+    """ISO code → the country's French name: what showing a facet needs, without
+    folding every surface form as :func:`table` does (a tenth of a one-liner's query)."""
+    return {code: name for code, name, *_ in _rows()}
+
+
 @cache
 def table() -> tuple[dict[str, Country], dict[tuple[str, ...], Entry]]:
     """The countries by code, and every surface form (as folded words) → entry."""
     countries: dict[str, Country] = {}
     gazetteer: dict[tuple[str, ...], Entry] = {}
-    text = resources.files("index").joinpath("data/countries.tsv").read_text(encoding="utf-8")
-    for line in text.splitlines():
-        if not line.strip() or line.startswith("#"):
-            continue
-        code, name, others, adjectives, capitals = (line.split("\t") + [""] * 5)[:5]
+    for code, name, others, adjectives, capitals in _rows():
         countries[code] = Country(code, name)
         forms: list[tuple[str, str]] = [(name, NAME)]
         forms += [(o, NAME) for o in others.split("|") if o]

@@ -15,7 +15,11 @@ Stoltenberg``), and accent or case variants of a name are one person.
 
 from __future__ import annotations
 
+import heapq
 import io
+import math
+import mmap
+import struct
 import zipfile
 from collections import Counter
 from collections.abc import Iterable
@@ -30,7 +34,7 @@ import numpy as np
 
 from index import minhash
 from index.analysis import fold
-from index.countries import Country, find_countries, table
+from index.countries import find_countries, names, table
 from index.minhash import PERMUTATIONS
 from index.persons import person_key
 from index.schema import unpack_facets
@@ -96,8 +100,7 @@ def resolve_country(text: str) -> str:
 
 
 def country_name(code: str) -> str:
-    country: Country | None = table()[0].get(code)
-    return country.name if country else code
+    return names().get(code, code)
 
 
 FACET_CACHE_PREFIX = ".facets-"
@@ -183,21 +186,68 @@ class _SegmentFacets:
 
 
 _ROWS = ("countries", "persons", "keys")
+# Counting switches to a pass over every value above 1 document in this many.
+_MANY_DOCS = 8
 # What reading a cache of the right format but wrong content raises.
 _DAMAGED_CACHE = (KeyError, IndexError, ValueError, UnicodeDecodeError)
 
 
 def _load_arrays(path: Path) -> dict[str, Any] | None:
     """A cache written by :func:`_save_arrays`, or ``None`` (missing, damaged, another
-    format). Plain numpy arrays read with ``allow_pickle`` off: opening an index
-    runs no code from its folder but Whoosh's own schema."""
+    format). Plain numpy arrays, no pickles: opening an index runs no code from
+    its folder but Whoosh's own schema.
+
+    The arrays are memory-mapped from the file rather than read: an open index
+    then holds them as pages the OS shares and can drop, not as anonymous
+    memory, and a one-liner does not copy the whole table (19 MB at 10x
+    OrangeSum, 40 ms) to count the facets of a few hundred matches.
+    """
     try:
-        with np.load(path, allow_pickle=False) as arrays:
-            if int(arrays["format"]) != CACHE_FORMAT:
-                return None
-            return {name: arrays[name] for name in arrays.files}
-    except (OSError, KeyError, TypeError, ValueError, EOFError, zipfile.BadZipFile):
+        with path.open("rb") as file:
+            with zipfile.ZipFile(file) as archive:
+                members = archive.infolist()
+            mapped = mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ)
+        arrays = _npz_members(mapped, members)
+        if int(arrays["format"]) != CACHE_FORMAT:
+            return None
+        return arrays
+    except (OSError, KeyError, TypeError, ValueError, EOFError, struct.error,
+            zipfile.BadZipFile):  # fmt: skip
         return None
+
+
+# A zip member's local header (APPNOTE 4.3.7): signature, five 2-byte fields,
+# three 4-byte ones, then the lengths of the name and the extra field.
+_LOCAL_HEADER = struct.Struct("<4s5H3L2H")
+_LOCAL_SIGNATURE = b"PK\x03\x04"
+
+
+def _npz_members(mapped: mmap.mmap, members: list[zipfile.ZipInfo]) -> dict[str, Any]:
+    """Each array of an uncompressed ``.npz`` (what :func:`numpy.savez` writes), as a
+    read-only view of *mapped*: ``np.load`` can only copy a zip's members."""
+    arrays = {}
+    for member in members:
+        if member.compress_type != zipfile.ZIP_STORED or not member.filename.endswith(".npy"):
+            raise ValueError(f"not an uncompressed array: {member.filename}")
+        # The data follows the member's local header, whose name and extra
+        # field lengths may differ from the central directory's.
+        header = _LOCAL_HEADER.unpack_from(mapped, member.header_offset)
+        if header[0] != _LOCAL_SIGNATURE:
+            raise ValueError(f"no local header: {member.filename}")
+        mapped.seek(member.header_offset + _LOCAL_HEADER.size + header[-2] + header[-1])
+        version = np.lib.format.read_magic(mapped)
+        read_header = (
+            np.lib.format.read_array_header_1_0
+            if version == (1, 0)
+            else np.lib.format.read_array_header_2_0
+        )
+        shape, fortran_order, dtype = read_header(mapped)
+        if dtype.hasobject or fortran_order:
+            raise ValueError(f"not a plain array: {member.filename}")
+        count = math.prod(shape)
+        array = np.frombuffer(mapped, dtype=dtype, count=count, offset=mapped.tell())
+        arrays[member.filename.removesuffix(".npy")] = array.reshape(shape)
+    return arrays
 
 
 def _save_arrays(path: Path, **arrays: Any) -> None:
@@ -249,7 +299,16 @@ class _ValueLists:
         return cls(list(index), starts, np.array(ids, dtype=np.int32))
 
     def counts(self, docs: Any) -> Any:
-        """How many of *docs* (document numbers) hold each value of the vocabulary."""
+        """How many of *docs* (document numbers, each once) hold each value of the
+        vocabulary."""
+        size = len(self.starts) - 1
+        if len(docs) * _MANY_DOCS > size:
+            # Many documents: one pass over every value, kept if its document
+            # is chosen, beats gathering each chosen document's values (10x
+            # OrangeSum, persons of 200,000 of 360,000 articles: 19 → 7 ms).
+            chosen = np.zeros(size, dtype=bool)
+            chosen[docs] = True
+            return np.bincount(self.ids[chosen[self.document_of]], minlength=len(self.vocab))
         begin = self.starts[docs]
         lengths = self.starts[docs + 1] - begin
         total = int(lengths.sum())
@@ -261,23 +320,30 @@ class _ValueLists:
         offsets = np.arange(total) - np.repeat(firsts - begin, lengths)
         return np.bincount(self.ids[offsets], minlength=len(self.vocab))
 
+    @cached_property
+    def document_of(self) -> Any:
+        """The document of each value in ``ids`` (computed once)."""
+        size = len(self.starts) - 1
+        return np.repeat(np.arange(size, dtype=np.int32), np.diff(self.starts))
+
     def top(self, docs: Any, top: int) -> list[tuple[str, int]]:
-        """The *top* values most frequent among *docs*; ties alphabetical."""
+        """The *top* values most frequent among *docs*; ties alphabetical.
+
+        Only values at least as frequent as the *top*-th can be shown, so only
+        they are ordered by name: ranking the whole vocabulary alphabetically
+        once per index cost a one-liner 20 ms at 10x OrangeSum.
+        """
         counts = self.counts(docs)
         found = np.flatnonzero(counts)
-        if not len(found):
-            return []
-        order = np.lexsort((self.alphabetical[found], -counts[found]))[:top]
-        return [(self.vocab[i], int(counts[i])) for i in found[order].tolist()]
-
-    @cached_property
-    def alphabetical(self) -> Any:
-        """Each value's rank in alphabetical order, for ties (computed once)."""
-        ranks = np.empty(len(self.vocab), dtype=np.int64)
-        ranks[sorted(range(len(self.vocab)), key=self.vocab.__getitem__)] = np.arange(
-            len(self.vocab)
-        )
-        return ranks
+        if len(found) > top:
+            threshold = np.partition(counts[found], len(found) - top)[len(found) - top]
+            found = found[counts[found] >= threshold]
+        vocab = self.vocab
+        ranked = heapq.nsmallest(
+            top, zip((-counts[found]).tolist(), found.tolist(), strict=True),
+            key=lambda pair: (pair[0], vocab[pair[1]]),
+        )  # fmt: skip
+        return [(vocab[i], -negative) for negative, i in ranked]
 
     def arrays(self, prefix: str) -> dict[str, Any]:
         return {

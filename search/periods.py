@@ -72,10 +72,29 @@ def count(days: Any, granularity: Granularity) -> Counter[str]:
     Labels are made per distinct period, never per article.
     """
     days = np.asarray(days, dtype=np.int64)
-    periods, counts = np.unique(period_numbers(days[days > 0], granularity), return_counts=True)
+    days = days[days > 0]
+    if not len(days):
+        return Counter()
+    # Count each distinct day first, then turn only those into periods: the
+    # calendar conversion per article was most of a month count (200,000
+    # matches at 10x OrangeSum: 12 → 3 ms).
+    low = int(days.min())
+    if int(days.max()) - low <= _DENSE_DAYS:
+        per_day = np.bincount(days - low)
+        distinct = np.flatnonzero(per_day)
+        day_counts = per_day[distinct]
+        distinct += low
+    else:  # a stray date centuries away: not a day-by-day table
+        distinct, day_counts = np.unique(days, return_counts=True)
+    periods, where = np.unique(period_numbers(distinct, granularity), return_inverse=True)
+    counts = np.bincount(where, weights=day_counts, minlength=len(periods)).astype(np.int64)
     return Counter(
         {label(p, granularity): n for p, n in zip(periods.tolist(), counts.tolist(), strict=True)}
     )
+
+
+# Spans of days counted with one slot per day (a 2,700-year span: 8 MB).
+_DENSE_DAYS = 1_000_000
 
 
 # The finest granularity whose number of periods over the span stays under

@@ -9,12 +9,14 @@ ranges (``date:[2022-03-01 TO 2022-06-30]``) work as in Whoosh.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
+from typing import Any
 
 from whoosh import qparser, query
 from whoosh.fields import Schema
-from whoosh.qparser.dateparse import DateParserPlugin
+from whoosh.qparser.dateparse import DateParserPlugin, English
 
 from index.analysis import FRENCH_STOP_WORDS, INVISIBLE, fold
 from index.schema import DEFAULT_FIELDS, FIELD_BOOSTS
@@ -99,6 +101,21 @@ def _operators() -> qparser.OperatorsPlugin:
     )
 
 
+@functools.cache
+def _english_dates() -> English:
+    return English()
+
+
+class _DateGrammar:
+    """Whoosh's English date grammar, compiled on first use and once per process:
+    about 70 regular expressions, a tenth of a one-liner's query when every
+    parser compiled its own, and needed only by queries on a date field.
+    The grammar holds no state between parses."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(_english_dates(), name)
+
+
 def make_parser(
     schema: Schema, *, group: type = qparser.AndGroup, fields: tuple[str, ...] = DEFAULT_FIELDS
 ) -> qparser.QueryParser:
@@ -109,7 +126,7 @@ def make_parser(
     parser.add_plugin(qparser.FieldAliasPlugin(FIELD_ALIASES))
     parser.add_plugin(qparser.FuzzyTermPlugin())
     parser.add_plugin(qparser.GtLtPlugin())
-    parser.add_plugin(DateParserPlugin(free=False))
+    parser.add_plugin(DateParserPlugin(dateparser=_DateGrammar(), free=False))
     return parser
 
 

@@ -65,27 +65,30 @@ class Ranker:
         if reader.has_deletions():
             self.alive[:] = False
             self.alive[np.fromiter(reader.all_doc_ids(), dtype=np.int64)] = True
-        self._lengths: dict[str, Scores] = {}
+        self._lengths: dict[str, Any] = {}  # field -> each document's length code
         self._postings: OrderedDict[tuple[str, str], tuple[Any, Any]] = OrderedDict()
         self._cached = 0
 
     # --- Reading the index ------------------------------------------------------
 
-    def lengths(self, fieldname: str) -> Scores:
-        """Every document's (quantised) length of *fieldname*."""
-        found = self._lengths.get(fieldname)
-        if found is None:
-            found = np.zeros(self.size, dtype=np.float64)
+    def lengths(self, fieldname: str, docs: Any) -> Scores:
+        """The (quantised) length of *fieldname* in each of *docs*.
+
+        Every document's one-byte length code is kept (a byte per document,
+        not a float), and only the codes of *docs* are decoded.
+        """
+        codes = self._lengths.get(fieldname)
+        if codes is None:
+            codes = np.zeros(self.size, dtype=np.uint8)  # code 0: length 0
             for reader, offset in self._segments:
                 count = reader.doc_count_all()
                 column = reader._perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
                 if column is None:
                     continue
                 raw = column._dbfile.get(column._basepos, min(column._count, count))
-                codes = np.frombuffer(raw, dtype=np.uint8)
-                found[offset : offset + len(codes)] = _LENGTHS[codes]
-            self._lengths[fieldname] = found
-        return found
+                codes[offset : offset + len(raw)] = np.frombuffer(raw, dtype=np.uint8)
+            self._lengths[fieldname] = codes
+        return _LENGTHS[codes[docs]]
 
     def postings(self, fieldname: str, text: str) -> tuple[Any, Any]:
         """(document numbers, term frequencies) of a term, over all segments."""
@@ -186,7 +189,7 @@ class Ranker:
             searcher = self.searcher
             idf = searcher.idf(fieldname, text)
             average = searcher.avg_field_length(fieldname) or 1
-            lengths = self.lengths(fieldname)[docs]
+            lengths = self.lengths(fieldname, docs)
             k1, b = self.K1, self.B
             part = idf * ((freqs * (k1 + 1)) / (freqs + k1 * ((1 - b) + b * lengths / average)))
         else:

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import json
+import shutil
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from index.extraction import extract_text
 from index.persons import person_key
 from search.engine import Engine
-from search.facets import Filters, resolve_country
+from search.facets import FACET_CACHE_PREFIX, Filters, _load_arrays, resolve_country
 from search.query import QuerySyntaxError
 from tests.conftest import SHARED, CliRun, orangesum_records
 
@@ -188,6 +190,40 @@ def test_facet_counts_equal_brute_force(
     assert {v.value: v.count for v in counts.countries} == dict(by_country)
     assert {v.value: v.count for v in counts.dates} == dict(by_month)
     assert by_country  # the comparison is not vacuous
+
+
+def test_facet_cache_is_mapped_and_a_damaged_one_is_rebuilt(
+    fixtures_index: Path, tmp_path: Path
+) -> None:
+    """The saved table is read as views of the file's pages, equal to what numpy
+    reads; a truncated or compressed cache is not trusted: the counts are the
+    same after it was rebuilt."""
+    index_dir = tmp_path / "index"
+    shutil.copytree(fixtures_index, index_dir)
+    with Engine(index_dir) as engine:
+        expected = engine.facets("", top=1000)
+    [cache] = index_dir.glob(f"{FACET_CACHE_PREFIX}*.npz")
+    mapped = _load_arrays(cache)
+    assert mapped is not None
+    with np.load(cache, allow_pickle=False) as read:
+        assert sorted(mapped) == sorted(read.files)
+        for name in read.files:
+            assert mapped[name].dtype == read[name].dtype
+            assert np.array_equal(mapped[name], read[name]), name
+    assert not mapped["days"].flags.writeable and not mapped["days"].flags.owndata
+    data = cache.read_bytes()
+    with np.load(cache, allow_pickle=False) as read:
+        compressed = {name: read[name] for name in read.files}
+    for damaged in ("truncated", "compressed"):
+        if damaged == "truncated":
+            cache.write_bytes(data[: len(data) // 2])
+        else:
+            np.savez_compressed(cache.with_suffix(".tmp.npz"), **compressed)
+            cache.with_suffix(".tmp.npz").replace(cache)
+        assert _load_arrays(cache) is None, damaged
+        with Engine(index_dir) as engine:
+            assert engine.facets("", top=1000) == expected, damaged
+        assert _load_arrays(cache) is not None, f"{damaged}: not rebuilt"
 
 
 def test_filters_narrow_and_or(fixtures_and_seeds: Path) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual import work
 from textual.app import App, SystemCommand
@@ -21,15 +22,16 @@ from textual.screen import Screen
 from search.api import (
     CorpusMissing,
     Engine,
-    Indexer,
     IndexProblem,
-    Progress,
     corpus_roots,
     index_exists,
 )
 from tui.history import History, default_history_path
 from tui.screens.help import HelpScreen
 from tui.screens.search import SearchScreen
+
+if TYPE_CHECKING:
+    from search.api import Progress
 
 WATCH_INTERVAL_S = 2.0
 
@@ -110,6 +112,10 @@ class SearchApp(App[None]):
 
     @work(thread=True, exclusive=True, group="reindex")
     def reindex(self) -> None:
+        # The write side (readers, YAML, workers) is loaded when first used,
+        # not on the way to the first results.
+        from search.api import Indexer
+
         def progress(event: Progress) -> None:
             self.call_from_thread(self.main.show_progress, event)
 

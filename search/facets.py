@@ -206,8 +206,13 @@ def _load_arrays(path: Path) -> dict[str, Any] | None:
         with path.open("rb") as file:
             with zipfile.ZipFile(file) as archive:
                 members = archive.infolist()
-            mapped = mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ)
-        arrays = _npz_members(mapped, members)
+            buffer: mmap.mmap | bytes
+            try:
+                buffer = mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ)
+            except OSError:  # a file system that cannot map files: read it instead
+                file.seek(0)
+                buffer = file.read()
+        arrays = _npz_members(buffer, members)
         if int(arrays["format"]) != CACHE_FORMAT:
             return None
         return arrays
@@ -220,32 +225,42 @@ def _load_arrays(path: Path) -> dict[str, Any] | None:
 # three 4-byte ones, then the lengths of the name and the extra field.
 _LOCAL_HEADER = struct.Struct("<4s5H3L2H")
 _LOCAL_SIGNATURE = b"PK\x03\x04"
+# An .npy file starts with this magic, two version bytes, and the length of
+# its header: 2 bytes in version 1, 4 in version 2.
+_NPY_MAGIC = b"\x93NUMPY"
+_NPY_HEADER_LENGTH = {1: struct.Struct("<H"), 2: struct.Struct("<I")}
 
 
-def _npz_members(mapped: mmap.mmap, members: list[zipfile.ZipInfo]) -> dict[str, Any]:
-    """Each array of an uncompressed ``.npz`` (what :func:`numpy.savez` writes), as a
-    read-only view of *mapped*: ``np.load`` can only copy a zip's members."""
+def _npz_members(buffer: mmap.mmap | bytes, members: list[zipfile.ZipInfo]) -> dict[str, Any]:
+    """Each array of an uncompressed ``.npz`` (what :func:`numpy.savez` writes) held
+    in *buffer*, as a read-only view of it: ``np.load`` can only copy a zip's
+    members. Raises ``ValueError`` for anything else (compressed, pickled)."""
     arrays = {}
     for member in members:
         if member.compress_type != zipfile.ZIP_STORED or not member.filename.endswith(".npy"):
             raise ValueError(f"not an uncompressed array: {member.filename}")
         # The data follows the member's local header, whose name and extra
         # field lengths may differ from the central directory's.
-        header = _LOCAL_HEADER.unpack_from(mapped, member.header_offset)
-        if header[0] != _LOCAL_SIGNATURE:
+        local = _LOCAL_HEADER.unpack_from(buffer, member.header_offset)
+        if local[0] != _LOCAL_SIGNATURE:
             raise ValueError(f"no local header: {member.filename}")
-        mapped.seek(member.header_offset + _LOCAL_HEADER.size + header[-2] + header[-1])
-        version = np.lib.format.read_magic(mapped)
+        start = member.header_offset + _LOCAL_HEADER.size + local[-2] + local[-1]
+        length = _NPY_HEADER_LENGTH.get(buffer[start + len(_NPY_MAGIC)])
+        if buffer[start : start + len(_NPY_MAGIC)] != _NPY_MAGIC or length is None:
+            raise ValueError(f"not a version 1 or 2 array: {member.filename}")
+        lengths_at = start + len(_NPY_MAGIC) + 2
+        data = lengths_at + length.size + length.unpack_from(buffer, lengths_at)[0]
+        header = io.BytesIO(buffer[start:data])
+        version = np.lib.format.read_magic(header)
         read_header = (
             np.lib.format.read_array_header_1_0
             if version == (1, 0)
             else np.lib.format.read_array_header_2_0
         )
-        shape, fortran_order, dtype = read_header(mapped)
+        shape, fortran_order, dtype = read_header(header)
         if dtype.hasobject or fortran_order:
             raise ValueError(f"not a plain array: {member.filename}")
-        count = math.prod(shape)
-        array = np.frombuffer(mapped, dtype=dtype, count=count, offset=mapped.tell())
+        array = np.frombuffer(buffer, dtype=dtype, count=math.prod(shape), offset=data)
         arrays[member.filename.removesuffix(".npy")] = array.reshape(shape)
     return arrays
 

@@ -12,9 +12,10 @@ from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import cache, cached_property
 from itertools import accumulate
 
-from index.analysis import TOKEN_PATTERN, exact_analyzer, stem
+from index.analysis import APOSTROPHES, TOKEN_PATTERN, exact_analyzer, fold, stem
 
 Span = tuple[int, int]
 
@@ -90,6 +91,15 @@ class TermMatcher:
     def __bool__(self) -> bool:
         return bool(self.words or self.stems)
 
+    @cached_property
+    def _initials(self) -> frozenset[str] | None:
+        """The letters a matching word's folded form starts with (a stem starts
+        as its word does); ``None`` when a term is empty and nothing can be ruled out."""
+        terms = self.words | self.stems
+        if not all(terms):
+            return None
+        return frozenset(term[0] for term in terms)
+
     def spans(self, text: str) -> list[Span]:
         """Offsets of every word of *text* that the query matches.
 
@@ -101,8 +111,12 @@ class TermMatcher:
         if not self or not text:
             return []
         words, stems = self.words, self.stems
+        tokens = set(TOKEN_PATTERN.findall(text))
+        initials = self._initials
+        if initials is not None:
+            tokens = {raw for raw in tokens if _may_start_with(raw, initials)}
         found: list[Span] = []
-        for raw, analysed in analyse_words(set(TOKEN_PATTERN.findall(text))).items():
+        for raw, analysed in analyse_words(tokens).items():
             if analysed is not None and (analysed[1] in words or analysed[2] in stems):
                 found.extend((start + analysed[0], end) for start, end in _occurrences(text, raw))
         return sorted(found)
@@ -124,6 +138,36 @@ class TermMatcher:
                 return [(s + start, e + start) for s, e in found]
             start = end
         return []
+
+
+@cache
+def _first_letters() -> dict[str, str]:
+    """The letter each character of the Latin scripts folds to first (``É`` → ``e``,
+    ``Œ`` → ``o``, ``2`` → ``2``); folding is per character."""
+    return {chr(code): fold(chr(code))[:1] for code in range(0x250)}
+
+
+def _may_start_with(raw: str, initials: frozenset[str]) -> bool:
+    """Whether token *raw* can fold to a word starting with one of *initials*.
+
+    Analysing a word (folding, stemming) is the cost of a snippet in a fresh
+    process, where every word is new; most of an article's words start with
+    a letter no query term starts with and are ruled out here. The word may
+    begin after any apostrophe (elision), and a character outside the table
+    is never ruled out.
+    """
+    letters = _first_letters()
+    first = letters.get(raw[0])
+    if first is None or first in initials or not first:
+        return True
+    for apostrophe in APOSTROPHES:
+        at = raw.find(apostrophe)
+        while at != -1:
+            after = letters.get(raw[at + 1 : at + 2])
+            if after is None or after in initials or not after:
+                return True
+            at = raw.find(apostrophe, at + 1)
+    return False
 
 
 def _occurrences(text: str, token: str) -> Iterator[Span]:

@@ -57,6 +57,35 @@ def test_same_marks_as_walking_every_token(text: str) -> None:
         assert matcher.spans(text) == walked_spans(matcher, text)
 
 
+def matcher_for(*words: str) -> TermMatcher:
+    folded = [t.text for w in words for t in _EXACT(w)]
+    return TermMatcher(frozenset(folded), frozenset(map(stem, folded)))
+
+
+def test_words_ruled_out_by_their_first_letter_never_matched() -> None:
+    """Words are ruled out before analysis when no query term starts with their
+    folded first letter: the marks stay those of walking every token."""
+    text = " ".join(
+        path.read_text(encoding="utf-8", errors="replace")
+        for folder in (FIXTURES, SEEDS)
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    )
+    text += (
+        " l'Élysée L’ÉLYSÉE d'Œuvres œuvre jusqu'à qu’Ærø æsop 2022 2,5 Straße strasse"
+        " aujourd’hui États-Unis l'État ÊTRE être Ωmega ωmega ﬁnlande Finlande"
+    )
+    queries = [("Élysée",), ("œuvre", "Ærø"), ("Finlande", "2022"), ("être", "État"),
+               ("strasse",), ("omega",), ("aujourd'hui", "Unis"), ("à",)]  # fmt: skip
+    marked = 0
+    for words in queries:
+        matcher = matcher_for(*words)
+        spans = matcher.spans(text)
+        assert spans == walked_spans(matcher, text), words
+        marked += len(spans)
+    assert marked > 50
+
+
 def alone(raw: str) -> tuple[int, str, str] | None:
     tokens = list(_EXACT(raw, chars=True))
     return (tokens[0].startchar, tokens[0].text, stem(tokens[0].text)) if tokens else None

@@ -186,7 +186,8 @@ class _SegmentFacets:
 
 
 _ROWS = ("countries", "persons", "keys")
-# Counting switches to a pass over every value above 1 document in this many.
+# Counting takes one pass over every value once more than one document in
+# this many is counted.
 _MANY_DOCS = 8
 # What reading a cache of the right format but wrong content raises.
 _DAMAGED_CACHE = (KeyError, IndexError, ValueError, UnicodeDecodeError)

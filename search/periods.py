@@ -77,7 +77,7 @@ def count(days: Any, granularity: Granularity) -> Counter[str]:
         return Counter()
     # Count each distinct day first, then turn only those into periods: the
     # calendar conversion per article was most of a month count (200,000
-    # matches at 10x OrangeSum: 12 → 3 ms).
+    # matches at 10x OrangeSum: 16 → 2 ms).
     low = int(days.min())
     if int(days.max()) - low <= _DENSE_DAYS:
         per_day = np.bincount(days - low)

@@ -130,8 +130,8 @@ class SearchScreen(Screen[None]):
         """A search for typing that paused, unless its text is already searched.
 
         The input's initial value counts as typed too: without this check the
-        start-up search was started twice, and the first one's results, though
-        computed, were dropped as stale (first results ~0.3 s later at 10x).
+        start-up search was started twice, the first one's results, though
+        computed, were dropped as stale, and the hits waited for the second.
         """
         if self.query_text != self._searched_text:
             self.run_search()

@@ -17,6 +17,7 @@ permutation, minimum over the shingles).
 from __future__ import annotations
 
 import zlib
+from functools import cache
 
 import numpy as np
 
@@ -24,15 +25,25 @@ from index.analysis import TOKEN_PATTERN, fold
 
 PERMUTATIONS = 64
 SHINGLE = 4  # words per shingle
-_RANDOM = np.random.default_rng(20_221_201)  # fixed: signatures must not change
-# Multiply-shift hashing (Dietzfelbinger et al.): (a·x + b) mod 2**64, top 32
-# bits; a odd. No modulo by a prime: a third of the cost.
-_A = _RANDOM.integers(0, 1 << 63, PERMUTATIONS, dtype=np.uint64) * np.uint64(2) + np.uint64(1)
-_B = _RANDOM.integers(0, 1 << 63, PERMUTATIONS, dtype=np.uint64)
 _SHIFT = np.uint64(32)
 _BLOCK = 16_384  # shingles hashed at once: 8 MB of intermediate values
 _BASE, _LOW32 = np.uint64(1_000_003), np.uint64(0xFFFFFFFF)
 _WORD_HASHES: dict[str, int] = {}
+
+
+@cache
+def _permutations() -> tuple[np.ndarray, np.ndarray]:
+    """Multiply-shift hashing (Dietzfelbinger et al.): (a·x + b) mod 2**64, top 32
+    bits; a odd. No modulo by a prime: a third of the cost.
+
+    Drawn from a fixed seed (signatures must not change), on first use:
+    importing ``numpy.random`` cost every fresh process ~60 ms, and reading
+    an index never hashes.
+    """
+    random = np.random.default_rng(20_221_201)
+    a = random.integers(0, 1 << 63, PERMUTATIONS, dtype=np.uint64) * np.uint64(2) + np.uint64(1)
+    b = random.integers(0, 1 << 63, PERMUTATIONS, dtype=np.uint64)
+    return a, b
 
 
 def _word_hash(word: str) -> int:
@@ -66,9 +77,10 @@ def signature(text: str) -> bytes:
     # Every shingle under every permutation (numpy's uint64 arithmetic wraps),
     # a block of shingles at a time: memory stays bounded on a 20 MB article.
     lowest = np.full(PERMUTATIONS, np.iinfo(np.uint64).max, dtype=np.uint64)
+    a, b = _permutations()
     for start in range(0, len(shingles), _BLOCK):
         block = shingles[start : start + _BLOCK, None]
-        np.minimum(lowest, ((block * _A[None, :] + _B[None, :]) >> _SHIFT).min(axis=0), out=lowest)
+        np.minimum(lowest, ((block * a[None, :] + b[None, :]) >> _SHIFT).min(axis=0), out=lowest)
     return lowest.astype("<u4").tobytes()
 
 

@@ -141,6 +141,14 @@ def test_signatures_estimate_similarity() -> None:
     assert diff.only_here == ["Une autre phrase."] and diff.only_there == ["Une troisième."]
 
 
+def test_signatures_do_not_change_between_versions() -> None:
+    """Indexes keep each article's signature: the hashing must give the same
+    values as the version that wrote them (first eight of this dispatch's)."""
+    assert signature(DISPATCH)[:32].hex() == (
+        "a5cfaf094b5cdc013a1a8301d9385901b3b78d01b0b6b708c5033e03de6ad800"
+    )
+
+
 async def test_the_tui_shows_one_hit_per_story(tmp_path: Path) -> None:
     from tests.test_tui import status, wait_for
     from tui.app import SearchApp

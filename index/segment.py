@@ -84,9 +84,7 @@ class GroupedPostings:
         self, fieldname: str, docnum: int, items: Iterable[tuple[Term, int, float, bytes]]
     ) -> int:
         """Add one document's postings in *fieldname*; returns the sum of their frequencies."""
-        groups = self._fields.get(fieldname)
-        if groups is None:
-            groups = self._fields[fieldname] = {}
+        groups = self._groups(fieldname)
         length = added = 0
         for term, freq, weight, vbytes in items:
             group = groups.get(term)
@@ -98,27 +96,34 @@ class GroupedPostings:
             group[2].append(vbytes)
             length += freq
             added += _POSTING_BYTES + len(vbytes)
-        self._size += added
-        if self._size > self._limit:
-            self._spill()
+        self._grew(added)
         return length
 
     def add_group(
         self, fieldname: str, term: Term, ids: array, weights: array, values: list[bytes]
     ) -> None:
         """Add a term's postings of documents numbered after all those added before."""
-        groups = self._fields.get(fieldname)
-        if groups is None:
-            groups = self._fields[fieldname] = {}
+        groups = self._groups(fieldname)
+        added = _POSTING_BYTES * len(ids) + sum(map(len, values))
         group = groups.get(term)
         if group is None:
             groups[term] = (ids, weights, values)
-            self._size += _TERM_BYTES + len(term)
+            added += _TERM_BYTES + len(term)
         else:
             group[0].extend(ids)
             group[1].extend(weights)
             group[2].extend(values)
-        self._size += _POSTING_BYTES * len(ids) + sum(map(len, values))
+        self._grew(added)
+
+    def _groups(self, fieldname: str) -> dict[Term, Group]:
+        groups = self._fields.get(fieldname)
+        if groups is None:
+            groups = self._fields[fieldname] = {}
+        return groups
+
+    def _grew(self, added: int) -> None:
+        """Count *added* bytes held; past the limit, everything held goes to a run."""
+        self._size += added
         if self._size > self._limit:
             self._spill()
 

@@ -287,7 +287,6 @@ class Engine:
         stale, self._searcher = self._searcher, self._index.searcher()
         stale.close()
         self._facet_table = None
-        self._ranker = None
         self._keyness = None
         return True
 

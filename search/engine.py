@@ -26,7 +26,14 @@ from whoosh.searching import Searcher
 from index.analysis import FRENCH_STOP_WORDS, fold
 from index.articles import printable
 from index.schema import TEXT_FIELDS
-from index.store import IndexOutdated, IndexUnreadable, Manifest, index_outdated, open_index
+from index.store import (
+    INDEX_NAME,
+    IndexOutdated,
+    IndexUnreadable,
+    Manifest,
+    index_outdated,
+    open_index,
+)
 from search import stories, trend
 from search.facets import (
     FACET_CACHE_PREFIX,
@@ -37,6 +44,7 @@ from search.facets import (
     Granularity,
     UnknownCountry,
     resolve_country,
+    segment_ids,
 )
 from search.keyness import Keyness, Related
 from search.query import (
@@ -254,6 +262,7 @@ class Engine:
         except DAMAGED_INDEX_ERRORS as error:
             self._index.close()
             raise _unreadable(self.directory, error) from error
+        self._stamp = self._commit_stamp()
         self._parser = make_parser(self._index.schema)
         # Which articles match (for the total and the facets) only needs the
         # stemmed field: an exact or title match is always a stemmed match too,
@@ -276,9 +285,19 @@ class Engine:
         self._searcher.close()
         self._index.close()
 
+    def _commit_stamp(self) -> tuple[int, int, int] | None:
+        """The identity of the commit this engine reads (its table of contents file).
+        Whoosh compares generation numbers only, and a rebuild starts them again."""
+        toc = self.directory / f"_{INDEX_NAME}_{self._searcher.reader().generation()}.toc"
+        try:
+            found = toc.stat()
+        except OSError:
+            return None
+        return found.st_ino, found.st_mtime_ns, found.st_size
+
     def refresh(self) -> bool:
         """Pick up a newer committed state of the index; ``True`` if there was one."""
-        if self._searcher.up_to_date():
+        if self._searcher.up_to_date() and self._commit_stamp() == self._stamp:
             return False
         self._ranker = None  # before the old segments' maps close (see close)
         # A new searcher, not Whoosh's ``refresh()``: that one keeps the old
@@ -286,6 +305,7 @@ class Engine:
         # merge the merged segments' articles were counted twice.
         stale, self._searcher = self._searcher, self._index.searcher()
         stale.close()
+        self._stamp = self._commit_stamp()
         self._facet_table = None
         self._keyness = None
         return True
@@ -301,11 +321,14 @@ class Engine:
         ``search query`` process fast.
         """
         if self._facet_table is None:
-            generation = self._searcher.reader().generation()
-            cache = self.directory / f"{FACET_CACHE_PREFIX}{generation}.npz"
+            reader = self._searcher.reader()
+            cache = self.directory / f"{FACET_CACHE_PREFIX}{reader.generation()}.npz"
             self._facet_table = FacetTable.load(cache)
+            if self._facet_table is not None and self._facet_table.segments != segment_ids(reader):
+                # An index rebuilt from scratch counts its generations from 0
+                # again: the table of the same number may be the old index's.
+                self._facet_table = None
             if self._facet_table is None:
-                reader = self._searcher.reader()
                 segments = self.directory / SEGMENT_CACHE
                 self._facet_table = FacetTable(reader, segments)
                 self._facet_table.save(cache)

@@ -382,6 +382,11 @@ class _ValueLists:
         )
 
 
+def segment_ids(reader: Any) -> list[str]:
+    """The reader's segments, in document order: what a saved table was built from."""
+    return [leaf.segment().segment_id() for leaf, _ in reader.leaf_readers() if leaf.segment()]
+
+
 class FacetTable:
     """Every document's facet values, by document number, for one index version.
 
@@ -453,7 +458,7 @@ class FacetTable:
         signatures = []
         file_dated = []
         leaves = [leaf for leaf, _ in reader.leaf_readers()]
-        self.segments = [leaf.segment().segment_id() for leaf in leaves if leaf.segment()]
+        self.segments = segment_ids(reader)
         for leaf in leaves:
             part = _SegmentFacets.for_segment(leaf, segment_cache)
             countries += part.countries

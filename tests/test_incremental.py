@@ -9,7 +9,7 @@ from pathlib import Path
 from index.store import open_index
 from index.writer import TIER_WIDTH, Indexer
 from search.engine import Engine
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, SEEDS
 
 
 def titles(index_dir: Path, query: str) -> list[str]:
@@ -124,3 +124,37 @@ def test_segments_of_one_size_are_merged_ten_at_a_time(tmp_path: Path) -> None:
     with Engine(index_dir) as merged, Engine(tmp_path / "one-lot") as one:
         assert merged.stats().documents == added == TIER_WIDTH * one.stats().documents
         assert merged.search("Helsinki").total == TIER_WIDTH * one.search("Helsinki").total > 0
+
+
+def test_a_rebuild_that_reaches_the_same_generation_is_seen(tmp_path: Path) -> None:
+    """Whoosh numbers commits from 0 again after a rebuild: an engine left open, and
+    the facet table saved under the old index's number, must not take the rebuilt
+    index for the one they knew."""
+    index_dir = tmp_path / "index"
+    Indexer(index_dir, workers=0).update([SEEDS])
+    before = open_index(index_dir).latest_generation()
+    with Engine(index_dir) as first:
+        assert first.facets("").countries  # saves the facet table of this generation
+    reading = Engine(index_dir)
+    assert reading.search("kangourou").total == 0
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(FIXTURES / "otan-helsinki.txt", corpus)
+    (corpus / "kangourou.txt").write_text(
+        "Un kangourou à Helsinki\n\nUn kangourou s’est échappé du zoo d’Helsinki jeudi.Le "
+        "ministre finlandais de l’Intérieur a appelé au calme.\n",
+        encoding="utf-8",
+    )
+    Indexer(index_dir, workers=0).update([corpus], rebuild=True)
+    assert open_index(index_dir).latest_generation() == before
+
+    assert reading.refresh()
+    assert [h.title for h in reading.search("kangourou").hits] == ["Un kangourou à Helsinki"]
+    Indexer(tmp_path / "fresh", workers=0).update([corpus])
+    with Engine(index_dir) as rebuilt, Engine(tmp_path / "fresh") as fresh:
+        for engine in (reading, rebuilt):
+            assert engine.stats().documents == fresh.stats().documents
+            assert engine.facets("") == fresh.facets("")
+            assert engine.facets("Helsinki") == fresh.facets("Helsinki")
+    reading.close()

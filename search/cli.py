@@ -224,7 +224,12 @@ def input_roots(paths: Sequence[Path], index_dir: Path, corpus: Path) -> list[Pa
     return roots
 
 
-def open_engine(index_dir: Path, corpus: Path) -> Engine:
+# How a command gets its engine, for the length of a `with`: a fresh one it
+# closes, or, inside `search serve` (search/resident.py), one kept warm.
+engine_opener: Callable[[Path], contextlib.AbstractContextManager[Engine]] = Engine
+
+
+def open_engine(index_dir: Path, corpus: Path) -> contextlib.AbstractContextManager[Engine]:
     """Open the index, first building it from the corpus if there is none yet
     (or rebuilding it, if an older version of this program built it)."""
     check_directory(index_dir)
@@ -233,13 +238,13 @@ def open_engine(index_dir: Path, corpus: Path) -> Engine:
     elif not index_exists(index_dir):
         click.echo(f"No index at {index_dir} yet: building it from {corpus} …", err=True)
     else:
-        return Engine(index_dir)
+        return engine_opener(index_dir)
     with progress_display(True) as progress:
         report = ensure_index(index_dir, corpus, progress)
     if report is not None:
         report_problems(report)
         click.echo(summary_line(report), err=True)
-    return Engine(index_dir)
+    return engine_opener(index_dir)
 
 
 def handle_errors(func: F) -> F:
@@ -284,6 +289,7 @@ Examples:
   search kwic Finlande --sort left              # every occurrence in its context
   search related "gilets jaunes"                # what the matches talk about
   search stats
+  search serve                                  # answer the others from a warm process
 """,
 )
 @click.version_option(package_name="french-news-search")
@@ -966,6 +972,43 @@ def tui(words: Sequence[str], index_dir: Path, corpus: Path) -> None:
     from tui.app import run  # Textual is only imported for the UI
 
     run(index_dir, corpus, " ".join(words))
+
+
+@cli.command(
+    epilog="""\b
+Examples:
+  search serve                      # in a terminal of its own; ctrl+c stops it
+  search serve --idle 60 &          # in the background, gone after an idle hour
+"""
+)
+@click.option("--idle", type=click.FloatRange(min=0, min_open=True), metavar="MINUTES",
+              help="Stop after this many minutes without a request [default: never].")  # fmt: skip
+@location_options
+@handle_errors
+def serve(idle: float | None, index_dir: Path, corpus: Path) -> None:
+    """Keep the engine warm: other `search` commands answer from this process.
+
+    While it runs, query, show, facets, trend, kwic, related, export and stats
+    (on any index) are answered here: their output and exit codes are the
+    same, without the half second a fresh process spends importing and
+    opening. The index is refreshed when it has a newer commit. Other commands,
+    and every command when no server runs, work as before. One server per
+    user; its socket is in $XDG_RUNTIME_DIR (or the temporary folder).
+    """
+    global engine_opener
+    from search import resident
+
+    engines = resident.WarmEngines()
+    engine_opener = engines
+    try:
+        with open_engine(index_dir, corpus):  # warm the default index now
+            pass
+        resident.serve(engines, idle=idle * 60 if idle else None, log=say)
+    except resident.ServerError as error:
+        fail(str(error))
+    finally:
+        engine_opener = Engine
+        engines.close()
 
 
 @cli.command()

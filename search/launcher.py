@@ -1,0 +1,187 @@
+"""The ``search`` command's entry point: hands read commands to a resident engine.
+
+A fresh ``search query`` spends about half a second importing numpy, Whoosh,
+click and rich before it reads a byte of the index. When ``search serve``
+runs (:mod:`search.resident`), this module forwards the command line, the
+working directory, the environment and what the terminal looks like over a
+Unix socket, and copies back what the server writes to stdout and stderr
+and its exit code. It imports only the standard library's light modules, so
+a forwarded query costs a few tens of milliseconds.
+
+Anything else, or no server, or a server that cannot answer this request
+(another version of the program, a stale socket), runs the command in this
+process, exactly as before: the server is only ever a shortcut.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import stat
+import struct
+import sys
+from collections.abc import Mapping
+from typing import Any
+
+# Commands that only read an index and never read stdin or the keyboard: the
+# server can answer them. `index`, `watch`, `doctor`, `tui` and `serve` run here.
+READ_COMMANDS = frozenset(
+    {"query", "show", "facets", "trend", "kwic", "related", "export", "stats"}
+)
+
+PROTOCOL = 1
+SOCKET_NAME = "server.sock"
+# Frames from the server: kind (1 byte) and length (4 bytes, big-endian).
+HEADER = struct.Struct(">cI")
+STDOUT, STDERR, EXIT, DECLINED = b"o", b"e", b"x", b"n"
+_LENGTH = struct.Struct(">I")
+
+
+def runtime_directory(env: Mapping[str, str] = os.environ) -> str:
+    """The per-user folder that holds the socket: ``$XDG_RUNTIME_DIR`` (private to
+    the user, cleared at logout) or the temporary folder, named with the uid."""
+    base = env.get("XDG_RUNTIME_DIR") or env.get("TMPDIR") or "/tmp"
+    return os.path.join(base, f"french-news-search-{os.getuid()}")
+
+
+def socket_path(env: Mapping[str, str] = os.environ) -> str:
+    return os.path.join(runtime_directory(env), SOCKET_NAME)
+
+
+def private_problem(directory: str) -> str | None:
+    """Why *directory* cannot hold our socket, or ``None``: it must be a real folder
+    (not a link), owned by this user and closed to everyone else, or another user
+    could answer our queries or read theirs."""
+    try:
+        info = os.lstat(directory)
+    except FileNotFoundError:
+        return "it does not exist"
+    if not stat.S_ISDIR(info.st_mode):
+        return "it is not a folder"
+    if info.st_uid != os.getuid():
+        return f"it belongs to uid {info.st_uid}"
+    if info.st_mode & 0o077:
+        return f"others may use it (mode {stat.S_IMODE(info.st_mode):o})"
+    return None
+
+
+def supported() -> bool:
+    return hasattr(socket, "AF_UNIX") and hasattr(os, "getuid")
+
+
+def code_fingerprint() -> str:
+    """Which copy of the program this is: a server started before an upgrade, or from
+    another installation, must not answer for this one."""
+    package = os.path.dirname(os.path.abspath(__file__))
+    return f"{package}:{os.stat(os.path.join(package, 'cli.py')).st_mtime_ns}"
+
+
+def terminal_size() -> tuple[int, int] | None:
+    """The size rich would find in this process: the first standard stream that is a
+    terminal (the server's own streams are not the user's)."""
+    for descriptor in (0, 1, 2):
+        try:
+            return os.get_terminal_size(descriptor)[:2]
+        except OSError:
+            continue
+    return None
+
+
+def _stream(stream: Any) -> dict[str, Any]:
+    return {
+        "tty": bool(stream.isatty()),
+        "encoding": stream.encoding,
+        "errors": stream.errors,
+    }
+
+
+def request(argv: list[str]) -> dict[str, Any]:
+    env = dict(os.environ)
+    size = terminal_size()
+    if size is not None:
+        env.setdefault("COLUMNS", str(size[0]))
+        env.setdefault("LINES", str(size[1]))
+    return {
+        "protocol": PROTOCOL,
+        "code": code_fingerprint(),
+        "argv": argv,
+        "cwd": os.getcwd(),
+        "env": env,
+        "stdout": _stream(sys.stdout),
+        "stderr": _stream(sys.stderr),
+    }
+
+
+def _read_exactly(connection: socket.socket, size: int) -> bytes | None:
+    chunks = []
+    while size:
+        chunk = connection.recv(min(size, 1 << 20))
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        size -= len(chunk)
+    return b"".join(chunks)
+
+
+def forward(argv: list[str]) -> int | None:
+    """Run *argv* in the server; its exit code, or ``None`` when it cannot answer
+    and nothing was printed (the caller then runs the command itself)."""
+    if not supported() or not argv or argv[0] not in READ_COMMANDS:
+        return None
+    directory = runtime_directory()
+    path = socket_path()
+    if not os.path.exists(path) or private_problem(directory):
+        return None
+    connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        try:
+            connection.connect(path)
+            body = json.dumps(request(argv)).encode("utf-8")
+            connection.sendall(_LENGTH.pack(len(body)) + body)
+        except OSError:  # a stale socket: the server was killed
+            return None
+        printed = False
+        while True:
+            try:
+                header = _read_exactly(connection, HEADER.size)
+                kind, size = HEADER.unpack(header) if header else (b"", 0)
+                payload = _read_exactly(connection, size) if size else b""
+            except OSError:
+                header = payload = None
+            if header is None or payload is None:
+                if not printed:
+                    return None  # nothing shown yet: this process can still answer
+                sys.stderr.write("error: the search server stopped while answering\n")
+                return 2
+            if kind == DECLINED:
+                return None
+            if kind == EXIT:
+                return int(payload)
+            target = sys.stdout if kind == STDOUT else sys.stderr
+            target.buffer.write(payload)
+            target.flush()
+            printed = True
+    finally:
+        connection.close()
+
+
+def main() -> None:
+    try:
+        code = forward(sys.argv[1:])
+    except BrokenPipeError:
+        # The reader stopped early (`| head`): what it wanted was delivered.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(0)
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        sys.exit(130)
+    if code is not None:
+        sys.exit(code)
+    from search.cli import main as run_here
+
+    run_here()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,309 @@
+"""``search serve``: one warm process that answers the read commands of others.
+
+The launcher (:mod:`search.launcher`) sends it a command line with its working
+directory, environment and terminal; this process runs the same Click command
+it would have run, with stdout and stderr going back over the socket, and
+keeps the engines it opened for the next request (refreshed when the index
+has a newer commit). Requests are answered one at a time: the working
+directory and the environment are the process's own, swapped per request.
+
+The socket lives in a folder private to the user (see
+:func:`search.launcher.private_problem`); the only file this process removes
+is that socket, and only its own.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import signal
+import socket
+import stat
+import sys
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from index.articles import printable
+from search import launcher
+from search.engine import Engine
+
+KEPT_ENGINES = 4
+_MAX_REQUEST = 16 << 20  # a command line and an environment, not a corpus
+
+
+class ServerError(Exception):
+    """Why the server cannot start: one line for the user."""
+
+
+class _Stop(BaseException):
+    """SIGINT / SIGTERM: leaves a request and the loop alike (Click turns a
+    KeyboardInterrupt inside a command into that command's exit code)."""
+
+
+class WarmEngines:
+    """The engines of the last few indexes asked for, open between requests."""
+
+    def __init__(self, keep: int = KEPT_ENGINES) -> None:
+        self._keep = keep
+        self._engines: OrderedDict[Path, Engine] = OrderedDict()
+
+    def __call__(self, directory: Path) -> contextlib.nullcontext[Engine]:
+        key = directory.resolve()
+        engine = self._engines.pop(key, None)
+        if engine is not None:
+            try:
+                engine.refresh()
+            except Exception:  # the index was replaced or removed: open it again
+                engine.close()
+                engine = None
+        if engine is None:
+            engine = Engine(directory)
+        self._engines[key] = engine
+        while len(self._engines) > self._keep:
+            self._engines.popitem(last=False)[1].close()
+        # The command's `with` must not close an engine kept for the next request.
+        return contextlib.nullcontext(engine)
+
+    def close(self) -> None:
+        while self._engines:
+            self._engines.popitem()[1].close()
+
+
+class _Channel(io.RawIOBase):
+    """One of the client's streams, as frames on the connection. ``isatty`` answers
+    for the client's stream, so rich and Click colour and wrap as they would there."""
+
+    def __init__(self, send: Callable[[bytes, bytes], None], kind: bytes, tty: bool) -> None:
+        self._send, self._kind, self._tty = send, kind, tty
+
+    def writable(self) -> bool:
+        return True
+
+    def isatty(self) -> bool:
+        return self._tty
+
+    def write(self, data: Any) -> int:
+        chunk = bytes(data)
+        if chunk:
+            self._send(self._kind, chunk)
+        return len(chunk)
+
+
+class _Connection:
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self._lock = threading.Lock()  # rich's progress bar writes from its own thread
+
+    def send(self, kind: bytes, payload: bytes) -> None:
+        with self._lock:
+            self.sock.sendall(launcher.HEADER.pack(kind, len(payload)) + payload)
+
+    def read_request(self) -> dict[str, Any] | None:
+        self.sock.settimeout(10)  # a client that connects and says nothing
+        try:
+            header = launcher._read_exactly(self.sock, launcher._LENGTH.size)
+            if header is None:
+                return None
+            (size,) = launcher._LENGTH.unpack(header)
+            if size > _MAX_REQUEST:
+                return None
+            body = launcher._read_exactly(self.sock, size)
+        except OSError:
+            return None
+        finally:
+            self.sock.settimeout(None)
+        try:
+            found = json.loads(body) if body is not None else None
+        except ValueError:
+            return None
+        return found if isinstance(found, dict) else None
+
+
+def _text(channel: _Channel, stream: dict[str, Any]) -> io.TextIOWrapper:
+    return io.TextIOWrapper(
+        io.BufferedWriter(channel),
+        encoding=stream.get("encoding") or "utf-8",
+        errors=stream.get("errors") or "strict",
+        line_buffering=channel.isatty(),
+        write_through=False,
+    )
+
+
+@contextlib.contextmanager
+def _as_client(request: dict[str, Any], connection: _Connection) -> Iterator[None]:
+    """The process's working directory, environment and standard streams become the
+    client's for the duration of its request."""
+    saved_env, saved_cwd = dict(os.environ), os.getcwd()
+    saved_streams = sys.stdin, sys.stdout, sys.stderr
+    env = dict(request["env"])
+    # Without a terminal the client's rich would use its default width; the
+    # server's own terminal must not leak into the output.
+    env.setdefault("COLUMNS", "80")
+    env.setdefault("LINES", "25")
+    out = _text(_Channel(connection.send, launcher.STDOUT, request["stdout"]["tty"]),
+                request["stdout"])  # fmt: skip
+    err = _text(_Channel(connection.send, launcher.STDERR, request["stderr"]["tty"]),
+                request["stderr"])  # fmt: skip
+    try:
+        os.chdir(request["cwd"])
+        os.environ.clear()
+        os.environ.update(env)
+        sys.stdin, sys.stdout, sys.stderr = io.StringIO(), out, err
+        yield
+    finally:
+        sys.stdin, sys.stdout, sys.stderr = saved_streams
+        os.environ.clear()
+        os.environ.update(saved_env)
+        os.chdir(saved_cwd)
+        for stream in (out, err):
+            with contextlib.suppress(OSError, ValueError):
+                stream.flush()
+
+
+def _exit_code(value: object) -> int:
+    if value is None:
+        return 0
+    if isinstance(value, int):
+        return value
+    print(value, file=sys.stderr)
+    return 1
+
+
+def _strings(value: object) -> bool:
+    return isinstance(value, list) and all(isinstance(item, str) for item in value)
+
+
+def _declines(request: dict[str, Any]) -> bool:
+    """Whether this server must not run *request*: another version of the program, a
+    command the launcher runs itself, or a request not shaped as the launcher's."""
+    argv, env = request.get("argv"), request.get("env")
+    streams = [request.get("stdout"), request.get("stderr")]
+    return (
+        request.get("protocol") != launcher.PROTOCOL
+        or request.get("code") != launcher.code_fingerprint()
+        or not _strings(argv)
+        or not argv
+        or argv[0] not in launcher.READ_COMMANDS
+        or not isinstance(request.get("cwd"), str)
+        or not isinstance(env, dict)
+        or not _strings([*env, *env.values()])
+        or not all(isinstance(s, dict) and isinstance(s.get("tty"), bool) for s in streams)
+    )
+
+
+def answer(request: dict[str, Any], connection: _Connection) -> int:
+    """Run one forwarded command; its exit code (not sent yet)."""
+    from search.cli import cli
+
+    code = 2
+    with _as_client(request, connection):
+        try:
+            cli.main(args=request["argv"], prog_name="search", standalone_mode=True)
+            code = 0
+        except SystemExit as done:
+            code = _exit_code(done.code)
+        except OSError:  # the client went away (`| head`, ctrl+c)
+            code = 141
+        except Exception as error:  # a bug must not end the server
+            print(f"error: {printable(str(error)) or type(error).__name__}", file=sys.stderr)
+    return code
+
+
+def _claim(path: str) -> None:
+    """Remove a socket left by a server that was killed; refuse if one answers."""
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return
+    if not stat.S_ISSOCK(info.st_mode):
+        raise ServerError(f"{path} exists and is not a socket: not touching it")
+    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        probe.connect(path)
+    except ConnectionRefusedError:
+        os.unlink(path)  # ours (our folder, a socket) and nobody listens on it
+        return
+    except OSError as error:
+        raise ServerError(f"{path}: {error.strerror or error}") from error
+    finally:
+        probe.close()
+    raise ServerError(f"a search server is already running ({path})")
+
+
+def listen() -> tuple[socket.socket, str]:
+    """Bind the socket in the user's private folder (created if missing)."""
+    if not launcher.supported():
+        raise ServerError("`search serve` needs Unix sockets, which this platform lacks")
+    directory = launcher.runtime_directory()
+    with contextlib.suppress(FileExistsError):
+        os.mkdir(directory, 0o700)
+    if problem := launcher.private_problem(directory):
+        raise ServerError(f"{directory} cannot hold the socket: {problem}")
+    path = launcher.socket_path()
+    _claim(path)
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(path)
+    server.listen(16)
+    return server, path
+
+
+def _raise_stop(signum: int, frame: object) -> None:
+    raise _Stop
+
+
+def serve(
+    engines: WarmEngines,
+    *,
+    idle: float | None = None,
+    log: Callable[[str], None],
+) -> None:
+    """Answer requests until SIGINT/SIGTERM, or *idle* seconds without one."""
+    server, path = listen()
+    own = os.lstat(path).st_ino
+    previous = {s: signal.signal(s, _raise_stop) for s in (signal.SIGINT, signal.SIGTERM)}
+    server.settimeout(idle)
+    log(f"listening on {path}")
+    try:
+        while True:
+            try:
+                sock, _ = server.accept()
+            except TimeoutError:
+                log(f"no request for {idle:g} s: stopping")
+                return
+            connection = _Connection(sock)
+            try:
+                request = connection.read_request()
+                if request is None:
+                    continue
+                if _declines(request):
+                    connection.send(launcher.DECLINED, b"")
+                    continue
+                started = time.perf_counter()
+                code = answer(request, connection)
+                took = (time.perf_counter() - started) * 1000
+                # Logged before the client is released: whoever waits on the
+                # client finds the line already written.
+                log(f"{' '.join(request['argv'])} → {code} in {took:.0f} ms")
+                connection.send(launcher.EXIT, str(code).encode())
+            except OSError:
+                continue  # the client left before its answer was complete
+            except Exception as error:  # a request this server cannot take: the next one
+                log(f"request not answered: {error}")
+            finally:
+                sock.close()
+    except _Stop:
+        log("stopping")
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        server.close()
+        with contextlib.suppress(FileNotFoundError):
+            if os.lstat(path).st_ino == own:
+                os.unlink(path)
+        engines.close()

@@ -1,0 +1,336 @@
+"""`search serve`: a warm process answers the read commands of fresh `search` processes.
+
+Every test runs the real launcher (`python -m search.launcher`, what the
+`search` script calls) against a real server process on a real index, and
+compares with the command run in its own process. The server logs one line
+per request it answered, which is how a test knows who answered.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import pty
+import queue
+import re
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import termios
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from search import launcher
+from tests.conftest import FIXTURES, ROOT, SEEDS
+
+pytestmark = pytest.mark.skipif(not launcher.supported(), reason="needs Unix sockets")
+
+BOUND = 120  # seconds: only catches a hang, never paces the test
+
+
+class Server:
+    """A `search serve` process and the lines it logs."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.env = env
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "search.cli", "serve"],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self.lines: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.process.stderr is not None
+        for line in self.process.stderr:
+            self.lines.put(line.rstrip("\n"))
+        self.lines.put("<ended>")
+
+    def next_line(self) -> str:
+        return self.lines.get(timeout=BOUND)
+
+    def wait_listening(self) -> str:
+        line = self.next_line()
+        assert line.startswith("listening on "), line
+        return line.removeprefix("listening on ")
+
+    def answered(self) -> str:
+        """The next request it logged, without its timing: each is logged before its
+        client is released, so after a client ends its line is on the way."""
+        return self.next_line().split(" → ")[0]
+
+    def rest(self) -> list[str]:
+        """Every line up to the end of its stderr (call once it has ended)."""
+        found = []
+        while (line := self.next_line()) != "<ended>":
+            found.append(line)
+        return found
+
+    def stop(self) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout=BOUND)
+
+
+@pytest.fixture
+def setting(tmp_path: Path) -> dict[str, str]:
+    """An environment with its own runtime folder and a fresh index of real articles."""
+    runtime = tmp_path / "run"
+    runtime.mkdir(mode=0o700)
+    corpus = tmp_path / "corpus"
+    shutil.copytree(FIXTURES, corpus / "fixtures")
+    shutil.copytree(SEEDS, corpus / "seeds")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SEARCH_")}
+    env.update(
+        XDG_RUNTIME_DIR=str(runtime),
+        SEARCH_INDEX=str(tmp_path / "index"),
+        SEARCH_CORPUS=str(corpus),
+    )
+    env.pop("COLUMNS", None)
+    built = here("index", env=env)
+    assert built.returncode == 0, built.stderr
+    return env
+
+
+@pytest.fixture
+def server(setting: dict[str, str]) -> Iterator[Server]:
+    running = Server(setting)
+    running.wait_listening()
+    yield running
+    running.stop()
+
+
+def run(module: str, *args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", module, *args],
+        env=env, cwd=ROOT, capture_output=True, text=True, timeout=BOUND,
+    )  # fmt: skip
+
+
+def launch(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """What typing `search ARGS` runs."""
+    return run("search.launcher", *args, env=env)
+
+
+def here(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """The command in its own process, never forwarded."""
+    return run("search.cli", *args, env=env)
+
+
+def comparable(text: str) -> str:
+    """Output without the time the search took, the one thing allowed to differ."""
+    text = re.sub(r"\(\d+ ms\)", "(… ms)", text)
+    return re.sub(r'"took_ms": [0-9.]+', '"took_ms": …', text)
+
+
+COMMANDS = [
+    ("query", "Finlande", "--json"),
+    ("query", "OTAN", "--limit", "3"),
+    ("query", "l'alliance", "--country", "FI", "--json"),
+    ("query", "zzkwyx"),  # exit 1 and a hint on stderr
+    ("query", "Finlande ET ("),  # exit 2, one line
+    ("query", "Finlande", "--since", "demain"),  # exit 2: Click's usage error
+    ("facets", "Finlande", "--json"),
+    ("kwic", "Finlande", "--width", "30"),
+    ("related", "Finlande", "--json"),
+    ("trend", "Finlande", "--by", "year", "--json"),
+    ("stats", "--json"),
+    ("query", "--help"),
+]
+
+
+def test_forwarded_commands_answer_exactly_as_here(server: Server) -> None:
+    for args in COMMANDS:
+        served = launch(*args, env=server.env)
+        assert server.answered() == " ".join(args)
+        direct = here(*args, env=server.env)
+        assert served.returncode == direct.returncode, (args, served.stderr)
+        assert comparable(served.stdout) == comparable(direct.stdout), args
+        assert comparable(served.stderr) == comparable(direct.stderr), args
+    codes = {args: launch(*args, env=server.env).returncode for args in COMMANDS[:6]}
+    assert list(codes.values()) == [0, 0, 0, 1, 2, 2]
+
+
+def on_terminal(module: str, *args: str, env: dict[str, str], columns: int) -> bytes:
+    """What `python -m MODULE ARGS` shows on a terminal *columns* wide (a real pty)."""
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
+    process = subprocess.Popen(
+        [sys.executable, "-m", module, *args],
+        env={**env, "TERM": "xterm-256color"}, cwd=ROOT,
+        stdin=subprocess.DEVNULL, stdout=follower, stderr=follower,
+    )  # fmt: skip
+    os.close(follower)
+    shown = []
+    while True:
+        try:
+            chunk = os.read(leader, 1 << 16)
+        except OSError:  # EIO: every end of the terminal closed
+            break
+        if not chunk:
+            break
+        shown.append(chunk)
+    os.close(leader)
+    assert process.wait(timeout=BOUND) == 0
+    return b"".join(shown)
+
+
+def test_a_terminal_gets_the_same_colours_and_width(server: Server) -> None:
+    args = ("query", "Finlande", "--limit", "2")
+    served = on_terminal("search.launcher", *args, env=server.env, columns=52)
+    assert server.answered() == " ".join(args)
+    direct = on_terminal("search.cli", *args, env=server.env, columns=52)
+    assert b"\x1b[" in served  # coloured: the server knew it wrote to a terminal
+    lines = served.decode().splitlines()
+    assert max(len(re.sub(r"\x1b\[[0-9;]*m", "", line)) for line in lines) <= 52
+    assert comparable(served.decode()) == comparable(direct.decode())
+
+
+def test_paths_and_environment_are_the_clients(server: Server, tmp_path: Path) -> None:
+    """A relative --index is the client's, and so is an export written with -o."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    index = Path(server.env["SEARCH_INDEX"])
+    env = {**server.env, "SEARCH_INDEX": "nowhere"}
+    served = subprocess.run(
+        [sys.executable, "-m", "search.launcher", "export", "Finlande", "--format", "csv",
+         "-o", "finlande.csv", "--index", os.path.relpath(index, elsewhere)],
+        env=env, cwd=elsewhere, capture_output=True, text=True, timeout=BOUND,
+    )  # fmt: skip
+    assert served.returncode == 0, served.stderr
+    assert server.answered().startswith("export Finlande")
+    rows = (elsewhere / "finlande.csv").read_text(encoding="utf-8").splitlines()
+    assert rows[0].startswith("id,") and len(rows) == 1 + json.loads(
+        here("query", "Finlande", "--all", "--json", env=server.env).stdout
+    )["total"]
+    # The server's own folder and environment are untouched by the request.
+    assert not (ROOT / "finlande.csv").exists()
+
+
+def test_new_articles_are_found_after_an_update(server: Server, tmp_path: Path) -> None:
+    assert launch("query", "kangourou", env=server.env).returncode == 1
+    assert server.answered() == "query kangourou"
+    new = tmp_path / "nouveaux"
+    new.mkdir()
+    (new / "kangourou.txt").write_text(
+        "Un kangourou à Helsinki\n\nUn kangourou a été aperçu jeudi.Le zoo d’Helsinki dément.\n",
+        encoding="utf-8",
+    )
+    updated = launch("index", str(new), env=server.env)  # a write: runs in its own process
+    assert updated.returncode == 0, updated.stderr
+    found = launch("query", "kangourou", "--json", env=server.env)
+    assert found.returncode == 0, found.stderr
+    assert [hit["title"] for hit in json.loads(found.stdout)["hits"]] == ["Un kangourou à Helsinki"]
+    assert server.answered() == "query kangourou --json"  # not `index`: it ran here
+
+
+def test_the_client_imports_neither_numpy_nor_click(server: Server) -> None:
+    probe = (
+        "import sys\n"
+        "from search import launcher\n"
+        "code = launcher.forward(['stats', '--json'])\n"
+        "heavy = sorted(m for m in ('numpy', 'whoosh', 'click', 'rich') if m in sys.modules)\n"
+        "print(code, heavy, file=sys.stderr)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], env=server.env, cwd=ROOT,
+                          capture_output=True, text=True, timeout=BOUND)  # fmt: skip
+    assert done.stderr.splitlines()[-1] == "0 []"
+    assert json.loads(done.stdout)["documents"] > 0
+
+
+def test_a_killed_server_leaves_nothing_broken(setting: dict[str, str]) -> None:
+    first = Server(setting)
+    path = Path(first.wait_listening())
+    assert path.is_socket()
+    assert launch("stats", env=setting).returncode == 0
+    assert first.answered() == "stats"
+
+    second = Server(setting)  # one server per user
+    assert second.process.wait(timeout=BOUND) == 2
+    assert second.next_line() == f"error: a search server is already running ({path})"
+
+    first.process.kill()
+    first.process.wait(timeout=BOUND)
+    assert path.is_socket()  # a stale socket: the client runs the command itself
+    direct = here("query", "Finlande", "--json", env=setting)
+    served = launch("query", "Finlande", "--json", env=setting)
+    assert (served.returncode, comparable(served.stdout)) == (0, comparable(direct.stdout))
+
+    third = Server(setting)  # takes over the stale socket
+    assert third.wait_listening() == str(path)
+    assert launch("stats", env=setting).returncode == 0
+    assert third.answered() == "stats"
+    assert third.stop() == 0
+    assert third.rest()[-1] == "stopping"
+    assert not path.exists()  # its own socket, removed
+    assert path.parent.is_dir()
+
+
+def test_an_idle_server_stops_by_itself(setting: dict[str, str]) -> None:
+    idle = subprocess.run(
+        [sys.executable, "-m", "search.cli", "serve", "--idle", "0.001"],
+        env=setting, cwd=ROOT, capture_output=True, text=True, timeout=BOUND,
+    )  # fmt: skip
+    assert idle.returncode == 0
+    assert idle.stderr.splitlines()[-1] == "no request for 0.06 s: stopping"
+    assert not any(Path(setting["XDG_RUNTIME_DIR"]).glob("*/*.sock"))
+
+
+def test_a_folder_others_can_use_is_never_used(setting: dict[str, str]) -> None:
+    folder = Path(launcher.runtime_directory(setting))
+    folder.mkdir(mode=0o700)
+    folder.chmod(0o755)
+    refused = here("serve", env=setting)
+    assert refused.returncode == 2
+    why = "others may use it (mode 755)"
+    assert refused.stderr == f"error: {folder} cannot hold the socket: {why}\n"
+    # Someone else's listener there is never sent a request.
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(str(folder / launcher.SOCKET_NAME))
+    listener.listen(1)
+    listener.setblocking(False)
+    try:
+        answered = launch("stats", "--json", env=setting)
+        assert answered.returncode == 0 and json.loads(answered.stdout)["documents"] > 0
+        with pytest.raises(BlockingIOError):
+            listener.accept()
+    finally:
+        listener.close()
+
+
+def send(path: str, body: bytes) -> bytes | None:
+    """One raw request; the first frame's header the server sends back."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
+        connection.connect(path)
+        connection.sendall(launcher._LENGTH.pack(len(body)) + body)
+        return launcher._read_exactly(connection, launcher.HEADER.size)
+
+
+def test_requests_it_cannot_take_are_declined(server: Server) -> None:
+    """A server started before an upgrade answers nothing for the new code, and no
+    request, however shaped, stops it."""
+    path = launcher.socket_path(server.env)
+    good = launcher.request(["stats"])
+    declined = launcher.HEADER.pack(launcher.DECLINED, 0)
+    for odd in (
+        {**good, "code": "another copy"},
+        {**good, "argv": ["index", "/tmp"]},  # a write: the launcher runs it itself
+        {**good, "argv": ["stats", 3]},
+        {**good, "env": {"HOME": None}},
+        {key: value for key, value in good.items() if key != "cwd"},
+    ):
+        assert send(path, json.dumps(odd).encode()) == declined, odd
+    assert send(path, b"{not json") is None  # the connection is closed
+    assert launch("stats", env=server.env).returncode == 0
+    assert server.answered() == "stats"  # none of the above was run

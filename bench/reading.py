@@ -11,7 +11,9 @@ first, unmeasured, as a user's second command would find it):
 - per query set: p50 / p95 / max of the interactive request (top 10 +
   snippets + 3 facets), each query once, in the file's order;
 - ``search query Finlande --limit 5``: median wall time of 9 runs, and the
-  peak RSS of the process (the kernel's ``ru_maxrss``);
+  peak RSS of the process (the kernel's ``ru_maxrss``); then the same through
+  the ``search`` script's launcher while ``search serve`` runs, with the
+  server's anonymous memory after those queries;
 - ``search tui Finlande``: from starting the process to the first hits on
   screen (Textual's pilot in a headless terminal, median of 5). Children run
   with bytecode caching on, as an installed package does.
@@ -29,6 +31,7 @@ import re
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -97,10 +100,12 @@ def _as_installed() -> dict[str, str]:
     return env
 
 
-def one_liner(index_dir: Path, runs: int = 9) -> dict[str, float]:
+def one_liner(
+    index_dir: Path, runs: int = 9, module: str = "search.cli", env: dict[str, str] | None = None
+) -> dict[str, float]:
     """``search query Finlande --limit 5`` as a fresh process: median wall, peak RSS."""
-    env = {**_as_installed(), "SEARCH_INDEX": str(index_dir)}
-    args = [sys.executable, "-m", "search.cli", "query", "Finlande", "--limit", "5"]
+    env = {**(env or _as_installed()), "SEARCH_INDEX": str(index_dir)}
+    args = [sys.executable, "-m", module, "query", "Finlande", "--limit", "5"]
     walls, peaks = [], []
     for n in range(runs + 1):
         started = time.perf_counter()
@@ -112,6 +117,30 @@ def one_liner(index_dir: Path, runs: int = 9) -> dict[str, float]:
             walls.append(time.perf_counter() - started)
             peaks.append(usage.ru_maxrss / 1024)
     return {"wall_s": statistics.median(walls), "peak_rss_mb": max(peaks)}
+
+
+def served_one_liner(index_dir: Path, runs: int = 9) -> dict[str, float]:
+    """The same one-liner through the ``search`` script's launcher while ``search serve``
+    runs (its own runtime folder); plus the server's memory after those queries."""
+    with tempfile.TemporaryDirectory() as runtime:
+        env = {**_as_installed(), "XDG_RUNTIME_DIR": runtime, "SEARCH_INDEX": str(index_dir)}
+        server = subprocess.Popen(
+            [sys.executable, "-m", "search.cli", "serve"],
+            env=env, cwd=ROOT, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        try:
+            assert server.stderr is not None
+            ready = server.stderr.readline()
+            if not ready.startswith("listening on "):
+                raise SystemExit(f"search serve did not start: {ready}")
+            row = one_liner(index_dir, runs, module="search.launcher", env=env)
+            status = Path(f"/proc/{server.pid}/status").read_text()
+            anon = re.search(r"RssAnon:\s+(\d+)", status)
+            row["server_anon_mb"] = int(anon.group(1)) / 1024 if anon else float("nan")
+        finally:
+            server.terminate()
+            server.wait()
+    return row
 
 
 async def _first_results(index_dir: Path) -> None:
@@ -151,6 +180,7 @@ def measure(index_dir: Path) -> dict[str, Any]:
     done = subprocess.run(args, check=True, capture_output=True, cwd=ROOT, text=True)
     row: dict[str, Any] = json.loads(done.stdout)
     row["one_liner"] = one_liner(index_dir)
+    row["served_one_liner"] = served_one_liner(index_dir)
     row["tui_first_results_s"] = tui_first_results(index_dir)
     return row
 
@@ -166,6 +196,9 @@ def markdown(name: str, row: dict[str, Any]) -> list[str]:
         f"{opened['anon']:.0f} / {opened['file']:.0f} MB | "
         f"{queried['anon']:.0f} / {queried['file']:.0f} MB | "
         f"{row['one_liner']['wall_s']:.2f} s, {row['one_liner']['peak_rss_mb']:.0f} MB | "
+        f"{row['served_one_liner']['wall_s']:.3f} s, "
+        f"{row['served_one_liner']['peak_rss_mb']:.0f} MB "
+        f"(server {row['served_one_liner']['server_anon_mb']:.0f} MB anonymous) | "
         f"{row['tui_first_results_s']:.2f} s |",
     ]
     lines.append(f"| {name} | " + " | ".join(ms(row[k]) for k in SETS) + " |")

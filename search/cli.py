@@ -262,8 +262,11 @@ def handle_errors(func: F) -> F:
             fail(str(error))
         except BrokenPipeError:
             # The reader stopped early (`| head`): what it wanted was delivered.
-            # Later writes to stdout must not fail again at exit.
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            # Later writes to stdout must not fail again at exit. Inside
+            # `search serve`, stdout is a socket channel and has no descriptor.
+            with contextlib.suppress(OSError):
+                descriptor = sys.stdout.fileno()
+                os.dup2(os.open(os.devnull, os.O_WRONLY), descriptor)
             sys.exit(EXIT_HITS)
         except OSError as error:  # a path inside a file, a full or read-only disk …
             where = f"{error.filename}: " if error.filename else ""

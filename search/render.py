@@ -43,6 +43,13 @@ class SafeConsole(Console):
     def print(self, *objects: Any, **kwargs: Any) -> None:
         super().print(*(_printable(o) for o in objects), **kwargs)
 
+    def on_broken_pipe(self) -> None:
+        """The reader stopped early (`| head`): leave it to the command's handler,
+        which exits 0 as with JSON. Rich's own exits 1, and opens a descriptor
+        on /dev/null each time, which `search serve` would keep."""
+        self.quiet = True
+        raise BrokenPipeError
+
 
 def _printable(value: Any) -> Any:
     if isinstance(value, str):

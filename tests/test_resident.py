@@ -27,8 +27,9 @@ from pathlib import Path
 
 import pytest
 
+from index.writer import Indexer
 from search import launcher
-from tests.conftest import FIXTURES, ROOT, SEEDS
+from tests.conftest import FIXTURES, ROOT, SEEDS, make_corpus
 
 pytestmark = pytest.mark.skipif(not launcher.supported(), reason="needs Unix sockets")
 
@@ -247,6 +248,44 @@ def test_the_client_imports_neither_numpy_nor_click(server: Server) -> None:
                           capture_output=True, text=True, timeout=BOUND)  # fmt: skip
     assert done.stderr.splitlines()[-1] == "0 []"
     assert json.loads(done.stdout)["documents"] > 0
+
+
+def test_a_reader_that_stops_early_ends_the_command_quietly(
+    setting: dict[str, str], tmp_path: Path
+) -> None:
+    """`search query … | head`: exit 0 and nothing on stderr, run here or served.
+    (Rich's own handler exited 1, and in the server left a descriptor open each
+    time.) The output is twice what a pipe holds, so the writer meets the
+    closed pipe whatever the machine's speed."""
+    make_corpus(tmp_path / "big", 30)
+    Indexer(tmp_path / "big-index").update([tmp_path / "big"])
+    env = {**setting, "SEARCH_INDEX": str(tmp_path / "big-index")}
+    commands = [("query", "Finlande", "--all", "--limit", "1000"), ("kwic", "Finlande")]
+    for args in commands:
+        assert len(here(*args, env=env).stdout.encode()) > 2 * 65536, args
+    server = Server(env)
+    server.wait_listening()
+    descriptors = Path(f"/proc/{server.process.pid}/fd")
+    try:
+        for module, args in [(m, a) for m in ("search.cli", "search.launcher") for a in commands]:
+            process = subprocess.Popen(
+                [sys.executable, "-m", module, *args], env=env, cwd=ROOT, bufsize=0,
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            )  # fmt: skip
+            assert process.stdout is not None and process.stderr is not None
+            assert process.stdout.read(1)
+            process.stdout.close()
+            assert process.stderr.read() == b"", (module, args)
+            assert process.wait(timeout=BOUND) == 0, (module, args)
+            if module == "search.launcher":
+                assert server.answered() == " ".join(args)
+                if descriptors.exists():
+                    opened = len(list(descriptors.iterdir()))
+                    assert launch("stats", env=env).returncode == 0
+                    assert server.answered() == "stats"
+                    assert len(list(descriptors.iterdir())) == opened
+    finally:
+        server.stop()
 
 
 def test_a_killed_server_leaves_nothing_broken(setting: dict[str, str]) -> None:

@@ -991,8 +991,8 @@ Examples:
 def serve(idle: float | None, index_dir: Path, corpus: Path) -> None:
     """Keep the engine warm: other `search` commands answer from this process.
 
-    While it runs, query, show, facets, trend, kwic, related, export and stats
-    (on any index) are answered here: their output and exit codes are the
+    While it runs, query, show, facets, trend, kwic, related and stats (on
+    any index) are answered here: their output and exit codes are the
     same, without the half second a fresh process spends importing and
     opening. The index is refreshed when it has a newer commit. Other commands,
     and every command when no server runs, work as before. One server per

@@ -24,18 +24,19 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
-# Commands that only read an index and never read stdin or the keyboard: the
-# server can answer them. `index`, `watch`, `doctor`, `tui` and `serve` run here.
-READ_COMMANDS = frozenset(
-    {"query", "show", "facets", "trend", "kwic", "related", "export", "stats"}
-)
+# Commands that only read an index, never read stdin or the keyboard, and take
+# about as long as starting a process: the server can answer them. `export` runs
+# here: it is long for its own work, and the server answers one request at a
+# time. So do `index`, `watch`, `doctor`, `tui` and `serve`.
+READ_COMMANDS = frozenset({"query", "show", "facets", "trend", "kwic", "related", "stats"})
 
 PROTOCOL = 1
 SOCKET_NAME = "server.sock"
+# The request: its length (4 bytes, big-endian), then JSON.
+LENGTH = struct.Struct(">I")
 # Frames from the server: kind (1 byte) and length (4 bytes, big-endian).
 HEADER = struct.Struct(">cI")
 STDOUT, STDERR, EXIT, DECLINED = b"o", b"e", b"x", b"n"
-_LENGTH = struct.Struct(">I")
 
 
 def runtime_directory(env: Mapping[str, str] = os.environ) -> str:
@@ -113,7 +114,8 @@ def request(argv: list[str]) -> dict[str, Any]:
     }
 
 
-def _read_exactly(connection: socket.socket, size: int) -> bytes | None:
+def read_exactly(connection: socket.socket, size: int) -> bytes | None:
+    """*size* bytes from *connection*, or ``None`` if it closes first."""
     chunks = []
     while size:
         chunk = connection.recv(min(size, 1 << 20))
@@ -138,15 +140,15 @@ def forward(argv: list[str]) -> int | None:
         try:
             connection.connect(path)
             body = json.dumps(request(argv)).encode("utf-8")
-            connection.sendall(_LENGTH.pack(len(body)) + body)
+            connection.sendall(LENGTH.pack(len(body)) + body)
         except OSError:  # a stale socket: the server was killed
             return None
         printed = False
         while True:
             try:
-                header = _read_exactly(connection, HEADER.size)
+                header = read_exactly(connection, HEADER.size)
                 kind, size = HEADER.unpack(header) if header else (b"", 0)
-                payload = _read_exactly(connection, size) if size else b""
+                payload = read_exactly(connection, size) if size else b""
             except OSError:
                 header = payload = None
             if header is None or payload is None:

@@ -8,8 +8,9 @@ has a newer commit). Requests are answered one at a time: the working
 directory and the environment are the process's own, swapped per request.
 
 The socket lives in a folder private to the user (see
-:func:`search.launcher.private_problem`); the only file this process removes
-is that socket, and only its own.
+:func:`search.launcher.private_problem`). The only files this process removes
+are sockets in that folder: its own when it stops, and one left by a killed
+server, which no longer answers.
 """
 
 from __future__ import annotations
@@ -107,13 +108,13 @@ class _Connection:
     def read_request(self) -> dict[str, Any] | None:
         self.sock.settimeout(10)  # a client that connects and says nothing
         try:
-            header = launcher._read_exactly(self.sock, launcher._LENGTH.size)
+            header = launcher.read_exactly(self.sock, launcher.LENGTH.size)
             if header is None:
                 return None
-            (size,) = launcher._LENGTH.unpack(header)
+            (size,) = launcher.LENGTH.unpack(header)
             if size > _MAX_REQUEST:
                 return None
-            body = launcher._read_exactly(self.sock, size)
+            body = launcher.read_exactly(self.sock, size)
         except OSError:
             return None
         finally:

@@ -198,25 +198,29 @@ def test_a_terminal_gets_the_same_colours_and_width(server: Server) -> None:
     assert comparable(served.decode()) == comparable(direct.decode())
 
 
-def test_paths_and_environment_are_the_clients(server: Server, tmp_path: Path) -> None:
-    """A relative --index is the client's, and so is an export written with -o."""
-    elsewhere = tmp_path / "elsewhere"
-    elsewhere.mkdir()
-    index = Path(server.env["SEARCH_INDEX"])
-    env = {**server.env, "SEARCH_INDEX": "nowhere"}
-    served = subprocess.run(
-        [sys.executable, "-m", "search.launcher", "export", "Finlande", "--format", "csv",
-         "-o", "finlande.csv", "--index", os.path.relpath(index, elsewhere)],
-        env=env, cwd=elsewhere, capture_output=True, text=True, timeout=BOUND,
-    )  # fmt: skip
-    assert served.returncode == 0, served.stderr
-    assert server.answered().startswith("export Finlande")
-    rows = (elsewhere / "finlande.csv").read_text(encoding="utf-8").splitlines()
-    assert rows[0].startswith("id,") and len(rows) == 1 + json.loads(
-        here("query", "Finlande", "--all", "--json", env=server.env).stdout
-    )["total"]
-    # The server's own folder and environment are untouched by the request.
-    assert not (ROOT / "finlande.csv").exists()
+def test_paths_and_environment_are_the_clients(server: Server) -> None:
+    """A relative --index or SEARCH_INDEX, and the paths shown relative to the working
+    directory, are the client's (the server runs from the repository)."""
+    corpus = Path(server.env["SEARCH_CORPUS"])
+    relative = os.path.relpath(server.env["SEARCH_INDEX"], corpus)
+    shown = {}
+    for args, env in [
+        (["query", "Finlande", "--limit", "3", "--index", relative],
+         {**server.env, "SEARCH_INDEX": "nowhere"}),
+        (["stats", "--json"], {**server.env, "SEARCH_INDEX": relative}),
+    ]:  # fmt: skip
+        served, direct = (
+            subprocess.run([sys.executable, "-m", module, *args], env=env, cwd=corpus,
+                           capture_output=True, text=True, timeout=BOUND)
+            for module in ("search.launcher", "search.cli")
+        )  # fmt: skip
+        assert served.returncode == direct.returncode == 0, served.stderr
+        assert server.answered() == " ".join(args)
+        assert comparable(served.stdout) == comparable(direct.stdout)
+        assert comparable(served.stderr) == comparable(direct.stderr)
+        shown[args[0]] = served.stdout
+    assert " · seeds/2020-07-02_orangesum-9174.txt · " in shown["query"]
+    assert json.loads(shown["stats"])["documents"] > 0
 
 
 def test_new_articles_are_found_after_an_update(server: Server, tmp_path: Path) -> None:
@@ -352,8 +356,8 @@ def send(path: str, body: bytes) -> bytes | None:
     """One raw request; the first frame's header the server sends back."""
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
         connection.connect(path)
-        connection.sendall(launcher._LENGTH.pack(len(body)) + body)
-        return launcher._read_exactly(connection, launcher.HEADER.size)
+        connection.sendall(launcher.LENGTH.pack(len(body)) + body)
+        return launcher.read_exactly(connection, launcher.HEADER.size)
 
 
 def test_requests_it_cannot_take_are_declined(server: Server) -> None:

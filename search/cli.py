@@ -1004,8 +1004,11 @@ def serve(idle: float | None, index_dir: Path, corpus: Path) -> None:
     engines = resident.WarmEngines()
     engine_opener = engines
     try:
-        with open_engine(index_dir, corpus):  # warm the default index now
-            pass
+        with open_engine(index_dir, corpus) as engine:
+            # Warm the default index now, not in the first request: the first
+            # search maps the facet table, builds the ranker's arrays and imports
+            # what grouping stories needs.
+            engine.search("", facets=True, collapse=True)
         resident.serve(engines, idle=idle * 60 if idle else None, log=say)
     except resident.ServerError as error:
         fail(str(error))

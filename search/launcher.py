@@ -72,10 +72,16 @@ def supported() -> bool:
 
 
 def code_fingerprint() -> str:
-    """Which copy of the program this is: a server started before an upgrade, or from
-    another installation, must not answer for this one."""
+    """Which copy of the program this is, as of its files: a server started before an
+    upgrade or an edit, or from another installation, must not answer for this one."""
     package = os.path.dirname(os.path.abspath(__file__))
-    return f"{package}:{os.stat(os.path.join(package, 'cli.py')).st_mtime_ns}"
+    latest = max(
+        entry.stat().st_mtime_ns
+        for folder in (package, os.path.join(os.path.dirname(package), "index"))
+        for entry in os.scandir(folder)
+        if entry.name.endswith(".py")
+    )
+    return f"{package}:{latest}"
 
 
 def terminal_size() -> tuple[int, int] | None:

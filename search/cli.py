@@ -224,9 +224,12 @@ def input_roots(paths: Sequence[Path], index_dir: Path, corpus: Path) -> list[Pa
     return roots
 
 
-# How a command gets its engine, for the length of a `with`: a fresh one it
-# closes, or, inside `search serve` (search/resident.py), one kept warm.
-engine_opener: Callable[[Path], contextlib.AbstractContextManager[Engine]] = Engine
+def engine_opener() -> Callable[[Path], contextlib.AbstractContextManager[Engine]]:
+    """How a command gets its engine, for the length of a `with`: a fresh one it
+    closes, or, inside `search serve`, one kept warm (the pool of
+    search/resident.py, which the server passes as Click's context object)."""
+    context = click.get_current_context(silent=True)
+    return (context.obj if context is not None else None) or Engine
 
 
 def open_engine(index_dir: Path, corpus: Path) -> contextlib.AbstractContextManager[Engine]:
@@ -238,13 +241,13 @@ def open_engine(index_dir: Path, corpus: Path) -> contextlib.AbstractContextMana
     elif not index_exists(index_dir):
         click.echo(f"No index at {index_dir} yet: building it from {corpus} …", err=True)
     else:
-        return engine_opener(index_dir)
+        return engine_opener()(index_dir)
     with progress_display(True) as progress:
         report = ensure_index(index_dir, corpus, progress)
     if report is not None:
         report_problems(report)
         click.echo(summary_line(report), err=True)
-    return engine_opener(index_dir)
+    return engine_opener()(index_dir)
 
 
 def handle_errors(func: F) -> F:
@@ -998,11 +1001,10 @@ def serve(idle: float | None, index_dir: Path, corpus: Path) -> None:
     and every command when no server runs, work as before. One server per
     user; its socket is in $XDG_RUNTIME_DIR (or the temporary folder).
     """
-    global engine_opener
     from search import resident
 
     engines = resident.WarmEngines()
-    engine_opener = engines
+    click.get_current_context().obj = engines
     try:
         with open_engine(index_dir, corpus) as engine:
             # Warm the default index now, not in the first request: the first
@@ -1013,7 +1015,6 @@ def serve(idle: float | None, index_dir: Path, corpus: Path) -> None:
     except resident.ServerError as error:
         fail(str(error))
     finally:
-        engine_opener = Engine
         engines.close()
 
 

@@ -226,16 +226,18 @@ def _load_arrays(path: Path) -> dict[str, Any] | None:
 # three 4-byte ones, then the lengths of the name and the extra field.
 _LOCAL_HEADER = struct.Struct("<4s5H3L2H")
 _LOCAL_SIGNATURE = b"PK\x03\x04"
-# An .npy file starts with this magic, two version bytes, and the length of
-# its header: 2 bytes in version 1, 4 in version 2.
-_NPY_MAGIC = b"\x93NUMPY"
-_NPY_HEADER_LENGTH = {1: struct.Struct("<H"), 2: struct.Struct("<I")}
+_NPY_HEADERS = {
+    (1, 0): np.lib.format.read_array_header_1_0,
+    (2, 0): np.lib.format.read_array_header_2_0,
+}
 
 
 def _npz_members(buffer: mmap.mmap | bytes, members: list[zipfile.ZipInfo]) -> dict[str, Any]:
     """Each array of an uncompressed ``.npz`` (what :func:`numpy.savez` writes) held
     in *buffer*, as a read-only view of it: ``np.load`` can only copy a zip's
     members. Raises ``ValueError`` for anything else (compressed, pickled)."""
+    # numpy's own header readers, on a file over the buffer (a map is one).
+    stream = buffer if isinstance(buffer, mmap.mmap) else io.BytesIO(buffer)
     arrays = {}
     for member in members:
         if member.compress_type != zipfile.ZIP_STORED or not member.filename.endswith(".npy"):
@@ -245,23 +247,14 @@ def _npz_members(buffer: mmap.mmap | bytes, members: list[zipfile.ZipInfo]) -> d
         local = _LOCAL_HEADER.unpack_from(buffer, member.header_offset)
         if local[0] != _LOCAL_SIGNATURE:
             raise ValueError(f"no local header: {member.filename}")
-        start = member.header_offset + _LOCAL_HEADER.size + local[-2] + local[-1]
-        length = _NPY_HEADER_LENGTH.get(buffer[start + len(_NPY_MAGIC)])
-        if buffer[start : start + len(_NPY_MAGIC)] != _NPY_MAGIC or length is None:
+        stream.seek(member.header_offset + _LOCAL_HEADER.size + local[-2] + local[-1])
+        read_header = _NPY_HEADERS.get(np.lib.format.read_magic(stream))
+        if read_header is None:
             raise ValueError(f"not a version 1 or 2 array: {member.filename}")
-        lengths_at = start + len(_NPY_MAGIC) + 2
-        data = lengths_at + length.size + length.unpack_from(buffer, lengths_at)[0]
-        header = io.BytesIO(buffer[start:data])
-        version = np.lib.format.read_magic(header)
-        read_header = (
-            np.lib.format.read_array_header_1_0
-            if version == (1, 0)
-            else np.lib.format.read_array_header_2_0
-        )
-        shape, fortran_order, dtype = read_header(header)
+        shape, fortran_order, dtype = read_header(stream)
         if dtype.hasobject or fortran_order:
             raise ValueError(f"not a plain array: {member.filename}")
-        array = np.frombuffer(buffer, dtype=dtype, count=math.prod(shape), offset=data)
+        array = np.frombuffer(buffer, dtype=dtype, count=math.prod(shape), offset=stream.tell())
         arrays[member.filename.removesuffix(".npy")] = array.reshape(shape)
     return arrays
 

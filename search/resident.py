@@ -52,10 +52,12 @@ class WarmEngines:
 
     def __init__(self, keep: int = KEPT_ENGINES) -> None:
         self._keep = keep
-        self._engines: OrderedDict[Path, Engine] = OrderedDict()
+        self._engines: OrderedDict[tuple[str, Path], Engine] = OrderedDict()
 
     def __call__(self, directory: Path) -> contextlib.nullcontext[Engine]:
-        key = directory.resolve()
+        # An engine shows its directory as it was named (`search stats`): the
+        # same index named another way, or from another folder, gets its own.
+        key = (os.getcwd(), directory)
         engine = self._engines.pop(key, None)
         if engine is not None:
             try:
@@ -198,14 +200,14 @@ def _declines(request: dict[str, Any]) -> bool:
     )
 
 
-def answer(request: dict[str, Any], connection: _Connection) -> int:
-    """Run one forwarded command; its exit code (not sent yet)."""
+def answer(request: dict[str, Any], connection: _Connection, engines: WarmEngines) -> int:
+    """Run one forwarded command with *engines*; its exit code (not sent yet)."""
     from search.cli import cli
 
     code = 2
     with _as_client(request, connection):
         try:
-            cli.main(args=request["argv"], prog_name="search", standalone_mode=True)
+            cli.main(args=request["argv"], prog_name="search", standalone_mode=True, obj=engines)
             code = 0
         except SystemExit as done:
             code = _exit_code(done.code)
@@ -286,7 +288,7 @@ def serve(
                     connection.send(launcher.DECLINED, b"")
                     continue
                 started = time.perf_counter()
-                code = answer(request, connection)
+                code = answer(request, connection, engines)
                 took = (time.perf_counter() - started) * 1000
                 # Logged before the client is released: whoever waits on the
                 # client finds the line already written.

@@ -57,7 +57,7 @@ def child(directory: Path, docs: int, others: list[str]) -> None:
     from bench.corpus import records
     from index.articles import Article
     from index.schema import document_fields
-    from search.query import make_parser
+    from search.query import QueryCompiler
 
     out: dict[str, object] = {"compile_warnings": compile_warnings, "warning_count": len(caught)}
     ix = whoosh_index.create_in(str(directory), __import__("index.schema").schema.build_schema())
@@ -71,7 +71,7 @@ def child(directory: Path, docs: int, others: list[str]) -> None:
     out["build_s"] = round(time.perf_counter() - started, 2)
     out["doc_count"] = ix.doc_count()
     out["size_mb"] = round(sum(p.stat().st_size for p in directory.iterdir()) / 1e6, 1)
-    parser = make_parser(ix.schema)
+    parser = QueryCompiler(ix.schema)
     totals = {}
     with ix.searcher() as searcher:
         started = time.perf_counter()

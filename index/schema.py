@@ -26,7 +26,7 @@ from index.persons import person_key
 
 # Bumped whenever the schema or the analysis chain changes in a way that
 # makes an existing index wrong; `search index` then rebuilds from scratch.
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 # Fields a plain query word searches, and how much each counts.
 DEFAULT_FIELDS = ("content", "exact", "title")
@@ -110,16 +110,18 @@ def build_schema() -> Schema:
         lead=_french_text(stemmed, stored=True),
         body=STORED(),
         content=_french_text(stemmed),
-        # No positions: phrases are matched on ``content`` only (see search.query).
+        # No positions: phrases are matched on ``content`` (see search.query).
         exact=_french_text(exact, spelling=True, phrase=False),
         date=DATETIME(stored=True, sortable=True),
         date_source=STORED(),
         title_source=STORED(),
         # Matched on their words as users type them, case and accents aside:
-        # ``source:orangesum`` finds "orange.fr (OrangeSum)".
-        source=TEXT(analyzer=exact, stored=True, phrase=False),
-        author=TEXT(analyzer=exact, stored=True, phrase=False),
-        section=TEXT(analyzer=exact, stored=True, phrase=False),
+        # ``source:orangesum`` finds "orange.fr (OrangeSum)". With positions,
+        # so that ``auteur:"Jean Dupont"`` is the phrase it says (a few bytes
+        # an article: these fields are short).
+        source=_french_text(exact, stored=True),
+        author=_french_text(exact, stored=True),
+        section=_french_text(exact, stored=True),
         url=STORED(),
         # Facets, filled by entity extraction. ``country`` holds ISO 3166-1
         # alpha-2 codes; ``person`` the folded canonical names (the keys that

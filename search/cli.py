@@ -23,7 +23,7 @@ import click
 from rich.text import Text
 
 from index.articles import printable
-from search import charts, render
+from search import charts, grammar, render
 from search import concordance as concordances
 from search import export as exporting
 from search.api import (
@@ -54,6 +54,17 @@ def fail(message: str) -> None:
     """One line on stderr and exit 2: what users see instead of a traceback."""
     click.echo(f"error: {printable(message)}", err=True)
     sys.exit(EXIT_ERROR)
+
+
+def query_text(words: Sequence[str]) -> str:
+    """The query the arguments make, its syntax checked before any index is opened
+    (or built). A blank one is a mistake (an unset shell variable, say), not a
+    request for every article: that is ``*``."""
+    text = " ".join(words)
+    if not text.strip():
+        raise QuerySyntaxError("empty query: type the words to look for, or * for every article")
+    grammar.parse(text)
+    return text
 
 
 def say(message: str) -> None:
@@ -537,7 +548,7 @@ def query(
 
     Exit code: 0 with hits, 1 without, 2 on errors.
     """
-    text = " ".join(words)
+    text = query_text(words)
     with open_engine(index_dir, corpus) as engine:
         results = engine.search(
             text,
@@ -814,6 +825,7 @@ def trend(
         fail(f"--label given {len(labels)} times for {len(queries)} queries")
     if as_json and as_csv:
         fail("--json and --csv: choose one")
+    queries = [query_text([q]) for q in queries]
     with open_engine(index_dir, corpus) as engine:
         found = engine.trend(
             queries, labels=labels, filters=filters, granularity=granularity, base=base,
@@ -884,7 +896,7 @@ def kwic(
     with open_engine(index_dir, corpus) as engine:
         out = render.console()
         found = concordances.concordance(
-            engine, " ".join(words), filters=filters, order=order, width=width, limit=limit
+            engine, query_text(words), filters=filters, order=order, width=width, limit=limit
         )
         for line in found:
             if as_json:
@@ -925,7 +937,7 @@ def related(
     own words are left out. Exit 1 when nothing matches.
     """
     with open_engine(index_dir, corpus) as engine:
-        found = engine.related(" ".join(words), filters=filters, top=top)
+        found = engine.related(query_text(words), filters=filters, top=top)
     if as_json:
         render.dump(render.to_json(found))
     else:
@@ -998,8 +1010,10 @@ def serve(idle: float | None, index_dir: Path, corpus: Path) -> None:
     any index) are answered here: their output and exit codes are the
     same, without the half second a fresh process spends importing and
     opening. The index is refreshed when it has a newer commit. Other commands,
-    and every command when no server runs, work as before. One server per
-    user; its socket is in $XDG_RUNTIME_DIR (or the temporary folder).
+    and every command when no server runs, work as before; so does a command
+    that comes while the server is busy with another, or that the server does
+    not take within 3 seconds. One server per user; its socket is in
+    $XDG_RUNTIME_DIR (or the temporary folder), and only this user is served.
     """
     from search import resident
 
@@ -1011,7 +1025,8 @@ def serve(idle: float | None, index_dir: Path, corpus: Path) -> None:
             # search maps the facet table, builds the ranker's arrays and imports
             # what grouping stories needs.
             engine.search("", facets=True, collapse=True)
-        resident.serve(engines, idle=idle * 60 if idle else None, log=say)
+        log = resident.stream_log(sys.stderr)
+        resident.serve(engines, idle=idle * 60 if idle else None, log=log)
     except resident.ServerError as error:
         fail(str(error))
     finally:
@@ -1032,8 +1047,19 @@ def stats(as_json: bool, index_dir: Path, corpus: Path) -> None:
         render.print_stats(render.console(), info)
 
 
+def unexpected(error: BaseException) -> str:
+    """The one line a bug shows instead of a traceback, here and in ``search serve``."""
+    detail = printable(str(error)).splitlines()[0] if str(error) else ""
+    what = f"{type(error).__name__}: {detail}" if detail else type(error).__name__
+    return f"error: unexpected {what} (a bug: please report it with the command that led to it)"
+
+
 def main() -> None:
-    cli(prog_name="search")
+    try:
+        cli(prog_name="search")
+    except Exception as error:  # a bug must not show a user a traceback
+        click.echo(unexpected(error), err=True)
+        sys.exit(EXIT_ERROR)
 
 
 if __name__ == "__main__":

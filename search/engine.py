@@ -51,12 +51,11 @@ from search.query import (
     FIELD_HELP,
     OPERATORS,
     FilterError,
+    QueryCompiler,
     QuerySyntaxError,
     has_patterns,
-    make_parser,
     normalize_query,
     only_stop_words,
-    parse_query,
     unknown_fields,
 )
 from search.ranking import Mask, Ranker, Unsupported
@@ -194,20 +193,34 @@ def _split(value: str | None) -> tuple[str, ...]:
     return tuple(v for v in (value or "").split(",") if v)
 
 
-def _positive_terms(q: wq.Query, reader: Any) -> Iterator[tuple[str, str]]:
-    """The index terms a query looks for, wildcards expanded, negated parts left out."""
+def _positive_leaves(q: wq.Query) -> Iterator[wq.Query]:
+    """The leaves a query looks for, negated parts left out."""
     if isinstance(q, wq.Not):
         return
     if isinstance(q, wq.AndNot):
-        yield from _positive_terms(q.a, reader)
-        return
-    if q.is_leaf():
-        for fieldname, text in q.existing_terms(reader, phrases=True, expand=True):
+        yield from _positive_leaves(q.a)
+    elif q.is_leaf():
+        yield q
+    else:
+        for child in q.children():
+            yield from _positive_leaves(child)
+
+
+def query_matcher(q: wq.Query, reader: Any) -> TermMatcher:
+    """What to mark in an article for *q*: its index terms (wildcards expanded),
+    and its phrases as phrases, so that ``"gilets jaunes"`` marks the phrase
+    and never a lone ``jaune``."""
+    terms: list[tuple[str, str]] = []
+    phrases: list[tuple[tuple[str, ...], int]] = []
+    for leaf in _positive_leaves(q):
+        if isinstance(leaf, wq.Phrase):
+            if leaf.fieldname in TEXT_FIELDS:
+                phrases.append((tuple(leaf.words), leaf.slop))
+            continue
+        for fieldname, text in leaf.existing_terms(reader, phrases=True, expand=True):
             if fieldname in TEXT_FIELDS:
-                yield fieldname, text.decode("utf-8") if isinstance(text, bytes) else text
-        return
-    for child in q.children():
-        yield from _positive_terms(child, reader)
+                terms.append((fieldname, text.decode("utf-8") if isinstance(text, bytes) else text))
+    return TermMatcher.from_terms(terms, phrases)
 
 
 def _preload_long_unions(q: wq.Query) -> wq.Query:
@@ -252,8 +265,11 @@ def _unreadable(directory: Path, error: Exception) -> IndexUnreadable:
 class Engine:
     """A searchable index. Cheap to query repeatedly; call :meth:`close` when done."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, *, numpy_ranking: bool = True) -> None:
+        """*numpy_ranking* ``False`` sends every query through Whoosh's own matchers,
+        the reference :mod:`search.ranking` reproduces (tests compare the two)."""
         self.directory = Path(directory)
+        self._numpy_ranking = numpy_ranking
         if index_outdated(self.directory):
             raise IndexOutdated(self.directory, Manifest.schema_version_of(self.directory))
         self._index = open_index(self.directory)
@@ -263,11 +279,11 @@ class Engine:
             self._index.close()
             raise _unreadable(self.directory, error) from error
         self._stamp = self._commit_stamp()
-        self._parser = make_parser(self._index.schema)
+        self._parser = QueryCompiler(self._index.schema)
         # Which articles match (for the total and the facets) only needs the
         # stemmed field: an exact or title match is always a stemmed match too,
         # and one field is several times cheaper to walk than three.
-        self._match_parser = make_parser(self._index.schema, fields=("content",))
+        self._match_parser = QueryCompiler(self._index.schema, fields=("content",))
         self._facet_table: FacetTable | None = None
         self._ranker: Ranker | None = None
         self._keyness: Keyness | None = None
@@ -343,13 +359,13 @@ class Engine:
         """
         if not text.strip():
             return wq.Every()
-        return parse_query(self._parser, text).accept(self._resolve_facet_terms)
+        return self._parser.parse(text).accept(self._resolve_facet_terms)
 
     def _matching(self, text: str, ranked: wq.Query) -> wq.Query:
         """A cheaper query matching exactly the articles *ranked* matches."""
         if not text.strip() or has_patterns(ranked):
             return ranked
-        return parse_query(self._match_parser, text).accept(self._resolve_facet_terms)
+        return self._match_parser.parse(text).accept(self._resolve_facet_terms)
 
     def _resolve_facet_terms(self, q: wq.Query) -> wq.Query:
         """``pays:finlande`` → ``country:FI``; ``person:Stoltenberg`` → all its keys."""
@@ -432,7 +448,7 @@ class Engine:
     def ranker(self) -> Ranker | None:
         """The numpy scorer for this index version, or ``None`` if it cannot reproduce
         this index's weighting."""
-        if self._ranker is None:
+        if self._ranker is None and self._numpy_ranking:
             try:
                 self._ranker = Ranker(self._searcher)
             except Unsupported:
@@ -440,7 +456,7 @@ class Engine:
         return self._ranker
 
     def matcher(self, q: wq.Query) -> TermMatcher:
-        return TermMatcher.from_terms(_positive_terms(q, self._searcher.reader()))
+        return query_matcher(q, self._searcher.reader())
 
     @_damage_is_reported
     def search(
@@ -606,7 +622,10 @@ class Engine:
         kwargs: dict[str, Any] = {"filter": restrict} if restrict is not None else {}
         if sort == "date":
             kwargs.update(sortedby="date", reverse=True)
-        results = self._searcher.search(_preload_long_unions(q), limit=offset + limit, **kwargs)
+        # Whoosh wants a page of one at least; a page of 0 (only the total) is cut below.
+        results = self._searcher.search(
+            _preload_long_unions(q), limit=max(offset + limit, 1), **kwargs
+        )
         end = min(offset + limit, results.scored_length())
         # Sorted by date, Whoosh's "score" is the sort key: there is no relevance.
         ranked = [

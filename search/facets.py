@@ -507,14 +507,38 @@ class FacetTable:
             if " " not in key and len(by_surname.get(key, ())) == 1:
                 self.alias[key] = next(iter(by_surname[key]))
 
+    @cached_property
+    def by_word(self) -> dict[str, list[str]]:
+        """Each word of a person's key -> the keys that hold it."""
+        found: dict[str, list[str]] = {}
+        for key in self.display:
+            for word in dict.fromkeys(key.split()):
+                found.setdefault(word, []).append(key)
+        return found
+
+    @cached_property
+    def aliased_by(self) -> dict[str, list[str]]:
+        """A full name's key -> the surname keys merged into it."""
+        found: dict[str, list[str]] = {}
+        for key, target in self.alias.items():
+            found.setdefault(target, []).append(key)
+        return found
+
     def person_keys(self, name: str) -> list[str]:
-        """Index keys that mean the person *name* (itself and merged surnames)."""
+        """Index keys of every person whose name holds *name*'s words, in order and
+        whole: ``Macron`` means Emmanuel and Brigitte Macron as well as a lone
+        "Macron", ``Jens Stoltenberg`` the one person (and the surname merged into
+        him). A name no one has gives its own key, which matches nothing."""
         key = person_key(name)
-        full_names = self.by_surname.get(key, set())
-        if key not in self.display and len(full_names) == 1:
-            key = next(iter(full_names))  # ``person:Stoltenberg`` means the only one
-        key = self.alias.get(key, key)
-        return [key, *(k for k, target in self.alias.items() if target == key)]
+        words = key.split()
+        if not words:
+            return [key]
+        padded = f" {key} "
+        matched = [k for k in self.by_word.get(words[0], ()) if padded in f" {k} "]
+        if not matched:
+            return [key]
+        merged = [k for m in matched for k in self.aliased_by.get(m, ())]
+        return list(dict.fromkeys([*matched, *merged]))
 
     def canonical(self, name: str) -> str:
         key = person_key(name)

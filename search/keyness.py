@@ -373,6 +373,8 @@ class Keyness:
 
 def query_stems(matcher: TermMatcher) -> frozenset[str]:
     """The query's own words, left out of what it talks about."""
-    return frozenset(matcher.stems) | frozenset(
-        analysed[2] for word in matcher.words if (analysed := analyse_word(word))
+    return (
+        frozenset(matcher.stems)
+        | frozenset(stem for phrase, _ in matcher.phrases for stem in phrase)
+        | frozenset(analysed[2] for word in matcher.words if (analysed := analyse_word(word)))
     )

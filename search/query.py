@@ -1,47 +1,51 @@
-"""The query language: Whoosh's, in French too, with checks that give clear errors.
+"""The query language on the local index: :mod:`search.grammar`'s tree as Whoosh queries.
 
-Words are AND-ed and each is looked up in the stemmed and the exact combined
-fields and in the title. ``"phrases"``, ``AND``/``OR``/``NOT`` (also ``ET``,
-``OU``, ``SAUF``), ``field:value`` (``titre:``, ``pays:``, ``personne:`` are
-French aliases), wildcards (``financ*``), fuzzy terms (``Finlnde~``) and date
-ranges (``date:[2022-03-01 TO 2022-06-30]``) work as in Whoosh.
+A plain word is looked up in the stemmed and the exact combined fields and in
+the title, as ``Or([content, exact, title^0.5])``: the shapes Whoosh's own
+parser built, so the ranking (and :mod:`search.ranking`, which reproduces it)
+is unchanged. Everything is analysed by the field's own chain, the one the
+index was written with. What a field cannot answer as written (a phrase in a
+field without positions, a wildcard on a country) is an error, not a query
+that quietly matches something else.
 """
 
 from __future__ import annotations
 
-import functools
-import re
-import unicodedata
+from datetime import UTC, datetime, time
 from typing import Any
 
-from whoosh import qparser, query
+from whoosh import query as wq
 from whoosh.fields import Schema
-from whoosh.qparser.dateparse import DateParserPlugin, English
 
-from index.analysis import FRENCH_STOP_WORDS, INVISIBLE, fold
+from index.analysis import APOSTROPHES, FRENCH_STOP_WORDS, fold
 from index.schema import DEFAULT_FIELDS, FIELD_BOOSTS
+from search import grammar
+from search.grammar import (
+    DATE_HELP,
+    FIELD_ALIASES,
+    FIELD_HELP,
+    FIELDS,
+    OPERATORS,
+    QuerySyntaxError,
+    normalize_query,
+)
 
-MAX_QUERY_CHARS = 2000
-LONE_WILDCARDS = frozenset("?*")
+__all__ = [
+    "DATE_HELP",
+    "FIELD_ALIASES",
+    "FIELD_HELP",
+    "OPERATORS",
+    "FilterError",
+    "QueryCompiler",
+    "QuerySyntaxError",
+    "has_patterns",
+    "normalize_query",
+    "only_stop_words",
+    "unknown_fields",
+]
 
-FIELD_ALIASES = {
-    "title": ["titre"],
-    "lead": ["chapo", "chapeau", "heading"],
-    "content": ["body", "texte", "text", "corps"],
-    "country": ["pays"],
-    "person": ["personne", "persons", "people"],
-    "source": ["media"],
-    "author": ["auteur"],
-    "section": ["rubrique"],
-}
-
-
-# Words the parser reads as operators, never as search terms.
-OPERATORS = frozenset({"AND", "OR", "NOT", "ET", "OU", "SAUF", "ANDNOT", "ANDMAYBE", "TO"})
-
-
-class QuerySyntaxError(ValueError):
-    """A query that cannot be run; the message is one line, meant for users."""
+# Fields whose value is matched whole, not analysed into words.
+FACET_FIELDS = ("country", "person")
 
 
 class FilterError(QuerySyntaxError):
@@ -53,179 +57,192 @@ class FilterError(QuerySyntaxError):
         self.name = name
 
 
-# Shown when a query names a field that does not exist.
-FIELD_HELP = "titre, chapo, source, auteur, rubrique, pays, personne, date"
-
-_INVISIBLE_RE = re.compile(f"[{INVISIBLE}]")
-# ``name:`` where a field may start: at the start, after a space or a bracket.
-_FIELD_PREFIX = re.compile(r"(?:^|(?<=[\s(]))([^\W\d][\w]*):(?=(\S?))")
-# Phrases, whose words are never fields (``"Finlande: le vote"``).
-_QUOTED = re.compile(r'"[^"]*"')
-_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
-DATE_HELP = "use YYYY, YYYY-MM or YYYY-MM-DD: date:[2022-03-01 TO 2022-06-30], date:>2022-01-01"
-
-
-def normalize_query(text: str) -> str:
-    """Query text normalised exactly as article text is at ingestion (NFC, no
-    invisible characters), so that ``se\u0301curite\u0301`` pasted from a PDF
-    finds what ``sécurité`` finds."""
-    return _INVISIBLE_RE.sub("", unicodedata.normalize("NFC", text))
-
-
 def field_names() -> list[str]:
     """Every field a query may name (with the French aliases)."""
-    return [*FIELD_ALIASES, "date", *(a for aliases in FIELD_ALIASES.values() for a in aliases)]
+    return list(FIELDS)
 
 
 def unknown_fields(text: str) -> list[str]:
-    """``name:`` prefixes in *text* that name no field (Whoosh searches them as words)."""
-    known = set(field_names())
-    outside_quotes = _QUOTED.sub('"…"', text)
-    return [m.group(1) for m in _FIELD_PREFIX.finditer(outside_quotes) if m.group(1) not in known]
+    """``name:`` prefixes in *text* that name no field (their words are searched)."""
+    try:
+        tree = grammar.parse(text)
+    except QuerySyntaxError:
+        return []
+    found = []
+    for leaf in grammar.leaves(tree):
+        if isinstance(leaf, grammar.Word) and leaf.field is None and leaf.unknown_field:
+            found.append(leaf.unknown_field)
+    return found
 
 
 def only_stop_words(text: str) -> list[str]:
     """The words of *text* if every one is a stop word (never indexed), else ``[]``."""
-    words = [w for w in _WORD.findall(text) if w not in OPERATORS]
-    folded = [fold(w.replace("’", "'").split("'")[-1]) for w in words]
-    return words if words and all(f in FRENCH_STOP_WORDS for f in folded) else []
+    try:
+        tree = grammar.parse(text)
+    except QuerySyntaxError:
+        return []
+    leaves = grammar.leaves(tree)
+    words = [leaf.text for leaf in leaves if isinstance(leaf, grammar.Word | grammar.Phrase)]
+    if not words or len(words) != len(leaves):
+        return []
+    typed = [w for text in words for w in text.split()]
+    folded = [fold(_unelided(w)) for w in typed]
+    return typed if folded and all(f in FRENCH_STOP_WORDS for f in folded) else []
 
 
-def _operators() -> qparser.OperatorsPlugin:
-    return qparser.OperatorsPlugin(
-        And=r"(?<=\s)(?:AND|ET)(?=\s)",
-        Or=r"(?<=\s)(?:OR|OU)(?=\s)",
-        AndNot=r"(?<=\s)ANDNOT(?=\s)",
-        AndMaybe=r"(?<=\s)ANDMAYBE(?=\s)",
-        Not=r"(^|(?<=(\s|[()])))(?:NOT|SAUF)(?=\s)",
-    )
+def _unelided(word: str) -> str:
+    for apostrophe in APOSTROPHES:
+        word = word.split(apostrophe)[-1]
+    return word
 
 
-@functools.cache
-def _english_dates() -> English:
-    return English()
-
-
-class _DateGrammar:
-    """Whoosh's English date grammar, compiled on first use and once per process:
-    about 70 regular expressions, a tenth of a one-liner's query when every
-    parser compiled its own, and needed only by queries on a date field.
-    The grammar holds no state between parses."""
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(_english_dates(), name)
-
-
-def make_parser(
-    schema: Schema, *, group: type = qparser.AndGroup, fields: tuple[str, ...] = DEFAULT_FIELDS
-) -> qparser.QueryParser:
-    parser = qparser.MultifieldParser(
-        list(fields), schema, fieldboosts={f: FIELD_BOOSTS[f] for f in fields}, group=group
-    )
-    parser.replace_plugin(_operators())
-    parser.add_plugin(qparser.FieldAliasPlugin(FIELD_ALIASES))
-    parser.add_plugin(qparser.FuzzyTermPlugin())
-    parser.add_plugin(qparser.GtLtPlugin())
-    parser.add_plugin(DateParserPlugin(dateparser=_DateGrammar(), free=False))
-    return parser
-
-
-def check_balance(text: str) -> None:
-    """Reject unbalanced quotes and brackets, which Whoosh would silently reinterpret."""
-    if text.count('"') % 2:
-        raise QuerySyntaxError('unbalanced quote: a " has no closing "')
-    depth = {"(": 0, "[": 0, "{": 0}
-    closing = {")": "(", "]": "[", "}": "{"}
-    in_quote = False
-    for char in text:
-        if char == '"':
-            in_quote = not in_quote
-        elif in_quote:
-            continue
-        elif char in depth:
-            depth[char] += 1
-        elif char in closing:
-            depth[closing[char]] -= 1
-            if depth[closing[char]] < 0:
-                raise QuerySyntaxError(f"unbalanced brackets: {char!r} closes nothing")
-    for opening, count in depth.items():
-        if count:
-            raise QuerySyntaxError(f"unbalanced brackets: {opening!r} is never closed")
-
-
-def _phrases_on_content(q: query.Query) -> query.Query:
-    """Phrases are matched on the stemmed combined field only.
-
-    Matching positions is Whoosh's slowest operation; doing it on three fields
-    (stemmed, exact, title) tripled the time of a phrase query for no new
-    matches (the combined field already holds the title, and an exact phrase
-    is a stemmed phrase too).
-    """
-    if isinstance(q, query.Phrase) and q.fieldname in ("exact", "title"):
-        return query.NullQuery
-    return q
-
-
-def _fold_patterns(q: query.Query) -> query.Query:
-    """Wildcard and fuzzy terms skip analysis in Whoosh: fold them like the index."""
-    if isinstance(q, query.PatternQuery | query.FuzzyTerm) and q.fieldname in DEFAULT_FIELDS:
-        q.text = fold(q.text)
-    return q
-
-
-def has_patterns(q: query.Query) -> bool:
+def has_patterns(q: wq.Query) -> bool:
     """Wildcards or fuzzy terms: their matches differ from field to field."""
     leaves = [q] if q.is_leaf() else q.leaves()
-    return any(isinstance(leaf, query.PatternQuery | query.FuzzyTerm) for leaf in leaves)
+    return any(isinstance(leaf, wq.PatternQuery | wq.FuzzyTerm) for leaf in leaves)
 
 
-def _errors(q: query.Query) -> list[str]:
-    found = []
-    for sub in q.leaves() if not q.is_leaf() else [q]:
-        if getattr(sub, "error", None):
-            found.append(str(sub.error))
-    return found
+def _utc(day: Any, at: time) -> datetime:
+    return datetime.combine(day, at).replace(tzinfo=UTC)
 
 
-def check_fields(text: str) -> None:
-    """A known field with nothing after it (``titre:``) is a mistake, not a word."""
-    known = set(field_names())
-    for match in _FIELD_PREFIX.finditer(_QUOTED.sub('"…"', text)):
-        if match.group(1) in known and not match.group(2):
-            name = match.group(1)
-            raise QuerySyntaxError(
-                f"nothing after {name}: (write {name}:mot or {name}:\"quelques mots\")"
-            )
+class QueryCompiler:
+    """Turns query text into a Whoosh query for one schema.
 
-
-def parse_query(parser: qparser.QueryParser, text: str) -> query.Query:
-    """Parse *text*, raising :class:`QuerySyntaxError` with a readable message.
-
-    A lone ``*`` means every article; a query that only excludes
-    (``SAUF Finlande``) means every article but those.
+    *fields* are what a word without a field searches; *any_word* makes the
+    words of a query alternatives (OR) rather than all required, for
+    known-item benchmarks that use a whole heading as the query.
     """
-    text = normalize_query(text)
-    # French typography spaces out "?" and "!": a pasted title ends in " ?",
-    # which Whoosh would read as a one-character wildcard, matching nothing.
-    words = text.split()
-    text = " ".join(word for word in words if not set(word) <= LONE_WILDCARDS)
-    if words and not text:
-        return query.Every()
-    if len(text) > MAX_QUERY_CHARS:
-        raise QuerySyntaxError(
-            f"query too long ({len(text)} characters, at most {MAX_QUERY_CHARS})"
-        )
-    check_balance(text)
-    check_fields(text)
-    try:
-        q = parser.parse(text)
-    except Exception as error:  # Whoosh raises assorted types on odd input
-        if re.search(r"\bdate:", text):
-            raise QuerySyntaxError(f"not a date in {text!r}: {DATE_HELP}") from error
-        raise QuerySyntaxError(f"cannot parse query: {error}") from error
-    if problems := _errors(q):
-        raise QuerySyntaxError(problems[0])
-    q = q.accept(_fold_patterns).accept(_phrases_on_content).normalize()
-    if isinstance(q, query.Not):
-        q = query.AndNot(query.Every(), q.query)
-    return q
+
+    def __init__(
+        self, schema: Schema, *, fields: tuple[str, ...] = DEFAULT_FIELDS, any_word: bool = False
+    ) -> None:
+        self.schema = schema
+        self.fields = fields
+        self.any_word = any_word
+
+    def parse(self, text: str) -> wq.Query:
+        """The Whoosh query for *text*; :class:`QuerySyntaxError` when it cannot be run
+        as written. Nothing to search (only stop words) gives ``NullQuery``."""
+        tree = grammar.parse(text)
+        if tree is None:
+            return wq.NullQuery
+        if self.any_word and isinstance(tree, grammar.And):
+            tree = grammar.Or(tree.nodes)
+        q = self._compile(tree)
+        q = q.normalize()
+        if isinstance(q, wq.Not):
+            q = wq.AndNot(wq.Every(), q.query)
+        return q
+
+    # --- One node at a time ---------------------------------------------------------
+
+    def _compile(self, node: grammar.Node) -> wq.Query:
+        if isinstance(node, grammar.And):
+            # ``*`` beside words adds nothing to them (a pasted "… !*").
+            parts = [
+                self._compile(child) for child in node.nodes if not isinstance(child, grammar.Every)
+            ] or [wq.Every()]
+            if all(isinstance(p, wq.Not) for p in parts):
+                # Only exclusions: every article but those.
+                excluded = [p.query for p in parts if isinstance(p, wq.Not)]
+                return wq.AndNot(wq.Every(), wq.Or(excluded))
+            return wq.And(parts)
+        if isinstance(node, grammar.Or):
+            if any(isinstance(child, grammar.Every) for child in node.nodes):
+                return wq.Every()
+            return wq.Or([self._compile(child) for child in node.nodes])
+        if isinstance(node, grammar.Not):
+            return wq.Not(self._compile(node.node))
+        if isinstance(node, grammar.Every):
+            return wq.Every()
+        if isinstance(node, grammar.DateRange):
+            start = _utc(node.start, time.min) if node.start else None
+            end = _utc(node.end, time.max) if node.end else None
+            return wq.DateRange("date", start, end)
+        if isinstance(node, grammar.Word):
+            return self._word(node)
+        if isinstance(node, grammar.Phrase):
+            return self._phrase(node)
+        if isinstance(node, grammar.Pattern):
+            return self._pattern(node)
+        if isinstance(node, grammar.Fuzzy):
+            return self._fuzzy(node)
+        raise AssertionError(node)
+
+    def _targets(self, field: str | None) -> list[tuple[str, float]]:
+        if field is None:
+            return [(f, FIELD_BOOSTS[f]) for f in self.fields]
+        return [(field, 1.0)]
+
+    def _terms(self, fieldname: str, text: str) -> list[str]:
+        """*text* through *fieldname*'s own analysis chain, as the index holds it."""
+        return list(self.schema[fieldname].process_text(text, mode="query"))
+
+    def _word(self, node: grammar.Word) -> wq.Query:
+        if node.field in FACET_FIELDS:
+            # Resolved against the index's own names by the engine.
+            return wq.Term(node.field, node.text, boost=node.boost)
+        parts: list[wq.Query] = []
+        for fieldname, boost in self._targets(node.field):
+            terms = self._terms(fieldname, node.text)
+            if len(terms) > 1:
+                # A word the analysis splits (``États-Unis``, ``covid-19``) means
+                # its parts together, in order: a phrase.
+                return self._phrase(grammar.Phrase(node.text, node.field, 0, node.boost))
+            if terms:
+                parts.append(wq.Term(fieldname, terms[0], boost=boost * node.boost))
+        if not parts:
+            return wq.NullQuery
+        return parts[0] if len(parts) == 1 else wq.Or(parts)
+
+    def _phrase(self, node: grammar.Phrase) -> wq.Query:
+        """A phrase is matched on one positional field: the stemmed combined field
+        for the default fields (the title and the exact forms are in it), or the
+        field named. One word is a word of that field."""
+        if node.field in FACET_FIELDS:
+            return wq.Term(node.field, node.text, boost=node.boost)
+        fieldname = "content" if node.field is None else node.field
+        if fieldname not in self.schema:
+            raise QuerySyntaxError(
+                f"{fieldname}: is not a field of this index (fields: {FIELD_HELP})"
+            )
+        terms = self._terms(fieldname, node.text)
+        if not terms:
+            return wq.NullQuery
+        if len(terms) == 1:
+            return wq.Term(fieldname, terms[0], boost=node.boost)
+        field_format = self.schema[fieldname].format
+        if field_format is None or not field_format.supports("positions"):
+            raise QuerySyntaxError(
+                f"{fieldname} keeps no word positions, so a phrase cannot be matched in it: "
+                "search --index again to rebuild it with this version"
+            )
+        return wq.Phrase(fieldname, terms, slop=node.slop + 1, boost=node.boost)
+
+    def _folded(self, node: grammar.Pattern | grammar.Fuzzy, what: str) -> str:
+        if node.field in FACET_FIELDS or node.field == "date":
+            raise QuerySyntaxError(
+                f"{what} are for words, not for {node.field}: (write {node.field}:…)"
+            )
+        return fold(_unelided(node.text))
+
+    def _pattern(self, node: grammar.Pattern) -> wq.Query:
+        """Wildcards skip analysis (a stem of ``sécur*`` means nothing): folded like
+        the index, and matched on the stems and the exact forms alike."""
+        text = self._folded(node, "wildcards")
+        parts: list[wq.Query] = []
+        for fieldname, boost in self._targets(node.field):
+            if text.endswith("*") and not set(text[:-1]) & {"*", "?"}:
+                parts.append(wq.Prefix(fieldname, text[:-1], boost=boost * node.boost))
+            else:
+                parts.append(wq.Wildcard(fieldname, text, boost=boost * node.boost))
+        return parts[0] if len(parts) == 1 else wq.Or(parts)
+
+    def _fuzzy(self, node: grammar.Fuzzy) -> wq.Query:
+        text = self._folded(node, "fuzzy words")
+        parts: list[wq.Query] = [
+            wq.FuzzyTerm(fieldname, text, boost=boost * node.boost, maxdist=node.edits)
+            for fieldname, boost in self._targets(node.field)
+        ]
+        return parts[0] if len(parts) == 1 else wq.Or(parts)

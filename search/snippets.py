@@ -74,22 +74,33 @@ class Snippet:
 
 @dataclass(frozen=True)
 class TermMatcher:
-    """The words a query matched: folded word forms and Snowball stems."""
+    """What a query matched: folded word forms, Snowball stems, and phrases.
+
+    A phrase is marked as one span from its first word to its last, and only
+    where its words stand in order (``phrases`` hold their stems and the
+    Whoosh slop: 1 for adjacent words), never as lone words.
+    """
 
     words: frozenset[str]
     stems: frozenset[str]
+    phrases: frozenset[tuple[tuple[str, ...], int]] = frozenset()
 
     @classmethod
-    def from_terms(cls, terms: Iterable[tuple[str, str]]) -> TermMatcher:
-        """Build from ``(field, term)`` pairs as the query found them in the index."""
+    def from_terms(
+        cls,
+        terms: Iterable[tuple[str, str]],
+        phrases: Iterable[tuple[tuple[str, ...], int]] = (),
+    ) -> TermMatcher:
+        """Build from ``(field, term)`` pairs as the query found them in the index,
+        and the stems of its phrases with their slop."""
         words: set[str] = set()
         stems: set[str] = set()
         for fieldname, text in terms:
             (words if fieldname == "exact" else stems).add(text)
-        return cls(frozenset(words), frozenset(stems))
+        return cls(frozenset(words), frozenset(stems), frozenset(phrases))
 
     def __bool__(self) -> bool:
-        return bool(self.words or self.stems)
+        return bool(self.words or self.stems or self.phrases)
 
     @cached_property
     def _initials(self) -> frozenset[str] | None:
@@ -100,16 +111,34 @@ class TermMatcher:
             return None
         return frozenset(term[0] for term in terms)
 
+    @cached_property
+    def _phrase_starts(self) -> dict[str, TermMatcher]:
+        """Each phrase's first stem, as a matcher of that one stem."""
+        return {
+            phrase[0]: TermMatcher(frozenset(), frozenset({phrase[0]}))
+            for phrase, _ in self.phrases
+        }
+
     def spans(self, text: str) -> list[Span]:
-        """Offsets of every word of *text* that the query matches.
+        """Offsets of every word or phrase of *text* that the query matches."""
+        if not self or not text:
+            return []
+        found = self._word_spans(text) if self.words or self.stems else []
+        for phrase, slop in self.phrases:
+            for start, end in self._phrase_starts[phrase[0]]._word_spans(text):
+                last = _phrase_end(text, end, phrase[1:], slop)
+                if last is not None:
+                    found.append((start, last))
+        return _merged(found) if self.phrases else found
+
+    def _word_spans(self, text: str) -> list[Span]:
+        """Offsets of every word of *text* that the query's words or stems match.
 
         The same analysis as the index, run once per distinct word form
         (cached across articles). Then only the forms that matched are
         looked for again to place them: most of an article's words never
         match, and this runs for every hit shown.
         """
-        if not self or not text:
-            return []
         words, stems = self.words, self.stems
         tokens = set(TOKEN_PATTERN.findall(text))
         initials = self._initials
@@ -138,6 +167,40 @@ class TermMatcher:
                 return [(s + start, e + start) for s, e in found]
             start = end
         return []
+
+
+def _phrase_end(text: str, end: int, rest: tuple[str, ...], slop: int) -> int | None:
+    """Where a phrase whose first word ends at *end* ends, if its other stems
+    (*rest*) follow in order, at most ``slop - 1`` words apart (stop words hold
+    no position, as in the index); ``None`` if they do not. Reads only the
+    words up to the first that breaks the phrase."""
+    at = 0
+    apart = 0
+    for match in TOKEN_PATTERN.finditer(text, end):
+        analysed = analyse_word(match.group())
+        if analysed is None:
+            continue
+        if analysed[2] == rest[at]:
+            at += 1
+            apart = 0
+            if at == len(rest):
+                return match.end()
+            continue
+        apart += 1
+        if apart >= slop:
+            return None
+    return None
+
+
+def _merged(spans: list[Span]) -> list[Span]:
+    """Sorted spans, overlapping ones joined (a phrase and a word inside it)."""
+    out: list[Span] = []
+    for start, end in sorted(spans):
+        if out and start < out[-1][1]:
+            out[-1] = (out[-1][0], max(end, out[-1][1]))
+        else:
+            out.append((start, end))
+    return out
 
 
 @cache

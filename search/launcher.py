@@ -27,16 +27,23 @@ from typing import Any
 # Commands that only read an index, never read stdin or the keyboard, and take
 # about as long as starting a process: the server can answer them. `export` runs
 # here: it is long for its own work, and the server answers one request at a
-# time. So do `index`, `watch`, `doctor`, `tui` and `serve`.
+# time (a second client meanwhile runs its command itself). So do `index`,
+# `watch`, `doctor`, `tui` and `serve`.
 READ_COMMANDS = frozenset({"query", "show", "facets", "trend", "kwic", "related", "stats"})
 
-PROTOCOL = 1
+PROTOCOL = 2
 SOCKET_NAME = "server.sock"
 # The request: its length (4 bytes, big-endian), then JSON.
 LENGTH = struct.Struct(">I")
 # Frames from the server: kind (1 byte) and length (4 bytes, big-endian).
 HEADER = struct.Struct(">cI")
-STDOUT, STDERR, EXIT, DECLINED = b"o", b"e", b"x", b"n"
+STDOUT, STDERR, EXIT, DECLINED, READY = b"o", b"e", b"x", b"n", b"r"
+# The client's one byte once the server is READY: run it (the client is still here).
+GO = b"g"
+# How long a client waits for the server to take its request before running it
+# here: a healthy server answers READY (or DECLINED, when busy) at once; one that
+# was stopped (kill -STOP) or hangs must not hold a user's command.
+READY_TIMEOUT = 3.0
 
 
 def runtime_directory(env: Mapping[str, str] = os.environ) -> str:
@@ -103,6 +110,13 @@ def _stream(stream: Any) -> dict[str, Any]:
     }
 
 
+def current_umask() -> int:
+    """This process's umask (read by setting it, then setting it back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def request(argv: list[str]) -> dict[str, Any]:
     env = dict(os.environ)
     size = terminal_size()
@@ -114,6 +128,7 @@ def request(argv: list[str]) -> dict[str, Any]:
         "code": code_fingerprint(),
         "argv": argv,
         "cwd": os.getcwd(),
+        "umask": current_umask(),
         "env": env,
         "stdout": _stream(sys.stdout),
         "stderr": _stream(sys.stderr),
@@ -144,10 +159,20 @@ def forward(argv: list[str]) -> int | None:
     connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         try:
+            connection.settimeout(READY_TIMEOUT)
             connection.connect(path)
             body = json.dumps(request(argv)).encode("utf-8")
             connection.sendall(LENGTH.pack(len(body)) + body)
-        except OSError:  # a stale socket: the server was killed
+            # READY: the server will run it once we say GO; DECLINED: busy with
+            # another client's request, or another version. Nothing from it in
+            # time: stopped or hung, and it will not run the command once we
+            # have gone (it waits for GO), so running it here runs it once.
+            header = read_exactly(connection, HEADER.size)
+            if header is None or HEADER.unpack(header)[0] != READY:
+                return None
+            connection.sendall(GO)
+            connection.settimeout(None)
+        except OSError:  # a stale socket (a killed server), or no answer in time
             return None
         printed = False
         while True:
@@ -162,8 +187,6 @@ def forward(argv: list[str]) -> int | None:
                     return None  # nothing shown yet: this process can still answer
                 sys.stderr.write("error: the search server stopped while answering\n")
                 return 2
-            if kind == DECLINED:
-                return None
             if kind == EXIT:
                 return int(payload)
             target = sys.stdout if kind == STDOUT else sys.stderr

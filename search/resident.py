@@ -4,8 +4,16 @@ The launcher (:mod:`search.launcher`) sends it a command line with its working
 directory, environment and terminal; this process runs the same Click command
 it would have run, with stdout and stderr going back over the socket, and
 keeps the engines it opened for the next request (refreshed when the index
-has a newer commit). Requests are answered one at a time: the working
-directory and the environment are the process's own, swapped per request.
+has a newer commit). Requests are answered one at a time, in a worker thread:
+the working directory, environment and umask are the process's own, swapped
+per request. The main thread keeps accepting meanwhile, and tells a client
+that comes while the worker is busy to run its command itself (at once: no
+one waits behind another's long request). A request runs only once its
+client has said GO after READY, so a client that gave up waiting (a stopped
+server) and ran its command itself never has it run a second time here.
+
+Only the user who runs the server is served: the folder is private, and each
+connection's peer is checked (``SO_PEERCRED``) where the platform says who it is.
 
 The socket lives in a folder private to the user (see
 :func:`search.launcher.private_problem`). The only files this process removes
@@ -22,6 +30,7 @@ import os
 import signal
 import socket
 import stat
+import struct
 import sys
 import threading
 import time
@@ -107,8 +116,29 @@ class _Connection:
         with self._lock:
             self.sock.sendall(launcher.HEADER.pack(kind, len(payload)) + payload)
 
+    def peer_uid(self) -> int | None:
+        """The uid of the process at the other end, where the platform tells it."""
+        option = getattr(socket, "SO_PEERCRED", None)
+        if option is None:
+            return None
+        credentials = struct.Struct("3i")  # pid, uid, gid (Linux's struct ucred)
+        raw = self.sock.getsockopt(socket.SOL_SOCKET, option, credentials.size)
+        return int(credentials.unpack(raw)[1])
+
+    def read_go(self) -> bool:
+        """Whether the client, told READY, still wants its command run here."""
+        self.sock.settimeout(launcher.READY_TIMEOUT * 2)
+        try:
+            return launcher.read_exactly(self.sock, len(launcher.GO)) == launcher.GO
+        except OSError:
+            return False
+        finally:
+            self.sock.settimeout(None)
+
     def read_request(self) -> dict[str, Any] | None:
-        self.sock.settimeout(10)  # a client that connects and says nothing
+        # A client that connects and says nothing must not hold the others: the
+        # launcher sends its request at once.
+        self.sock.settimeout(2)
         try:
             header = launcher.read_exactly(self.sock, launcher.LENGTH.size)
             if header is None:
@@ -143,6 +173,7 @@ def _as_client(request: dict[str, Any], connection: _Connection) -> Iterator[Non
     """The process's working directory, environment and standard streams become the
     client's for the duration of its request."""
     saved_env, saved_cwd = dict(os.environ), os.getcwd()
+    saved_umask = os.umask(request["umask"])  # files the command writes are the client's
     saved_streams = sys.stdin, sys.stdout, sys.stderr
     env = dict(request["env"])
     # Without a terminal the client's rich would use its default width; the
@@ -164,6 +195,7 @@ def _as_client(request: dict[str, Any], connection: _Connection) -> Iterator[Non
         os.environ.clear()
         os.environ.update(saved_env)
         os.chdir(saved_cwd)
+        os.umask(saved_umask)
         for stream in (out, err):
             with contextlib.suppress(OSError, ValueError):
                 stream.flush()
@@ -194,6 +226,8 @@ def _declines(request: dict[str, Any]) -> bool:
         or not argv
         or argv[0] not in launcher.READ_COMMANDS
         or not isinstance(request.get("cwd"), str)
+        or not isinstance(request.get("umask"), int)
+        or not 0 <= request["umask"] <= 0o777
         or not isinstance(env, dict)
         or not _strings([*env, *env.values()])
         or not all(isinstance(s, dict) and isinstance(s.get("tty"), bool) for s in streams)
@@ -202,7 +236,7 @@ def _declines(request: dict[str, Any]) -> bool:
 
 def answer(request: dict[str, Any], connection: _Connection, engines: WarmEngines) -> int:
     """Run one forwarded command with *engines*; its exit code (not sent yet)."""
-    from search.cli import cli
+    from search.cli import cli, unexpected
 
     code = 2
     with _as_client(request, connection):
@@ -214,7 +248,7 @@ def answer(request: dict[str, Any], connection: _Connection, engines: WarmEngine
         except OSError:  # the client went away (`| head`, ctrl+c)
             code = 141
         except Exception as error:  # a bug must not end the server
-            print(f"error: {printable(str(error)) or type(error).__name__}", file=sys.stderr)
+            print(unexpected(error), file=sys.stderr)
     return code
 
 
@@ -260,6 +294,56 @@ def _raise_stop(signum: int, frame: object) -> None:
     raise _Stop
 
 
+def stream_log(stream: Any) -> Callable[[str], None]:
+    """A log writing to *stream* itself: ``sys.stderr`` is the client's while a
+    request runs, and the server's lines must never reach a client."""
+    lock = threading.Lock()
+
+    def log(line: str) -> None:
+        with lock, contextlib.suppress(OSError, ValueError):
+            stream.write(printable(line) + "\n")
+            stream.flush()
+
+    return log
+
+
+class _Worker:
+    """Runs one request at a time on a thread of its own."""
+
+    def __init__(self, engines: WarmEngines, log: Callable[[str], None]) -> None:
+        self.engines, self.log = engines, log
+        self.thread: threading.Thread | None = None
+
+    def busy(self) -> bool:
+        return self.thread is not None and self.thread.is_alive()
+
+    def start(self, request: dict[str, Any], connection: _Connection) -> None:
+        self.thread = threading.Thread(target=self._run, args=(request, connection), daemon=True)
+        self.thread.start()
+
+    def _run(self, request: dict[str, Any], connection: _Connection) -> None:
+        try:
+            if not connection.read_go():
+                return  # the client gave up waiting and runs it itself
+            started = time.perf_counter()
+            code = answer(request, connection, self.engines)
+            took = (time.perf_counter() - started) * 1000
+            # Logged before the client is released: whoever waits on the
+            # client finds the line already written.
+            self.log(f"{' '.join(request['argv'])} → {code} in {took:.0f} ms")
+            connection.send(launcher.EXIT, str(code).encode())
+        except OSError:
+            pass  # the client left before its answer was complete
+        except Exception as error:  # a request this server cannot take: the next one
+            self.log(f"request not answered: {error}")
+        finally:
+            connection.sock.close()
+
+    def join(self, timeout: float) -> None:
+        if self.thread is not None:
+            self.thread.join(timeout)
+
+
 def serve(
     engines: WarmEngines,
     *,
@@ -271,35 +355,38 @@ def serve(
     own = os.lstat(path).st_ino
     previous = {s: signal.signal(s, _raise_stop) for s in (signal.SIGINT, signal.SIGTERM)}
     server.settimeout(idle)
+    worker = _Worker(engines, log)
     log(f"listening on {path}")
     try:
         while True:
             try:
                 sock, _ = server.accept()
             except TimeoutError:
+                if worker.busy():
+                    continue  # a long request is no idleness
                 log(f"no request for {idle:g} s: stopping")
                 return
             connection = _Connection(sock)
+            handed = False
             try:
+                uid = connection.peer_uid()
+                if uid is not None and uid != os.getuid():
+                    log(f"refused a connection from uid {uid}")
+                    continue
                 request = connection.read_request()
                 if request is None:
                     continue
-                if _declines(request):
+                if _declines(request) or worker.busy():
                     connection.send(launcher.DECLINED, b"")
                     continue
-                started = time.perf_counter()
-                code = answer(request, connection, engines)
-                took = (time.perf_counter() - started) * 1000
-                # Logged before the client is released: whoever waits on the
-                # client finds the line already written.
-                log(f"{' '.join(request['argv'])} → {code} in {took:.0f} ms")
-                connection.send(launcher.EXIT, str(code).encode())
+                connection.send(launcher.READY, b"")
+                worker.start(request, connection)
+                handed = True
             except OSError:
                 continue  # the client left before its answer was complete
-            except Exception as error:  # a request this server cannot take: the next one
-                log(f"request not answered: {error}")
             finally:
-                sock.close()
+                if not handed:
+                    sock.close()
     except _Stop:
         log("stopping")
     finally:
@@ -309,4 +396,5 @@ def serve(
         with contextlib.suppress(FileNotFoundError):
             if os.lstat(path).st_ino == own:
                 os.unlink(path)
+        worker.join(timeout=10)
         engines.close()

@@ -377,3 +377,93 @@ def test_requests_it_cannot_take_are_declined(server: Server) -> None:
     assert send(path, b"{not json") is None  # the connection is closed
     assert launch("stats", env=server.env).returncode == 0
     assert server.answered() == "stats"  # none of the above was run
+
+
+def hold(path: str, env: dict[str, str], argv: list[str]) -> socket.socket:
+    """A client that is told READY and never says GO: the server's worker is
+    busy with it until it gives up on the client."""
+    connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    connection.connect(path)
+    body = json.dumps({**launcher.request(argv), "env": env}).encode()
+    connection.sendall(launcher.LENGTH.pack(len(body)) + body)
+    assert launcher.read_exactly(connection, launcher.HEADER.size) == launcher.HEADER.pack(
+        launcher.READY, 0
+    )
+    return connection
+
+
+def test_no_client_waits_behind_another_clients_request(server: Server) -> None:
+    """While the server works for one client, another runs its command itself at
+    once, with the same answer; then the server answers again."""
+    path = launcher.socket_path(server.env)
+    busy = hold(path, server.env, ["kwic", "Finlande"])
+    try:
+        direct = here("query", "Finlande", "--json", env=server.env)
+        served = launch("query", "Finlande", "--json", env=server.env)
+        assert (served.returncode, comparable(served.stdout)) == (0, comparable(direct.stdout))
+    finally:
+        busy.close()  # the worker reads no GO: it runs nothing for it
+    assert launch("stats", env=server.env).returncode == 0
+    assert server.answered() == "stats"  # neither the held kwic nor the query was run here
+
+
+def test_a_stopped_server_never_holds_a_client(server: Server) -> None:
+    direct = here("query", "OTAN", "--json", env=server.env)
+    server.process.send_signal(signal.SIGSTOP)
+    try:
+        served = launch("query", "OTAN", "--json", env=server.env)
+    finally:
+        server.process.send_signal(signal.SIGCONT)
+    assert (served.returncode, comparable(served.stdout)) == (0, comparable(direct.stdout))
+    assert launch("stats", env=server.env).returncode == 0
+    assert server.answered() == "stats"  # the query it saw too late was never run
+
+
+def test_files_it_writes_for_a_client_have_the_clients_umask(
+    server: Server, tmp_path: Path
+) -> None:
+    pytest.importorskip("matplotlib")
+    chart = tmp_path / "finlande.svg"
+    written = subprocess.run(
+        [sys.executable, "-m", "search.launcher", "trend", "Finlande", "--plot", str(chart)],
+        env=server.env, cwd=ROOT, capture_output=True, text=True, timeout=BOUND,
+        preexec_fn=lambda: os.umask(0o077),
+    )  # fmt: skip
+    assert written.returncode == 0, written.stderr
+    assert server.answered() == f"trend Finlande --plot {chart}"
+    assert chart.stat().st_mode & 0o777 == 0o600
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to connect as another user")
+def test_another_user_is_never_served(server: Server) -> None:
+    """Even where the folder's permissions would let another user in, the peer's
+    uid is checked on each connection."""
+    path = Path(launcher.socket_path(server.env))
+    path.parent.chmod(0o711)
+    path.chmod(0o777)
+    body = json.dumps(launcher.request(["stats"])).encode()
+    reading, writing = os.pipe()
+    child = os.fork()
+    if child == 0:  # connect as uid 65534: from inside the folder, so no parent is crossed
+        code = 1
+        try:
+            os.close(reading)
+            os.chdir(path.parent)
+            os.setgid(65534)
+            os.setuid(65534)
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
+                connection.connect(path.name)
+                try:
+                    connection.sendall(launcher.LENGTH.pack(len(body)) + body)
+                    os.write(writing, b"answer:" + connection.recv(64))
+                except OSError:  # closed before the request was sent
+                    os.write(writing, b"answer:")
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(writing)
+    with os.fdopen(reading, "rb") as pipe:
+        answer = pipe.read()
+    assert os.waitpid(child, 0)[1] == 0
+    assert answer == b"answer:"  # closed without a word
+    assert server.next_line() == "refused a connection from uid 65534"

@@ -12,12 +12,22 @@ from datetime import datetime
 CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
+# The same, and the line breaks and tabs too: for what shows on one line (a path).
+LINE_CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
 def printable(text: str) -> str:
     """*text* with each control character replaced by U+FFFD, for display: the same
     length, so highlight offsets stay valid. Ingestion drops them; this keeps an
     index written before it did (or a crafted file name) out of the terminal's
     control."""
     return CONTROL_CHARACTERS.sub("\ufffd", text)
+
+
+def printable_line(text: str) -> str:
+    """:func:`printable`, with line breaks and tabs replaced too: for a file name
+    or an id that is shown on one line of a layout."""
+    return LINE_CONTROL_CHARACTERS.sub("\ufffd", text)
 
 
 @dataclass(slots=True)
@@ -66,6 +76,9 @@ class Problem:
     reason: str
     line: int | None = None
     skipped: bool = True
+    # The file ends early (a truncated dump): what came before it was indexed,
+    # and every run says so again until the file is whole.
+    truncated: bool = False
 
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}" if self.line is not None else self.path

@@ -26,7 +26,7 @@ from typing import Any
 
 from whoosh.reading import SegmentReader
 
-from index.readers import discover
+from index.readers import discover, root_path
 from index.store import (
     IndexForeign,
     IndexMissing,
@@ -113,7 +113,7 @@ def diagnose(directory: Path, roots: list[Path] | None = None) -> Diagnosis:
     if not is_own_directory(directory):
         raise IndexMissing(directory)
     manifest = Manifest.load(directory)
-    root_paths = [Path(os.path.abspath(r)) for r in roots] if roots else []
+    root_paths = [root_path(r) for r in roots] if roots else []
     root_paths = root_paths or [Path(r) for r in manifest.roots]
     diagnosis = Diagnosis(directory, [str(r) for r in root_paths])
     diagnosis.foreign = foreign_files(directory)

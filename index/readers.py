@@ -111,6 +111,14 @@ def sidecar_path(path: Path) -> Path:
 # --- Finding files ---------------------------------------------------------
 
 
+def root_path(path: Path | str) -> Path:
+    """A folder or file the user names, as the index knows it: absolute, and
+    through any symbolic link, so that ``search index link`` (a link to a folder
+    already indexed) finds the same articles under the same ids, not a second
+    copy of each."""
+    return Path(os.path.realpath(path))
+
+
 def discover(paths: Iterable[Path]) -> tuple[list[Path], list[Problem]]:
     """Article files under *paths* (recursively), each once, in a stable order.
 
@@ -120,7 +128,7 @@ def discover(paths: Iterable[Path]) -> tuple[list[Path], list[Problem]]:
     found: dict[str, Path] = {}
     problems: list[Problem] = []
     for root in paths:
-        root = Path(os.path.abspath(root))
+        root = root_path(root)
         if root.is_file():
             if file_format(root) is None:
                 problems.append(Problem(str(root), not_article_reason(root)))
@@ -306,9 +314,10 @@ def derived_title(body: str) -> str:
     if len(first) <= DERIVED_TITLE_CHARS:
         return first
     cut = first.rfind(" ", 0, DERIVED_TITLE_CHARS)
-    return first[: cut if cut > DERIVED_TITLE_CHARS // 2 else DERIVED_TITLE_CHARS].rstrip(
-        " ,;:-–—("
-    ) + "…"
+    return (
+        first[: cut if cut > DERIVED_TITLE_CHARS // 2 else DERIVED_TITLE_CHARS].rstrip(" ,;:-–—(")
+        + "…"
+    )
 
 
 # --- Formats ----------------------------------------------------------------
@@ -482,13 +491,41 @@ def _read_json(path: Path, text: str, mtime: float) -> Iterator[Article | Proble
 def _read_jsonl(path: Path, mtime: float) -> Iterator[Article | Problem]:
     opener = gzip.open if path.name.lower().endswith(".gz") else open
     anything = False
-    with opener(path, "rb") as stream:
-        numbered = enumerate(stream, 1)
-        for item in _read_records(path, _parse_lines(path, numbered), mtime, lines=True):
-            anything = True
-            yield item
+    articles = 0
+    numbered = _Numbered()
+    try:
+        with opener(path, "rb") as stream:
+            for item in _read_records(
+                path, _parse_lines(path, numbered(stream)), mtime, lines=True
+            ):
+                anything = True
+                articles += isinstance(item, Article)
+                yield item
+    except (EOFError, zlib.error) as error:
+        # A dump cut short (a copy interrupted, a full disk): its first records
+        # were read and indexed; say how far it goes, not that it was skipped.
+        yield Problem(
+            str(path),
+            f"ends early after line {numbered.last:,} ({_one_line(error)}): its "
+            f"{articles:,} articles before that are indexed, the rest of the file is missing",
+            numbered.last,
+            skipped=False,
+            truncated=True,
+        )
+        return
     if not anything:
         yield Problem(str(path), "empty file")
+
+
+class _Numbered:
+    """Lines numbered from 1, remembering the last one read."""
+
+    def __init__(self) -> None:
+        self.last = 0
+
+    def __call__(self, lines: Iterable[bytes]) -> Iterator[tuple[int, bytes]]:
+        for self.last, line in enumerate(lines, 1):
+            yield self.last, line
 
 
 def _parse_lines(path: Path, lines: Iterable[tuple[int, bytes]]) -> Iterator[tuple[int, Any]]:

@@ -116,12 +116,13 @@ class IndexLocked(IndexProblem):
 OWNER_MARKER = "french-news-search-index.json"
 # Every file name an index directory may hold that the program wrote: its
 # marker and manifest, the update lock, Whoosh's files (``_articles_N.toc``,
-# ``articles_<segment>.seg`` and its other segment files, ``articles_WRITELOCK``,
+# ``articles_<segment>.seg`` and its other segment files, such as a column left
+# by a writer that failed, ``articles_<segment>._stored.col``; ``articles_WRITELOCK``,
 # the writer's temporary folder ``articles.tmp``),
 # unfinished saves and the facet caches.
 _OWN_NAME = re.compile(
     r"(french-news-search-index\.json|manifest\.json|update\.lock"
-    r"|_?articles(_\w+)?(\.\w+)?|\.manifest-\w+\.tmp|\.facets-[\w.-]+|\.tmp-[\w.]+)\Z"
+    r"|_?articles(_\w+)?(\.\w+)*|\.manifest-\w+\.tmp|\.facets-[\w.-]+|\.tmp-[\w.]+)\Z"
 )
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import watchfiles
 
-from index.readers import SIDECAR_SUFFIX, file_format
+from index.readers import SIDECAR_SUFFIX, file_format, root_path
 from index.store import IndexLocked
 from index.writer import Indexer, IndexReport, ProgressCallback, file_signature
 
@@ -52,7 +52,7 @@ class Watcher:
         poll_ms: int = 200,
     ) -> None:
         self.indexer = indexer
-        self.roots = [Path(os.path.abspath(r)) for r in roots]
+        self.roots = [root_path(r) for r in roots]
         self.settle_s = settle_s
         self.poll_ms = poll_ms
         self._pending: dict[Path, _Pending] = {}

@@ -252,5 +252,8 @@ def _serve(connection: Connection, directory: Path, entities: bool, limitmb: flo
             connection.send(("error", traceback.format_exc().strip().splitlines()[-1]))
     finally:
         if writer is not None:
-            writer.discard_segment()
+            # Closing writes the segment's last data: on a full disk that fails
+            # too, and the updating process has the error to report already.
+            with contextlib.suppress(Exception):
+                writer.discard_segment()
         connection.close()

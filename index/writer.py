@@ -23,7 +23,7 @@ from whoosh.query import Term as WhooshTerm
 from whoosh.writing import SegmentWriter
 
 from index.articles import Article, Problem
-from index.readers import discover, file_format, read_articles, sidecar_path
+from index.readers import discover, file_format, read_articles, root_path, sidecar_path
 from index.schema import SCHEMA_VERSION
 from index.segment import GroupedSegmentWriter, add_segments
 from index.store import (
@@ -157,7 +157,7 @@ class Indexer:
         progress: ProgressCallback | None = None,
     ) -> IndexReport:
         """Make the index hold exactly the articles under *paths* (folders or files)."""
-        roots = [Path(os.path.abspath(p)) for p in paths]
+        roots = [root_path(p) for p in paths]
         files, problems = discover(roots)
         on_disk = {str(f) for f in files}
         # Never prune under a root that is missing (an unmounted disk must not
@@ -342,6 +342,7 @@ class Indexer:
         completed: dict[str, FileState] = {}
         since_commit = 0
         current: FileState | None = None  # the file being read, and how far
+        cut_short = False  # the current file ends early (a truncated dump)
         resumed_at = 0  # articles of the current file committed by an earlier run
         in_file_committed = 0  # its articles committed so far
 
@@ -385,8 +386,10 @@ class Indexer:
                     else:
                         report.added += count - resumed_at
                     current.articles, current.partial = count, False
-                    completed[key] = current
-                    current = None
+                    # A file that ends early is kept unfinished: the next run
+                    # reads on from its last article, and says so again.
+                    completed[key] = current.unfinished() if cut_short else current
+                    current, cut_short = None, False
                     if progress:
                         progress(Progress(files_done, len(to_read), articles, key))
                     if since_commit >= self.commit_every:
@@ -413,6 +416,7 @@ class Indexer:
                             in_file_committed = count
                     elif isinstance(payload, Problem):
                         report.problems.append(payload)
+                        cut_short = cut_short or payload.truncated
             # New articles become visible first; merging is a second commit.
             if workers:
                 writer.adopt(workers.finish())

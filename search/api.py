@@ -126,8 +126,9 @@ def corpus_roots(directory: Path, corpus: Path) -> list[Path]:
     covered = [Path(r) for r in Manifest.load(directory).roots]
     if not covered:
         return [corpus]
-    corpus = Path(os.path.abspath(corpus))
-    if corpus != SEEDS_DIR and corpus not in covered:
+    corpus = Path(os.path.realpath(corpus))
+    known = {Path(os.path.realpath(r)) for r in covered}
+    if corpus != Path(os.path.realpath(SEEDS_DIR)) and corpus not in known:
         covered.append(corpus)
     return covered
 

@@ -8,6 +8,7 @@ problems. Messages go to stderr; with ``--json`` stdout holds only JSON.
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 import json
 import os
@@ -15,9 +16,10 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import click
 from rich.text import Text
@@ -67,6 +69,18 @@ def query_text(words: Sequence[str]) -> str:
     return text
 
 
+@contextlib.contextmanager
+def working(message: str) -> Iterator[None]:
+    """A spinner with *message* on stderr while silent work runs (a terminal only)."""
+    if not render.is_terminal(sys.stderr):
+        yield
+        return
+    from rich.console import Console
+
+    with Console(stderr=True).status(message):
+        yield
+
+
 def say(message: str) -> None:
     """A message for the user on stderr (stdout is for results)."""
     click.echo(printable(message), err=True)
@@ -102,6 +116,25 @@ def location_options(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+class Day(click.ParamType):
+    """A day as the query language writes it: ``2022-03-01``, or a month or a year,
+    which ``--since`` reads as its first day and ``--until`` as its last."""
+
+    name = "date"
+
+    def __init__(self, end: Literal["first", "last"]) -> None:
+        self.end = end
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, date):
+            return value
+        try:
+            first, last = grammar.day_bounds(str(value))
+        except QuerySyntaxError:
+            self.fail(f"not a date: {value!r} (write YYYY-MM-DD, YYYY-MM or YYYY)", param, ctx)
+        return first if self.end == "first" else last
+
+
 def filter_options(func: F) -> F:
     """Drill-down filters shared by every command that reads matches."""
 
@@ -118,10 +151,10 @@ def filter_options(func: F) -> F:
         help="Only articles naming this person (repeat to OR).",
     )
     @click.option(
-        "--since", type=click.DateTime(["%Y-%m-%d"]), help="Published on or after (YYYY-MM-DD)."
+        "--since", type=Day("first"), help="Published on or after (YYYY-MM-DD, YYYY-MM or YYYY)."
     )
     @click.option(
-        "--until", type=click.DateTime(["%Y-%m-%d"]), help="Published on or before (YYYY-MM-DD)."
+        "--until", type=Day("last"), help="Published on or before (YYYY-MM-DD, YYYY-MM or YYYY)."
     )
     @functools.wraps(func)
     def wrapper(
@@ -135,8 +168,8 @@ def filter_options(func: F) -> F:
         filters = Filters(
             countries=countries,
             persons=persons,
-            since=since.date() if since else None,
-            until=until.date() if until else None,
+            since=since,
+            until=until,
         )
         return func(*args, filters=filters, **kwargs)
 
@@ -191,15 +224,16 @@ def report_problems(report: IndexReport, limit: int = 50) -> None:
     for problem in problems[:limit]:
         click.echo(render.problem_line(problem), err=True)
     if len(problems) > limit:
-        click.echo(f"… and {len(problems) - limit} more problems", err=True)
+        click.echo(f"… and {render.count(len(problems) - limit, 'more problem')}", err=True)
 
 
 def summary_line(report: IndexReport) -> str:
     skipped = len(report.skipped)
     return (
         f"indexed {report.added:,} new, {report.updated:,} updated, {report.removed:,} removed "
-        f"({report.files_read:,} files read, {report.files_unchanged:,} unchanged, "
-        f"{skipped:,} skipped, {len(report.warnings):,} warnings) in {report.seconds:.1f}s"
+        f"({render.count(report.files_read, 'file')} read, {report.files_unchanged:,} unchanged, "
+        f"{skipped:,} skipped, {render.count(len(report.warnings), 'warning')}) "
+        f"in {report.seconds:.1f}s"
     )
 
 
@@ -243,10 +277,29 @@ def engine_opener() -> Callable[[Path], contextlib.AbstractContextManager[Engine
     return (context.obj if context is not None else None) or Engine
 
 
+def named_on_command_line(parameter: str) -> bool:
+    """Whether the user typed this option (rather than the environment or the default)."""
+    context = click.get_current_context(silent=True)
+    if context is None:
+        return False
+    return context.get_parameter_source(parameter) == click.core.ParameterSource.COMMANDLINE
+
+
 def open_engine(index_dir: Path, corpus: Path) -> contextlib.AbstractContextManager[Engine]:
     """Open the index, first building it from the corpus if there is none yet
     (or rebuilding it, if an older version of this program built it)."""
     check_directory(index_dir)
+    if (
+        not index_exists(index_dir)
+        and named_on_command_line("index_dir")
+        and not named_on_command_line("corpus")
+    ):
+        # A typo in --index must not quietly build a new index (of the demo
+        # seeds, or of a whole archive); naming --corpus too asks for one.
+        fail(
+            f"no index at {index_dir}: build one with "
+            f"`search index PATH… --index {index_dir}`, or check the name"
+        )
     if index_outdated(index_dir):
         click.echo(f"The index at {index_dir} is from an older version: rebuilding it …", err=True)
     elif not index_exists(index_dir):
@@ -284,6 +337,9 @@ def handle_errors(func: F) -> F:
             sys.exit(EXIT_HITS)
         except OSError as error:  # a path inside a file, a full or read-only disk …
             where = f"{error.filename}: " if error.filename else ""
+            if error.errno == errno.ENOSPC:
+                fail(f"{where}no space left on the disk: free some, then run the command "
+                     "again (what was committed before is intact)")  # fmt: skip
             fail(f"{where}{error.strerror or error}")
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
@@ -478,9 +534,10 @@ def doctor(
     from search.api import diagnose, repair
 
     roots = list(input_roots(paths, index_dir, corpus)) if paths else None
-    diagnosis = diagnose(index_dir, roots)
-    if not diagnosis.roots:
-        diagnosis = diagnose(index_dir, [corpus])
+    with working("Checking every file against the index …"):
+        diagnosis = diagnose(index_dir, roots)
+        if not diagnosis.roots:
+            diagnosis = diagnose(index_dir, [corpus])
     if not as_json:
         render.print_diagnosis(render.console(), diagnosis)
     report = None
@@ -565,6 +622,8 @@ def query(
         render.dump({**render.results_json(results), "suggestion": suggestion})
     else:
         render.print_results(render.console(), results)
+    for note in results.notes:
+        say(f"note: {note}")
     if results.hint:
         click.echo(f"hint: {results.hint}", err=True)
     if suggestion:
@@ -630,6 +689,9 @@ def export(
         )  # fmt: skip
     except exporting.UnknownField as error:
         fail(f"--fields: {error}")
+    if excel and fmt != "csv":
+        # A BOM in front of JSON breaks every JSON reader.
+        fail(f"--excel is for --format csv (not {fmt})")
     started = time.perf_counter()
     with open_engine(index_dir, corpus) as engine, contextlib.ExitStack() as stack:
         out = (
@@ -654,7 +716,7 @@ def export(
             encoding="utf-8",
         )
     where = f" to {render.display_path(str(output))}" if output else ""
-    say(f"exported {count:,} articles{where} in {time.perf_counter() - started:.1f}s")
+    say(f"exported {render.count(count, 'article')}{where} in {time.perf_counter() - started:.1f}s")
 
 
 @contextlib.contextmanager
@@ -895,9 +957,12 @@ def kwic(
     shown = 0
     with open_engine(index_dir, corpus) as engine:
         out = render.console()
-        found = concordances.concordance(
+        found: Iterable[concordances.Occurrence] = concordances.concordance(
             engine, query_text(words), filters=filters, order=order, width=width, limit=limit
         )
+        if order in ("left", "right"):  # sorted: every line is read before the first shows
+            with working(f"Sorting every occurrence on the words {order} of it …"):
+                found = list(found)
         for line in found:
             if as_json:
                 render.dump(render.kwic_json(line), lines=True)
@@ -906,7 +971,7 @@ def kwic(
             shown += 1
     if not as_json:
         limited = " (--limit: there may be more)" if limit is not None and shown == limit else ""
-        say(f"{shown:,} occurrence{'s' if shown != 1 else ''}{limited}")
+        say(f"{render.count(shown, 'occurrence')}{limited}")
     sys.exit(EXIT_HITS if shown else EXIT_NO_HITS)
 
 
@@ -936,8 +1001,9 @@ def related(
     many matching and other articles hold each. Stop words and the query's
     own words are left out. Exit 1 when nothing matches.
     """
-    with open_engine(index_dir, corpus) as engine:
-        found = engine.related(query_text(words), filters=filters, top=top)
+    text = query_text(words)
+    with open_engine(index_dir, corpus) as engine, working("Comparing with the whole index …"):
+        found = engine.related(text, filters=filters, top=top)
     if as_json:
         render.dump(render.to_json(found))
     else:
@@ -987,6 +1053,10 @@ def tui(words: Sequence[str], index_dir: Path, corpus: Path) -> None:
 
     F1 or ? lists every key. If there is no index yet, ctrl+r builds it.
     """
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        # Redirected, it would write escape codes into a file until killed.
+        fail("search tui needs a terminal (its input or output is redirected): "
+             "for text, use search query")  # fmt: skip
     from tui.app import run  # Textual is only imported for the UI
 
     run(index_dir, corpus, " ".join(words))

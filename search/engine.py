@@ -34,7 +34,7 @@ from index.store import (
     index_outdated,
     open_index,
 )
-from search import stories, trend
+from search import grammar, stories, trend
 from search.facets import (
     FACET_CACHE_PREFIX,
     SEGMENT_CACHE,
@@ -65,6 +65,8 @@ from search.trend import Trend
 Sort = Literal["relevance", "date"]
 Unit = Literal["articles", "stories"]
 MOST_COPIES = 20  # copy ids listed per collapsed hit
+MOST_HIT_FACETS = 20  # countries, and persons, listed per hit
+MOST_NAMED_PERSONS = 10  # persons a note names for a personne: that fits several
 
 __all__ = [
     "Article",
@@ -101,6 +103,10 @@ class Hit:
     # (the same wire copy), at most MOST_COPIES of them, and how many there are.
     copies: tuple[str, ...] = ()
     copy_count: int = 0
+    # How many countries and persons the article names: a hit lists the first
+    # MOST_HIT_FACETS of each (a 20 MB article names thousands).
+    country_count: int = 0
+    person_count: int = 0
 
 
 @dataclass(frozen=True)
@@ -119,6 +125,9 @@ class SearchResults:
     # Collapsed into stories: ``total`` counts stories, ``articles`` articles.
     collapsed: bool = False
     articles: int = 0
+    # What the query was read as, where it may surprise: which persons a
+    # ``personne:`` name matched when it fits several.
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -384,6 +393,26 @@ class Engine:
             else wq.Term("person", keys[0], boost=q.boost)
         )
 
+    def notes(self, text: str) -> tuple[str, ...]:
+        """Which persons each ``personne:`` name of *text* matched, where it fits
+        several (``personne:Macron``: Emmanuel, Brigitte and a lone "Macron")."""
+        lowered = text.lower()
+        if "person" not in lowered and "people" not in lowered:  # personne, persons too
+            return ()
+        found = []
+        for leaf in grammar.leaves(grammar.parse(text)):
+            if isinstance(leaf, grammar.Word | grammar.Phrase) and leaf.field == "person":
+                keys = self.facet_table.person_keys(leaf.text)
+                names = [self.facet_table.display[k] for k in keys if k in self.facet_table.display]
+                if len(names) > 1:
+                    shown = ", ".join(names[:MOST_NAMED_PERSONS])
+                    more = len(names) - MOST_NAMED_PERSONS
+                    found.append(
+                        f"personne:{leaf.text} matches {len(names)} persons: {shown}"
+                        + (f" and {more:,} more" if more > 0 else "")
+                    )
+        return tuple(found)
+
     @_damage_is_reported
     def suggest(self, text: str) -> str | None:
         """A spelling correction from the index's own words (``Finlnde`` → ``finlande``).
@@ -509,7 +538,7 @@ class Engine:
         hint = None if docnums else explain_no_hits(text)
         return SearchResults(
             text, len(docnums), took_ms, hits, offset, sort, filters, counts, hint,
-            articles=len(docnums),
+            articles=len(docnums), notes=self.notes(text),
         )  # fmt: skip
 
     def _collapsed(
@@ -543,7 +572,7 @@ class Engine:
         hint = None if len(docs) else explain_no_hits(text)
         return SearchResults(
             text, len(firsts), took_ms, hits, offset, sort, filters, counts, hint,
-            collapsed=True, articles=len(docs),
+            collapsed=True, articles=len(docs), notes=self.notes(text),
         )  # fmt: skip
 
     def _in_unit(self, docnums: Sequence[int], unit: Unit) -> Any:
@@ -750,6 +779,7 @@ class Engine:
         snippet = Snippet(printable(snippet.text), snippet.highlights)
         stored = _displayable({k: v for k, v in stored.items() if k not in ("body", "lead")})
         title = stored.get("title", "")
+        countries, persons = _split(stored.get("country")), self._persons(stored)
         return Hit(
             rank=rank,
             id=stored["id"],
@@ -763,8 +793,10 @@ class Engine:
             score=None if score is None else float(score),
             snippet=snippet,
             title_highlights=tuple(m.spans(title)),
-            countries=_split(stored.get("country")),
-            persons=self._persons(stored),
+            countries=countries[:MOST_HIT_FACETS],
+            persons=persons[:MOST_HIT_FACETS],
+            country_count=len(countries),
+            person_count=len(persons),
         )
 
     def _persons(self, stored: dict[str, Any]) -> tuple[str, ...]:

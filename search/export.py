@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import IO, Any, Literal
 
 from index.analysis import APOSTROPHES, ELIDED, FRENCH_STOP_WORDS
+from index.articles import printable
 from index.dates import iso
 from search.engine import Article, Engine, Sort
 from search.facets import Filters
@@ -93,11 +94,13 @@ def write_csv(
 
 
 def _cell(value: Any) -> str:
+    """A CSV cell: text with no control character, which a spreadsheet cannot
+    show and a terminal would obey (ESC in a file name clears the screen)."""
     if value is None:
         return ""
     if isinstance(value, list):
-        return ", ".join(value)
-    return str(value)
+        return printable(", ".join(value))
+    return printable(str(value))
 
 
 def write_jsonl(rows: Iterator[dict[str, Any]], out: IO[str], fields: Sequence[str]) -> int:

@@ -401,7 +401,7 @@ def _term(text: str, field: str | None) -> Node:
 # --- Dates ----------------------------------------------------------------------
 
 
-def _day_bounds(text: str) -> tuple[date, date]:
+def day_bounds(text: str) -> tuple[date, date]:
     """The first and last day that ``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD`` covers."""
     match = _DATE.fullmatch(text.strip())
     if match is None:
@@ -419,7 +419,7 @@ def _day_bounds(text: str) -> tuple[date, date]:
 
 
 def _date_value(text: str) -> DateRange:
-    first, last = _day_bounds(text)
+    first, last = day_bounds(text)
     return DateRange(first, last)
 
 
@@ -432,14 +432,14 @@ def _date_range(text: str) -> DateRange:
     if not sep or not (start.strip() or end.strip()):
         raise QuerySyntaxError(f"not a date range: {text}: {DATE_HELP}")
     return DateRange(
-        _day_bounds(start)[0] if start.strip() else None,
-        _day_bounds(end)[1] if end.strip() else None,
+        day_bounds(start)[0] if start.strip() else None,
+        day_bounds(end)[1] if end.strip() else None,
     )
 
 
 def _date_comparison(operator: str, value: str) -> DateRange:
     """``>`` and ``<`` leave the named period out, ``>=`` and ``<=`` keep it."""
-    first, last = _day_bounds(value)
+    first, last = day_bounds(value)
     if operator == ">=":
         return DateRange(first, None)
     if operator == "<=":

@@ -66,6 +66,21 @@ def label(period: int, granularity: Granularity) -> str:
     return start.isoformat()[: {"day": 10, "month": 7, "year": 4}[granularity]]
 
 
+def parse_label(text: str, granularity: Granularity) -> int:
+    """The period a :func:`label` names."""
+    if granularity == "week":
+        year, week = text.split("-W")
+        return period_of(date.fromisocalendar(int(year), int(week), 1), granularity)
+    parts = [int(p) for p in text.split("-")] + [1, 1]
+    return period_of(date(parts[0], parts[1], parts[2]), granularity)
+
+
+def labels_between(first: str, last: str, granularity: Granularity) -> list[str]:
+    """Every period's label from *first* to *last*, empty ones included."""
+    start, end = parse_label(first, granularity), parse_label(last, granularity)
+    return [label(p, granularity) for p in range(start, end + 1)]
+
+
 def count(days: Any, granularity: Granularity) -> Counter[str]:
     """How many of *days* fall in each period, by label; day 0 (no date) is left out.
 

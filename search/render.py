@@ -19,9 +19,10 @@ from typing import TYPE_CHECKING, Any, TextIO
 from rich.console import Console
 from rich.text import Text
 
-from index.articles import CONTROL_CHARACTERS, Problem, printable
+from index.articles import CONTROL_CHARACTERS, Problem, printable, printable_line
 from index.dates import iso
 from index.store import shortlist
+from search import periods
 from search.concordance import Occurrence
 from search.engine import Article, Hit, IndexStats, SearchResults
 from search.facets import FacetCounts, FacetValue
@@ -77,13 +78,18 @@ def highlighted(text: str, spans: Iterable[Span], base: str = "", style: str = M
     return out
 
 
+def count(n: int, singular: str, plural: str | None = None) -> str:
+    """``1 article``, ``2 articles``, ``1,204 stories``: a number and its noun agreeing."""
+    return f"{n:,} {singular if n == 1 else plural or singular + 's'}"
+
+
 def display_path(path: str) -> str:
     """Relative to the working directory when below it: shorter and still copyable
-    (a control character in a file name shown as U+FFFD)."""
+    (a control character or a line break in a file name shown as U+FFFD)."""
     try:
-        return printable(str(Path(path).relative_to(Path.cwd())))
+        return printable_line(str(Path(path).relative_to(Path.cwd())))
     except ValueError:
-        return printable(path)
+        return printable_line(path)
 
 
 def problem_line(problem: Problem) -> str:
@@ -135,12 +141,20 @@ def _print_hit(out: Console, hit: Hit) -> None:
     line = Text("    " + " · ".join(meta), style="cyan")
     out.print(line)
     if hit.countries or hit.persons:
-        facets = ", ".join((*hit.countries, *hit.persons))
+        facets = ", ".join(
+            (*_listed(hit.countries, hit.country_count), *_listed(hit.persons, hit.person_count))
+        )
         out.print(Text("    " + facets, style="magenta"))
     snippet = Text("    ")
     snippet.append_text(highlighted(hit.snippet.text, hit.snippet.highlights))
     out.print(snippet)
     out.print()
+
+
+def _listed(values: Sequence[str], total: int) -> list[str]:
+    """*values*, and how many more the article names when the hit lists only some."""
+    more = total - len(values)
+    return [*values, f"+{more:,} more"] if more > 0 else list(values)
 
 
 def _facet_line(label: str, values: Sequence[FacetValue]) -> Text:
@@ -155,6 +169,10 @@ def print_facet_summary(out: Console, counts: FacetCounts, top: int = 5) -> None
     out.print(_facet_line("persons", counts.persons[:top]))
     busiest = sorted(counts.dates, key=lambda v: -v.count)[:top]
     out.print(_facet_line(counts.granularity + "s", sorted(busiest, key=lambda v: v.value)))
+
+
+# Periods a facet histogram lists one per line, empty ones included.
+MOST_HISTOGRAM_ROWS = 120
 
 
 def print_facets(out: Console, counts: FacetCounts) -> None:
@@ -172,10 +190,23 @@ def print_facets(out: Console, counts: FacetCounts) -> None:
         if not values:
             out.print("  -")
     out.print(Text(f"Dates by {counts.granularity}", style="bold"))
-    peak = max((v.count for v in counts.dates), default=0)
-    for v in counts.dates:
-        bar = "█" * max(1, round(30 * v.count / peak)) if peak else ""
-        out.print(f"  {v.value:<10} {v.count:>6} {bar}")
+    dated = {v.value: v.count for v in counts.dates}
+    shown = list(dated)
+    if counts.dates:
+        # A histogram shows its empty periods too, as long as it stays readable.
+        every = periods.labels_between(shown[0], shown[-1], counts.granularity)
+        if len(every) <= MOST_HISTOGRAM_ROWS:
+            shown = every
+        else:
+            out.print(Text(
+                f"  ({len(every):,} {counts.granularity}s: the empty ones are left out; "
+                "--by year or a date filter for all)", style="dim",
+            ))  # fmt: skip
+    peak = max(dated.values(), default=0)
+    for value in shown:
+        n = dated.get(value, 0)
+        bar = "█" * max(1, round(30 * n / peak)) if peak and n else ""
+        out.print(f"  {value:<10} {n:>6} {bar}".rstrip())
     if not counts.dates:
         out.print("  -")
 
@@ -249,7 +280,7 @@ def print_stats(out: Console, stats: IndexStats) -> None:
 
 
 def print_diagnosis(out: Console, diagnosis: Diagnosis, shown: int = 10) -> None:
-    out.print(f"    index: {diagnosis.directory} ({diagnosis.documents:,} documents)")
+    out.print(f"    index: {diagnosis.directory} ({count(diagnosis.documents, 'document')})")
     out.print(f"  against: {', '.join(map(display_path, diagnosis.roots)) or '-'}")
     for root in diagnosis.unreachable_roots:
         out.print(f"[yellow]unreachable:[/] {root} (its articles are kept)")
@@ -506,6 +537,7 @@ def results_json(results: SearchResults) -> dict[str, Any]:
         "hits": [hit_json(h) for h in results.hits],
         "facets": facets_json(results.facets) if results.facets is not None else None,
         "hint": results.hint,
+        "notes": list(results.notes),
     }
 
 

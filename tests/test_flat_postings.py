@@ -155,7 +155,12 @@ def test_a_file_of_another_layout_is_not_read() -> None:
             FlatPostings(memoryview(bad))
 
 
-@pytest.mark.parametrize("limitmb", [128, 0.05], ids=["in-memory", "spilled-to-runs"])
+# Spilling to runs is the same code on more of them: corpus-scale, run by CI.
+@pytest.mark.parametrize(
+    "limitmb",
+    [128, pytest.param(0.05, marks=pytest.mark.slow)],
+    ids=["in-memory", "spilled-to-runs"],
+)
 def test_new_segments_hold_whooshs_postings(tmp_path: Path, limitmb: float) -> None:
     docs = documents(tmp_path)
     ix = write(tmp_path / "index", GroupedSegmentWriter, [docs[:100], docs[100:]], limitmb=limitmb)
@@ -171,6 +176,7 @@ def test_a_merged_segment_holds_whooshs_postings(tmp_path: Path) -> None:
     assert check_segments(ix) > 200
 
 
+@pytest.mark.slow
 def test_segments_without_flat_postings_rank_the_same(tmp_path: Path) -> None:
     """An index written before flat postings existed: Whoosh's blocks are decoded."""
     docs = documents(tmp_path)

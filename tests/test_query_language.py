@@ -251,6 +251,12 @@ def test_a_person_field_matches_every_person_of_that_name(tmp_path: Path) -> Non
         assert files("personne:emmanuel") == {"emmanuel.txt"}
         assert files("personne:Philippe") == {"other.txt"}
         assert files("personne:Dupont") == set()
+        (note,) = opened.search("personne:macron").notes
+        assert note.startswith("personne:macron matches 3 persons: ")
+        assert {"Emmanuel Macron", "Brigitte Macron", "Macron"} == set(
+            note.split(": ", 1)[1].split(", ")
+        )
+        assert opened.search('personne:"Emmanuel Macron"').notes == ()
 
 
 # --- Properties over random queries --------------------------------------------------

@@ -81,6 +81,12 @@ def test_console_example(block: tuple[int, list[tuple[str, str]]], seeds_index: 
     for command, expected in steps:
         words = shlex.split(command)
         assert words[0] == "search" and "|" not in words, f"not runnable here: {command}"
+        # An index the example names (``--index fixtures-index``) is made in the
+        # test's own folder, never in the checkout.
+        words = [
+            str(tmp_path / word) if before == "--index" else word
+            for before, word in zip(["", *words[:-1]], words, strict=True)
+        ]
         done = subprocess.run(
             [sys.executable, "-m", "search.cli", *words[1:]],
             stdout=subprocess.PIPE,

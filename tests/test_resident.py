@@ -20,6 +20,7 @@ import socket
 import struct
 import subprocess
 import sys
+import tempfile
 import termios
 import threading
 from collections.abc import Iterator
@@ -85,10 +86,12 @@ class Server:
 
 
 @pytest.fixture
-def setting(tmp_path: Path) -> dict[str, str]:
+def setting(tmp_path: Path) -> Iterator[dict[str, str]]:
     """An environment with its own runtime folder and a fresh index of real articles."""
-    runtime = tmp_path / "run"
-    runtime.mkdir(mode=0o700)
+    # Short: a socket's path holds at most 107 bytes, and pytest-xdist's
+    # temporary folders are deep.
+    runtime = Path(tempfile.mkdtemp(prefix="fns-run-"))
+    runtime.chmod(0o700)
     corpus = tmp_path / "corpus"
     shutil.copytree(FIXTURES, corpus / "fixtures")
     shutil.copytree(SEEDS, corpus / "seeds")
@@ -101,7 +104,8 @@ def setting(tmp_path: Path) -> dict[str, str]:
     env.pop("COLUMNS", None)
     built = here("index", env=env)
     assert built.returncode == 0, built.stderr
-    return env
+    yield env
+    shutil.rmtree(runtime, ignore_errors=True)
 
 
 @pytest.fixture

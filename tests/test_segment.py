@@ -91,7 +91,12 @@ def stored_and_lengths(ix: FileIndex) -> dict[str, Any]:
         }
 
 
-@pytest.mark.parametrize("limitmb", [128, 0.05], ids=["in-memory", "spilled-to-runs"])
+# Spilling to runs is the same code on more of them: corpus-scale, run by CI.
+@pytest.mark.parametrize(
+    "limitmb",
+    [128, pytest.param(0.05, marks=pytest.mark.slow)],
+    ids=["in-memory", "spilled-to-runs"],
+)
 def test_grouped_writer_writes_whooshs_own_index(tmp_path: Path, limitmb: float) -> None:
     docs = real_documents(tmp_path)
     whoosh = write(tmp_path / "whoosh", SegmentWriter, docs)
@@ -132,7 +137,12 @@ def three_segments_with_deletions(directory: Path, docs: list[dict[str, Any]]) -
     return open_index(directory)
 
 
-@pytest.mark.parametrize("limitmb", [128, 0.05], ids=["in-memory", "spilled-to-runs"])
+# Spilling to runs is the same code on more of them: corpus-scale, run by CI.
+@pytest.mark.parametrize(
+    "limitmb",
+    [128, pytest.param(0.05, marks=pytest.mark.slow)],
+    ids=["in-memory", "spilled-to-runs"],
+)
 def test_merging_gives_whooshs_own_merge(tmp_path: Path, limitmb: float) -> None:
     # Our writer reads a merged segment's postings a block at a time
     # (GroupedSegmentWriter.add_postings_to_pool); Whoosh's reads them one by one.
@@ -151,6 +161,7 @@ def test_merging_gives_whooshs_own_merge(tmp_path: Path, limitmb: float) -> None
     assert stored_and_lengths(ours) == stored_and_lengths(whoosh)
 
 
+@pytest.mark.slow
 def test_merges_due_at_once_run_side_by_side_in_workers(tmp_path: Path) -> None:
     # Twice TIER_WIDTH segments of one size: two merges are due, each done by
     # a worker process and both committed in place of their sources.

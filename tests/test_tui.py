@@ -471,6 +471,9 @@ VIEWS = {
 }
 
 
+# One worker for every snapshot (`pytest -n 2 --dist loadgroup`): they share
+# the corpus at its fixed path.
+@pytest.mark.xdist_group("snapshots")
 @pytest.mark.parametrize("size", SIZES)
 @pytest.mark.parametrize("view", VIEWS)
 def test_snapshot(snap_compare, fixed_corpus_index, tmp_path: Path, size, view: str,  # type: ignore[no-untyped-def]

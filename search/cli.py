@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 import click
 from rich.text import Text
 
+from cluster.connection import CLUSTER_ENV, DEFAULT_INDEX_NAME
 from index.articles import printable
 from search import charts, grammar, render
 from search import concordance as concordances
@@ -41,8 +42,12 @@ from search.api import (
     index_exists,
     index_outdated,
 )
-from search.config import CORPUS_ENV, INDEX_ENV, default_corpus_dir, default_index_dir
+from search.config import CORPUS_ENV, INDEX_ENV, data_dir, default_corpus_dir, default_index_dir
 from search.periods import GRANULARITIES, Granularity
+
+CLUSTER_KEY = "search.cluster"
+# The commands that read a cluster so far; trend, kwic, related and export are next.
+CLUSTER_COMMANDS = frozenset({"query", "show", "facets", "stats"})
 
 if TYPE_CHECKING:
     from search.api import IndexReport, Progress
@@ -104,8 +109,28 @@ def location_options(func: F) -> F:
         show_envvar=True,
         help="Folder indexed when no PATH is given [default: the shipped seeds/].",
     )
+    @click.option(
+        "--cluster",
+        "cluster_url",
+        envvar=CLUSTER_ENV,
+        show_envvar=True,
+        metavar="URL",
+        help="An OpenSearch cluster to push to or read from, instead of the local index.",
+    )
+    @click.option(
+        "--cluster-index",
+        envvar="SEARCH_CLUSTER_INDEX",
+        default=DEFAULT_INDEX_NAME,
+        show_default=True,
+        help="The index on the cluster.",
+    )
     @functools.wraps(func)
-    def wrapper(*args: Any, index_dir: Path | None, corpus: Path | None, **kwargs: Any) -> Any:
+    def wrapper(
+        *args: Any, index_dir: Path | None, corpus: Path | None, cluster_url: str | None,
+        cluster_index: str, **kwargs: Any,
+    ) -> Any:  # fmt: skip
+        if cluster_url:
+            click.get_current_context().meta[CLUSTER_KEY] = (cluster_url, cluster_index)
         return func(
             *args,
             index_dir=index_dir or default_index_dir(),
@@ -227,6 +252,19 @@ def report_problems(report: IndexReport, limit: int = 50) -> None:
         click.echo(f"… and {render.count(len(problems) - limit, 'more problem')}", err=True)
 
 
+def push_to_cluster(
+    target: tuple[str, str], roots: list[Path], *, entities: bool, show: bool
+) -> IndexReport:
+    """``search index --cluster``: the articles under *roots* pushed to the cluster."""
+    from cluster.connection import connect
+    from cluster.push import Pusher
+
+    url, name = target
+    pusher = Pusher(connect(url), url, name, data_dir(), entities=entities)
+    with progress_display(show) as progress:
+        return pusher.push(roots, progress=progress)
+
+
 def summary_line(report: IndexReport) -> str:
     skipped = len(report.skipped)
     return (
@@ -285,9 +323,24 @@ def named_on_command_line(parameter: str) -> bool:
     return context.get_parameter_source(parameter) == click.core.ParameterSource.COMMANDLINE
 
 
+def cluster_target() -> tuple[str, str] | None:
+    """The cluster URL and index name the command was given (--cluster, SEARCH_CLUSTER)."""
+    context = click.get_current_context(silent=True)
+    return context.meta.get(CLUSTER_KEY) if context is not None else None
+
+
 def open_engine(index_dir: Path, corpus: Path) -> contextlib.AbstractContextManager[Engine]:
     """Open the index, first building it from the corpus if there is none yet
-    (or rebuilding it, if an older version of this program built it)."""
+    (or rebuilding it, if an older version of this program built it); or the
+    cluster's index, with --cluster."""
+    if (target := cluster_target()) is not None:
+        command = click.get_current_context().info_name
+        if command not in CLUSTER_COMMANDS:
+            fail(f"search {command} does not read a cluster yet (it does: "
+                 f"{', '.join(sorted(CLUSTER_COMMANDS))})")  # fmt: skip
+        from cluster.engine import ClusterEngine
+
+        return ClusterEngine(*target)  # type: ignore[return-value]
     check_directory(index_dir)
     if (
         not index_exists(index_dir)
@@ -421,6 +474,14 @@ def index(
     from search.api import Indexer
 
     roots = input_roots(paths, index_dir, corpus)
+    if (target := cluster_target()) is not None:
+        report = push_to_cluster(target, roots, entities=not no_entities, show=not as_json)
+        report_problems(report)
+        if as_json:
+            render.dump(report_json(report, Path(target[0])))
+        else:
+            click.echo(summary_line(report), err=True)
+        return
     with progress_display(not as_json) as progress:
         indexer = Indexer(
             index_dir,
@@ -704,11 +765,13 @@ def export(
         shown = output is not None or not render.is_terminal(sys.stdout)
         progress = stack.enter_context(export_progress(shown))
         rows = exporting.records(
-            engine, " ".join(words), filters=filters, sort=sort, progress=progress  # type: ignore[arg-type]
+            engine,
+            " ".join(words),
+            filters=filters,
+            sort=sort,  # type: ignore[arg-type]
+            progress=progress,
         )
-        count = exporting.write(
-            rows, out, fmt, fields=columns, excel=excel, index_name=index_name
-        )
+        count = exporting.write(rows, out, fmt, fields=columns, excel=excel, index_name=index_name)
         out.flush()
     if mapping is not None:
         mapping.write_text(
@@ -824,7 +887,11 @@ def facets(
     text = " ".join(words)
     with open_engine(index_dir, corpus) as engine:
         counts = engine.facets(
-            text, filters=filters, top=top, granularity=granularity, unit=unit  # type: ignore[arg-type]
+            text,
+            filters=filters,
+            top=top,
+            granularity=granularity,
+            unit=unit,  # type: ignore[arg-type]
         )
     if as_json:
         render.dump(render.facets_json(counts))

@@ -17,12 +17,18 @@ CORPUS_ENV = "SEARCH_CORPUS"
 SEEDS_DIR = Path(__file__).resolve().parent.parent / "seeds"
 
 
+def data_dir() -> Path:
+    """The per-user data folder (XDG): the default index, and what a push to a
+    cluster remembers (``cluster-*.json``)."""
+    data_home = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(data_home) / "french-news-search"
+
+
 def default_index_dir() -> Path:
     """``$SEARCH_INDEX``, else a per-user data folder (XDG), so every shell finds one index."""
     if value := os.environ.get(INDEX_ENV):
         return Path(value).expanduser()
-    data_home = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(data_home) / "french-news-search" / "index"
+    return data_dir() / "index"
 
 
 def default_corpus_dir() -> Path:

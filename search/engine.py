@@ -188,6 +188,18 @@ def explain_no_hits(text: str) -> str | None:
     return None
 
 
+def hit_snippet(body: str, lead: str, m: TermMatcher) -> Snippet:
+    """A hit's snippet: the body around its matches, else the lead's, else the body's start."""
+    spans = m.first_spans(body)
+    if not spans and lead:
+        snippet = make_snippet(lead, m.first_spans(lead))
+    else:
+        snippet = make_snippet(body, spans)
+    # Only what is shown is made printable: a hit must not cost a pass over
+    # a huge body (replacements keep lengths, so the highlights stay valid).
+    return Snippet(printable(snippet.text), snippet.highlights)
+
+
 def _displayable(stored: dict[str, Any]) -> dict[str, Any]:
     """Stored fields with no control character in the text a client shows (an index
     written before ingestion dropped them); ids and paths stay as they are, to
@@ -768,15 +780,7 @@ class Engine:
         return list(self._searcher.docs_for_query(q))
 
     def _hit(self, rank: int, stored: dict[str, Any], score: float | None, m: TermMatcher) -> Hit:
-        body = stored.get("body", "")
-        spans = m.first_spans(body)
-        if not spans and stored.get("lead"):
-            snippet = make_snippet(stored["lead"], m.first_spans(stored["lead"]))
-        else:
-            snippet = make_snippet(body, spans)
-        # Only what is shown is made printable: a hit must not cost a pass over
-        # a huge body (replacements keep lengths, so the highlights stay valid).
-        snippet = Snippet(printable(snippet.text), snippet.highlights)
+        snippet = hit_snippet(stored.get("body", ""), stored.get("lead", ""), m)
         stored = _displayable({k: v for k, v in stored.items() if k not in ("body", "lead")})
         title = stored.get("title", "")
         countries, persons = _split(stored.get("country")), self._persons(stored)

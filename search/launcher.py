@@ -84,7 +84,10 @@ def code_fingerprint() -> str:
     package = os.path.dirname(os.path.abspath(__file__))
     latest = max(
         entry.stat().st_mtime_ns
-        for folder in (package, os.path.join(os.path.dirname(package), "index"))
+        for folder in (
+            package,
+            *(os.path.join(os.path.dirname(package), name) for name in ("index", "cluster")),
+        )
         for entry in os.scandir(folder)
         if entry.name.endswith(".py")
     )

@@ -1,0 +1,114 @@
+"""What a cluster index holds for an article: its text, and our analysis of it.
+
+OpenSearch's analyzers are not our French chain (its ``french`` analyzer
+keeps accents and stems otherwise; a custom chain still splits ``jeudi.Le``
+and one-letter tokens differently). So each document carries the terms our
+chain (:mod:`index.analysis`) made, as space-separated strings indexed by the
+``whitespace`` analyzer: positions and all, the same terms as the local
+index, parity by construction. The text itself is kept too, under the
+cluster's ``french`` analyzer, for what a user of OpenSearch Dashboards types.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from index.analysis import exact_analyzer, stemmed_analyzer
+from index.articles import Article
+from index.persons import person_key
+
+_STEMMED = stemmed_analyzer()
+_EXACT = exact_analyzer()
+
+# Fields a query's words are matched on, as the local index's fields.
+TERM_FIELDS = {
+    "content": "content",  # title + lead + body, stemmed
+    "exact": "exact",  # the same, folded only
+    "title": "title_terms",
+    "lead": "lead_terms",
+    "source": "source_terms",
+    "author": "author_terms",
+    "section": "section_terms",
+}
+_TERMS = {"type": "text", "analyzer": "whitespace", "similarity": "BM25"}
+
+
+def index_body(shards: int = 2, replicas: int = 1) -> dict[str, Any]:
+    """Settings and mapping of a new index."""
+    return {
+        "settings": {"number_of_shards": shards, "number_of_replicas": replicas},
+        "mappings": {
+            "dynamic": "strict",
+            "properties": {
+                "article_id": {"type": "keyword"},
+                "path": {"type": "keyword"},
+                "title": {"type": "text", "analyzer": "french"},
+                "lead": {"type": "text", "analyzer": "french"},
+                "body": {"type": "text", "analyzer": "french"},
+                "date": {"type": "date", "format": "strict_date_optional_time"},
+                "date_source": {"type": "keyword", "index": False},
+                "title_source": {"type": "keyword", "index": False},
+                "url": {"type": "keyword", "index": False},
+                "source": {"type": "keyword"},
+                "author": {"type": "keyword"},
+                "section": {"type": "keyword"},
+                "country": {"type": "keyword"},
+                "person": {"type": "keyword"},
+                # The persons' keys as words, for ``personne:Macron``: every
+                # person whose name holds the words, in order.
+                "person_words": {"type": "text", "analyzer": "whitespace",
+                                 "position_increment_gap": 100},
+                "person_names": {"type": "keyword"},
+                **{name: _TERMS for name in TERM_FIELDS.values()},
+            },
+        },
+    }  # fmt: skip
+
+
+def terms(analyzer: Any, text: str) -> str:
+    """*text* through one of our analyzers, as the whitespace-separated terms, in order."""
+    return " ".join(token.text for token in analyzer(text, mode="index")) if text else ""
+
+
+def document_id(shown_id: str) -> str:
+    """An article's id on the cluster: its file's path under the folder pushed
+    and its record (``seeds/000_….txt``, ``dumps/afp.jsonl#123``), hashed. The
+    same wherever that folder lies (a moved archive is not pushed twice) and
+    however long the path; two copies of a file in different folders stay two
+    articles, as in the local index."""
+    return hashlib.blake2b(shown_id.encode("utf-8"), digest_size=16).hexdigest()
+
+
+def document(article: Article, shown_path: str, shown_id: str) -> dict[str, Any]:
+    """The cluster document of an annotated *article*; *shown_path* and *shown_id*
+    are what hits show (relative to the folder pushed: no local path leaks)."""
+    text = "\n".join(part for part in (article.title, article.lead, article.body) if part)
+    doc: dict[str, Any] = {
+        "article_id": shown_id,
+        "path": shown_path,
+        "title": article.title,
+        "lead": article.lead,
+        "body": article.body,
+        "date_source": article.date_source,
+        "title_source": article.title_source,
+        "url": article.url or None,
+        # Absent rather than "": an empty string is a bucket in an aggregation.
+        "source": article.source or None,
+        "author": article.author or None,
+        "section": article.section or None,
+        "country": list(article.countries),
+        "person": [person_key(p) for p in article.persons],
+        "person_words": [person_key(p) for p in article.persons],
+        "person_names": list(article.persons),
+        "content": terms(_STEMMED, text),
+        "exact": terms(_EXACT, text),
+        "title_terms": terms(_STEMMED, article.title),
+        "lead_terms": terms(_STEMMED, article.lead),
+        "source_terms": terms(_EXACT, article.source),
+        "author_terms": terms(_EXACT, article.author),
+        "section_terms": terms(_EXACT, article.section),
+    }
+    if article.date is not None:
+        doc["date"] = article.date.isoformat()
+    return {k: v for k, v in doc.items() if v is not None}

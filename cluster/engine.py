@@ -1,0 +1,258 @@
+"""The read side on a cluster: the local engine's interface and plain types.
+
+:class:`ClusterEngine` answers ``query``, ``show``, ``facets`` and ``stats``
+with the same :mod:`search.engine` dataclasses as the local engine, so the
+CLI renders both alike. Snippets and highlights are made here from the hit's
+text with the local highlighter, so they mark what the local engine marks.
+
+Counting: totals are exact (``track_total_hits``). Facet counts come from
+``terms`` aggregations whose ``shard_size`` covers every value a shard holds
+(up to :data:`EXACT_FACET_VALUES`), so no shard leaves a value out; the
+response's ``doc_count_error_upper_bound`` is checked, and a count that may
+be off is an error rather than a quietly wrong number. Relevance uses
+``dfs_query_then_fetch``: the term statistics of the whole index, not of one
+shard, as the local engine has them.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from cluster.connection import DEFAULT_INDEX_NAME, ClusterProblem, connect, explain
+from cluster.translate import matcher, to_dsl
+from index.articles import printable
+from search import grammar, periods
+from search.engine import (
+    MOST_HIT_FACETS,
+    Article,
+    Hit,
+    IndexStats,
+    SearchResults,
+    explain_no_hits,
+    hit_snippet,
+)
+from search.facets import (
+    FacetCounts,
+    FacetValue,
+    Filters,
+    Granularity,
+    UnknownCountry,
+    country_name,
+    resolve_country,
+)
+from search.query import FilterError
+
+EXACT_FACET_VALUES = 100_000
+_INTERVALS = {"day": "day", "week": "week", "month": "month", "year": "year"}
+_SOURCE = ["article_id", "path", "title", "lead", "body", "date", "date_source", "title_source",
+           "source", "url", "author", "section", "country", "person_names"]  # fmt: skip
+
+
+class ClusterEngine:
+    """A cluster index, searched with the query language of the local engine."""
+
+    def __init__(self, url: str, index: str = DEFAULT_INDEX_NAME) -> None:
+        self.url, self.index = url, index
+        self.directory = Path(f"{url.rstrip('/')}/{index}")
+        self.client = connect(url)
+        if not self._call(self.client.indices.exists, index=index):
+            raise ClusterProblem(url, f"no index {index!r} (push articles with "
+                                      f"search index PATH --cluster {url})")  # fmt: skip
+
+    def __enter__(self) -> ClusterEngine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.client.close()
+
+    def _call(self, method: Any, **kwargs: Any) -> Any:
+        try:
+            return method(**kwargs)
+        except Exception as error:
+            raise ClusterProblem(self.url, explain(error)) from error
+
+    # --- Queries ----------------------------------------------------------------------
+
+    def _query(self, text: str, filters: Filters) -> tuple[dict[str, Any], grammar.Node | None]:
+        tree = grammar.parse(text) if text.strip() else grammar.Every()
+        query = to_dsl(tree)
+        clauses = self._filters(filters)
+        if clauses:
+            query = {"bool": {"must": [query], "filter": clauses}}
+        return query, tree
+
+    def _filters(self, filters: Filters) -> list[dict[str, Any]]:
+        clauses: list[dict[str, Any]] = []
+        try:
+            codes = [resolve_country(c) for c in filters.countries]
+        except UnknownCountry as error:
+            raise FilterError("country", str(error)) from None
+        if codes:
+            clauses.append({"terms": {"country": codes}})
+        if filters.persons:
+            clauses.append({"bool": {"should": [to_dsl(grammar.Word(p, "person"))
+                                                for p in filters.persons],
+                                     "minimum_should_match": 1}})  # fmt: skip
+        if filters.since or filters.until:
+            bounds = {}
+            if filters.since:
+                bounds["gte"] = filters.since.isoformat()
+            if filters.until:
+                bounds["lte"] = f"{filters.until.isoformat()}T23:59:59.999"
+            clauses.append({"range": {"date": bounds}})
+        return clauses
+
+    def search(
+        self, text: str, *, limit: int = 10, offset: int = 0, sort: str = "relevance",
+        filters: Filters | None = None, facets: bool = False, top: int = 10,
+        granularity: Granularity = "month", collapse: bool = False, unit: str = "articles",
+    ) -> SearchResults:  # fmt: skip
+        """Ranked hits; copies of one dispatch are not grouped into stories on a
+        cluster yet: every article is a hit (``collapsed`` is false)."""
+        filters = filters or Filters()
+        query, tree = self._query(text, filters)
+        body: dict[str, Any] = {
+            "query": query, "from": offset, "size": limit, "track_total_hits": True,
+            "_source": _SOURCE,
+            "sort": ([{"date": {"order": "desc", "missing": "_last"}}] if sort == "date"
+                     else ["_score"]),
+        }  # fmt: skip
+        if facets:
+            body["aggs"] = _aggregations(top, granularity)
+        found = self._call(self.client.search, index=self.index, body=body,
+                           search_type="dfs_query_then_fetch")  # fmt: skip
+        marks = matcher(tree)
+        hits = [
+            self._hit(rank, item, marks, sort)
+            for rank, item in enumerate(found["hits"]["hits"], offset + 1)
+        ]
+        total = int(found["hits"]["total"]["value"])
+        counts = _facet_counts(found.get("aggregations"), granularity, self.url) if facets else None
+        return SearchResults(
+            text, total, float(found.get("took", 0)), hits, offset, sort, filters,  # type: ignore[arg-type]
+            counts, None if total else explain_no_hits(text), articles=total,
+        )  # fmt: skip
+
+    def suggest(self, text: str) -> str | None:
+        return None
+
+    def facets(
+        self, text: str = "", *, filters: Filters | None = None, top: int = 10,
+        granularity: Granularity = "month", unit: str = "articles",
+    ) -> FacetCounts:  # fmt: skip
+        query, _ = self._query(text, filters or Filters())
+        body = {"query": query, "size": 0, "track_total_hits": True,
+                "aggs": _aggregations(top, granularity)}  # fmt: skip
+        found = self._call(self.client.search, index=self.index, body=body)
+        return _facet_counts(found.get("aggregations"), granularity, self.url)
+
+    def article(self, doc_id: str, text: str | None = None) -> Article | None:
+        body = {"query": {"term": {"article_id": doc_id}}, "size": 1, "_source": _SOURCE}
+        found = self._call(self.client.search, index=self.index, body=body)["hits"]["hits"]
+        if not found:
+            return None
+        source = found[0]["_source"]
+        marks = matcher(grammar.parse(text)) if text else matcher(None)
+        return Article(
+            id=source["article_id"], path=source["path"],
+            title=printable(source.get("title", "")), lead=printable(source.get("lead", "")),
+            body=printable(source.get("body", "")), date=_date(source.get("date")),
+            date_source=source.get("date_source", ""),
+            title_source=source.get("title_source", "metadata"),
+            source=source.get("source", ""), url=source.get("url", ""),
+            author=source.get("author", ""), section=source.get("section", ""),
+            countries=tuple(source.get("country", ())),
+            persons=tuple(source.get("person_names", ())),
+            highlights={name: tuple(marks.spans(printable(source.get(name, ""))))
+                        for name in ("title", "lead", "body")},
+        )  # fmt: skip
+
+    def ids(self, prefix: str) -> list[str]:
+        body = {"query": {"prefix": {"article_id": prefix}}, "size": 20, "_source": ["article_id"]}
+        found = self._call(self.client.search, index=self.index, body=body)["hits"]["hits"]
+        return [item["_source"]["article_id"] for item in found]
+
+    def copies(self, doc_id: str) -> list[Article]:
+        return []
+
+    def stats(self) -> IndexStats:
+        count = self._call(self.client.count, index=self.index)["count"]
+        files = self._call(self.client.search, index=self.index, body={
+            "size": 0, "aggs": {"files": {"cardinality": {"field": "path"}}}})  # fmt: skip
+        store = self._call(self.client.indices.stats, index=self.index, metric="store")
+        size = store["indices"][self.index]["primaries"]["store"]["size_in_bytes"]
+        return IndexStats(
+            directory=self.directory, documents=int(count),
+            files=int(files["aggregations"]["files"]["value"]), segments=0,
+            size_bytes=int(size), last_update=None, roots=(),
+        )  # fmt: skip
+
+    def _hit(self, rank: int, item: dict[str, Any], marks: Any, sort: str) -> Hit:
+        source = item["_source"]
+        title = printable(source.get("title", ""))
+        countries = tuple(source.get("country", ()))
+        persons = tuple(source.get("person_names", ()))
+        return Hit(
+            rank=rank, id=source["article_id"], path=source["path"], title=title,
+            date=_date(source.get("date")), date_source=source.get("date_source", ""),
+            title_source=source.get("title_source", "metadata"),
+            source=source.get("source", ""), url=source.get("url", ""),
+            score=None if sort == "date" else float(item["_score"] or 0.0),
+            snippet=hit_snippet(source.get("body", ""), source.get("lead", ""), marks),
+            title_highlights=tuple(marks.spans(title)),
+            countries=countries[:MOST_HIT_FACETS], persons=persons[:MOST_HIT_FACETS],
+            country_count=len(countries), person_count=len(persons),
+        )  # fmt: skip
+
+
+def _date(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).replace(tzinfo=None)
+
+
+def _aggregations(top: int, granularity: Granularity) -> dict[str, Any]:
+    def terms(field: str) -> dict[str, Any]:
+        return {"terms": {"field": field, "size": top, "shard_size": EXACT_FACET_VALUES,
+                          "order": [{"_count": "desc"}, {"_key": "asc"}]}}  # fmt: skip
+
+    return {
+        "countries": terms("country"),
+        "persons": terms("person_names"),
+        "dates": {"date_histogram": {"field": "date",
+                                     "calendar_interval": _INTERVALS[granularity],
+                                     "min_doc_count": 1}},
+    }  # fmt: skip
+
+
+def _facet_counts(aggs: dict[str, Any] | None, granularity: Granularity, url: str) -> FacetCounts:
+    if not aggs:
+        return FacetCounts(granularity=granularity)
+    for name in ("countries", "persons"):
+        if aggs[name].get("doc_count_error_upper_bound", 0):
+            raise ClusterProblem(url, f"the {name} counts may be inexact (a shard holds more "
+                                      f"than {EXACT_FACET_VALUES:,} values)")  # fmt: skip
+    dates = []
+    for bucket in aggs["dates"]["buckets"]:
+        day = _utc_day(bucket["key"])
+        label = periods.label(periods.period_of(day, granularity), granularity)
+        dates.append(FacetValue(label, label, int(bucket["doc_count"])))
+    return FacetCounts(
+        countries=[FacetValue(b["key"], country_name(b["key"]), int(b["doc_count"]))
+                   for b in aggs["countries"]["buckets"]],
+        persons=[FacetValue(b["key"], b["key"], int(b["doc_count"]))
+                 for b in aggs["persons"]["buckets"]],
+        dates=dates, granularity=granularity,
+    )  # fmt: skip
+
+
+def _utc_day(millis: int) -> date:
+    return datetime.fromtimestamp(millis / 1000, UTC).date()
+
+
+__all__ = ["ClusterEngine"]

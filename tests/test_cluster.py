@@ -1,0 +1,219 @@
+"""The same `search` against a real OpenSearch cluster of two nodes.
+
+Two JVMs started from OpenSearch 2.19.6's own jars (`cluster/node`, built by
+Maven), on loopback ports, an index of 2 shards and 1 replica. The articles
+pushed are the ones the local engine indexes, and each answer is compared
+with the local engine's. Skips with a message where Java or Maven is missing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from cluster.engine import ClusterEngine
+from cluster.local_nodes import LauncherUnavailable, LocalCluster
+from search.engine import Engine
+from tests.conftest import FIXTURES, ROOT, SEEDS, make_corpus, run_subprocess
+from tests.test_query_language import ROWS
+
+pytestmark = [pytest.mark.cluster, pytest.mark.xdist_group("cluster")]
+
+
+@pytest.fixture(scope="module")
+def nodes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCluster]:
+    running = LocalCluster(tmp_path_factory.mktemp("opensearch"))
+    try:
+        running.start()
+    except LauncherUnavailable as why:
+        pytest.skip(str(why))
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+def env_for(nodes: LocalCluster, tmp_path: Path, index: str) -> dict[str, str]:
+    return {
+        "SEARCH_CLUSTER": nodes.url,
+        "SEARCH_CLUSTER_INDEX": index,
+        "SEARCH_INDEX": str(tmp_path / "local-index"),
+        "XDG_DATA_HOME": str(tmp_path / "data"),  # the push manifest's folder
+        "XDG_RUNTIME_DIR": str(tmp_path / "run"),  # no `search serve` of the user's
+    }
+
+
+@pytest.fixture(scope="module")
+def pushed(nodes: LocalCluster, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The fixtures and the seeds, pushed to the index ``both``."""
+    home = tmp_path_factory.mktemp("push")
+    done = run_subprocess("index", str(FIXTURES), str(SEEDS), "--json",
+                          env=env_for(nodes, home, "both"))  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["added"] == 18
+    return "both"
+
+
+def test_the_cluster_has_two_nodes_and_the_index_a_replica(
+    nodes: LocalCluster, pushed: str
+) -> None:
+    health = nodes.health()
+    assert health["status"] == "green" and health["number_of_nodes"] == 2
+    assert health["active_shards"] == 4  # 2 shards, each with its replica
+
+
+def test_every_table_row_finds_what_the_local_engine_finds(
+    nodes: LocalCluster, pushed: str, fixtures_and_seeds: Path
+) -> None:
+    with ClusterEngine(nodes.url, pushed) as remote, Engine(fixtures_and_seeds) as local:
+        for text, _ in ROWS:
+            here = local.search(text, limit=100, collapse=False)
+            there = remote.search(text, limit=100)
+            assert there.total == here.total, text
+            assert {h.id.rsplit("/", 2)[-1] for h in there.hits} == {
+                h.id.rsplit("/", 2)[-1] for h in here.hits
+            }, text
+
+
+def test_facets_and_top_ten_agree(
+    nodes: LocalCluster, pushed: str, fixtures_and_seeds: Path
+) -> None:
+    overlaps = []
+    with ClusterEngine(nodes.url, pushed) as remote, Engine(fixtures_and_seeds) as local:
+        for text in ("Finlande", "OTAN", "*", "sécurité frontière", '"sommet de Madrid"'):
+            here = local.search(text, collapse=False, facets=True, top=50)
+            there = remote.search(text, facets=True, top=50)
+            assert here.facets is not None and there.facets is not None
+            assert there.facets.countries == here.facets.countries, text
+            assert there.facets.dates == here.facets.dates, text
+            assert there.facets.persons == here.facets.persons, text
+            ten = {h.id.rsplit("/", 2)[-1] for h in here.hits[:10]}
+            overlaps.append(
+                len(ten & {h.id.rsplit("/", 2)[-1] for h in there.hits[:10]}) / len(ten)
+            )
+    assert sum(overlaps) / len(overlaps) >= 0.9, overlaps
+
+
+def test_the_cli_reads_the_cluster_like_the_local_index(
+    nodes: LocalCluster, pushed: str, tmp_path: Path
+) -> None:
+    env = env_for(nodes, tmp_path, pushed)
+    remote = json.loads(run_subprocess("query", "Finlande", "--json", "--all", env=env).stdout)
+    local_env = {"SEARCH_INDEX": str(tmp_path / "local")}
+    assert run_subprocess("index", str(FIXTURES), str(SEEDS), env=local_env).returncode == 0
+    local = json.loads(run_subprocess("query", "Finlande", "--json", "--all", env=local_env).stdout)
+    assert remote["total"] == local["total"] and remote["facets"] == local["facets"]
+    hit = remote["hits"][0]
+    assert not hit["path"].startswith("/")  # no local path leaks into the cluster
+    shown = run_subprocess("show", hit["id"], "--query", "Finlande", "--json", env=env)
+    assert shown.returncode == 0, shown.stderr
+    assert json.loads(shown.stdout)["title"] == hit["title"]
+    stats = json.loads(run_subprocess("stats", "--json", env=env).stdout)
+    assert stats["documents"] == 18
+    refused = run_subprocess("trend", "Finlande", env=env)
+    assert refused.returncode == 2 and refused.stderr.startswith("error: search trend does not")
+
+
+def test_connection_problems_are_one_line(nodes: LocalCluster, tmp_path: Path) -> None:
+    env = env_for(nodes, tmp_path, "absent")
+    missing = run_subprocess("query", "Finlande", env=env)
+    assert missing.returncode == 2
+    assert missing.stderr == (
+        f"error: cluster {nodes.url}: no index 'absent' (push articles with "
+        f"search index PATH --cluster {nodes.url})\n"
+    )
+    closed = {**env, "SEARCH_CLUSTER": "http://127.0.0.1:1"}
+    nobody = run_subprocess("query", "Finlande", env=closed)
+    assert nobody.returncode == 2 and "cannot connect" in nobody.stderr
+    assert "Traceback" not in nobody.stderr
+    secret = {**env, "SEARCH_CLUSTER": nodes.url.replace("//", "//user:pw@")}
+    told = run_subprocess("query", "Finlande", env=secret)
+    assert told.returncode == 2 and "SEARCH_CLUSTER_PASSWORD" in told.stderr
+
+
+def count(nodes: LocalCluster, index: str) -> int:
+    with ClusterEngine(nodes.url, index) as remote:
+        return remote.stats().documents
+
+
+def test_a_second_push_sends_only_what_changed(nodes: LocalCluster, tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    shutil.copytree(SEEDS, corpus)
+    env = env_for(nodes, tmp_path, "incremental")
+    first = json.loads(run_subprocess("index", str(corpus), "--json", env=env).stdout)
+    assert (first["added"], count(nodes, "incremental")) == (7, 7)
+    again = json.loads(run_subprocess("index", str(corpus), "--json", env=env).stdout)
+    assert (again["added"], again["removed"], again["files_unchanged"]) == (0, 0, 6)
+    changed = corpus / "000_99cd1769caf176ce.txt"
+    changed.write_text(changed.read_text(encoding="utf-8") + "\nUne licorne violette.\n",
+                       encoding="utf-8")  # fmt: skip
+    (corpus / "002_215c51ed475f2f51.txt").unlink()
+    third = json.loads(run_subprocess("index", str(corpus), "--json", env=env).stdout)
+    assert (third["added"], third["updated"], third["removed"]) == (0, 1, 1)
+    assert count(nodes, "incremental") == 6
+    with ClusterEngine(nodes.url, "incremental") as remote:
+        assert remote.search('"licorne violette"').total == 1
+    # An archive moved elsewhere keeps its ids: nothing is pushed twice.
+    with ClusterEngine(nodes.url, "incremental") as remote:
+        ids = {h.id for h in remote.search("*", limit=100).hits}
+    (tmp_path / "elsewhere").mkdir()
+    corpus.rename(tmp_path / "elsewhere" / "corpus")
+    moved = run_subprocess("index", str(tmp_path / "elsewhere" / "corpus"), "--json", env=env)
+    assert moved.returncode == 0, moved.stderr
+    assert count(nodes, "incremental") == 6
+    with ClusterEngine(nodes.url, "incremental") as remote:
+        assert {h.id for h in remote.search("*", limit=100).hits} == ids
+
+
+def test_a_killed_push_resumes_with_nothing_lost_or_twice(
+    nodes: LocalCluster, tmp_path: Path
+) -> None:
+    corpus = tmp_path / "corpus"
+    make_corpus(corpus, 12)
+    env = env_for(nodes, tmp_path, "killed")
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("SEARCH_")}
+    full_env.update(env)
+    push = subprocess.Popen([sys.executable, "-m", "search.cli", "index", str(corpus)],
+                            env=full_env, cwd=ROOT, stderr=subprocess.DEVNULL)  # fmt: skip
+    manifests = Path(env["XDG_DATA_HOME"]) / "french-news-search"
+    deadline = time.monotonic() + 300
+    # Killed once it has pushed some files (the manifest is saved after each).
+    while not any(manifests.glob("cluster-*.json")) and push.poll() is None:
+        assert time.monotonic() < deadline, "the push made no progress"
+        time.sleep(0.01)
+    push.send_signal(signal.SIGKILL)
+    push.wait()
+    done = run_subprocess("index", str(corpus), "--json", env=env)
+    assert done.returncode == 0, done.stderr
+    clean_env = env_for(nodes, tmp_path / "clean", "clean")
+    assert run_subprocess("index", str(corpus), env=clean_env).returncode == 0
+    assert count(nodes, "killed") == count(nodes, "clean") == 12 * 18
+
+
+def test_a_stopped_node_loses_no_answer(nodes: LocalCluster, pushed: str, tmp_path: Path) -> None:
+    """The replica answers for the node that is gone; back, the cluster is green
+    again and takes a new push."""
+    with ClusterEngine(nodes.url, pushed) as remote:
+        before = {text: remote.search(text).total for text, _ in ROWS[:12]}
+    other = 1 - nodes.elected()  # stopping the elected manager of two would stop the cluster
+    nodes.stop_node(other)
+    try:
+        nodes.wait_for("yellow", nodes=1)
+        with ClusterEngine(nodes.node_url(1 - other), pushed) as remote:
+            assert {text: remote.search(text).total for text in before} == before
+    finally:
+        nodes.start_node(other)
+        nodes.wait_for("green", nodes=2)
+    corpus = tmp_path / "corpus"
+    shutil.copytree(SEEDS, corpus)
+    env = env_for(nodes, tmp_path, "after-restart")
+    assert json.loads(run_subprocess("index", str(corpus), "--json", env=env).stdout)["added"] == 7

@@ -12,6 +12,9 @@ cluster's ``french`` analyzer, for what a user of OpenSearch Dashboards types.
 from __future__ import annotations
 
 import hashlib
+import os
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from index.analysis import exact_analyzer, stemmed_analyzer
@@ -69,6 +72,19 @@ def index_body(shards: int = 2, replicas: int = 1) -> dict[str, Any]:
 def terms(analyzer: Any, text: str) -> str:
     """*text* through one of our analyzers, as the whitespace-separated terms, in order."""
     return " ".join(token.text for token in analyzer(text, mode="index")) if text else ""
+
+
+def shown_path(path: str, roots: Sequence[Path | str]) -> str:
+    """A file as the cluster shows it: under the name of the folder pushed
+    (``seeds/000_….txt``), never this machine's absolute path."""
+    for root in map(str, roots):
+        if path == root:
+            return os.path.basename(path)
+        if path.startswith(root.rstrip(os.sep) + os.sep):
+            return os.path.join(
+                os.path.basename(root.rstrip(os.sep)), path[len(root.rstrip(os.sep)) + 1 :]
+            )
+    return os.path.basename(path)
 
 
 def document_id(shown_id: str) -> str:

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from cluster.connection import ClusterProblem, explain
-from cluster.documents import document, document_id, index_body
+from cluster.documents import document, document_id, index_body, shown_path
 from index.articles import Article, Problem
 from index.extraction import annotate
 from index.readers import discover, read_articles, root_path
@@ -123,7 +123,7 @@ class Pusher:
         return report
 
     def _push_file(self, path: Path, roots: list[Path], report: IndexReport) -> set[str] | None:
-        shown = _shown_path(path, roots)
+        shown = shown_path(str(path), roots)
         ids: set[str] = set()
         actions: list[dict[str, Any]] = []
         where: dict[str, str] = {}
@@ -187,14 +187,3 @@ class Pusher:
 
 def _within(path: str, roots: list[Path]) -> bool:
     return any(path == str(r) or path.startswith(str(r) + os.sep) for r in roots)
-
-
-def _shown_path(path: Path, roots: list[Path]) -> str:
-    """The file as the cluster shows it: under the name of the folder pushed
-    (``seeds/000_….txt``), never this machine's absolute path."""
-    for root in roots:
-        if path == root:
-            return path.name
-        if _within(str(path), [root]):
-            return str(Path(root.name) / path.relative_to(root))
-    return path.name

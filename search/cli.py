@@ -771,7 +771,10 @@ def export(
             sort=sort,  # type: ignore[arg-type]
             progress=progress,
         )
-        count = exporting.write(rows, out, fmt, fields=columns, excel=excel, index_name=index_name)
+        count = exporting.write(
+            rows, out, fmt, fields=columns, excel=excel, index_name=index_name,
+            roots=engine.stats().roots,
+        )  # fmt: skip
         out.flush()
     if mapping is not None:
         mapping.write_text(

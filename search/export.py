@@ -111,13 +111,28 @@ def write_jsonl(rows: Iterator[dict[str, Any]], out: IO[str], fields: Sequence[s
     return count
 
 
-def write_bulk(rows: Iterator[dict[str, Any]], out: IO[str], index_name: str) -> int:
-    """The ``_bulk`` NDJSON: an ``index`` action (the article's id as ``_id``, so a
-    re-export updates rather than duplicates) and the document, per article."""
+def write_bulk(
+    rows: Iterator[dict[str, Any]], out: IO[str], index_name: str, roots: Sequence[str] = ()
+) -> int:
+    """The ``_bulk`` NDJSON: an ``index`` action and the document, per article.
+
+    ``_id`` is the one ``search index --cluster`` gives the article (its path
+    under the folder indexed, hashed: stable when the archive moves, of fixed
+    length, no local path in it), so a re-export, or a push, updates rather
+    than duplicates. Empty fields are left out (an empty string would be a
+    bucket of its own in an aggregation)."""
+    from cluster.documents import document_id, shown_path
+
     count = 0
     for row in rows:
-        action = {"index": {"_index": index_name, "_id": row["id"]}}
-        document = {f: row[f] for f in FIELDS if f not in ("score", "date_source")}
+        path, sep, record = row["id"].partition("#")
+        shown = shown_path(path, roots) + sep + record
+        action = {"index": {"_index": index_name, "_id": document_id(shown)}}
+        document = {
+            f: row[f]
+            for f in FIELDS
+            if f not in ("score", "date_source") and row[f] not in ("", None, [])
+        }
         out.write(json.dumps(action, ensure_ascii=False) + "\n")
         out.write(json.dumps(document, ensure_ascii=False) + "\n")
         count += 1
@@ -132,13 +147,14 @@ def write(
     fields: Sequence[str] = DEFAULT_FIELDS,
     excel: bool = False,
     index_name: str = "presse",
+    roots: Sequence[str] = (),
 ) -> int:
     """*rows* (from :func:`records`) in format *fmt*; returns how many were written."""
     if fmt == "csv":
         return write_csv(rows, out, fields, excel=excel)
     if fmt == "jsonl":
         return write_jsonl(rows, out, fields)
-    return write_bulk(rows, out, index_name)
+    return write_bulk(rows, out, index_name, roots)
 
 
 def suffix(fmt: Format) -> str:

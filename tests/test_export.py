@@ -113,9 +113,11 @@ def test_opensearch_bulk_file_and_template(big_run: CliRun, tmp_path: Path) -> N
     for action_line, document_line in zip(lines[::2], lines[1::2], strict=True):
         action, document = json.loads(action_line), json.loads(document_line)
         assert set(action) == {"index"} and action["index"]["_index"] == "presse"
-        assert action["index"]["_id"] == document["id"]
+        # The id a push to a cluster gives it: no local path, a fixed length.
+        assert len(action["index"]["_id"]) == 32 and "/" not in action["index"]["_id"]
         assert set(document) <= set(FIELDS) and document["body"]
-        ids.append(document["id"])
+        assert "" not in document.values()  # empty fields left out, not "" buckets
+        ids.append(action["index"]["_id"])
     assert len(ids) == len(set(ids))  # stable ids: a re-export updates, never duplicates
     mapping = json.loads(template.read_text(encoding="utf-8"))
     analyzer = mapping["template"]["settings"]["analysis"]["analyzer"]["french_news"]

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from cluster.documents import TERM_FIELDS
-from index.analysis import APOSTROPHES, exact_analyzer, fold, stemmed_analyzer
+from index.analysis import exact_analyzer, stemmed_analyzer
 from index.persons import person_key
 from search import grammar
 from search.facets import UnknownCountry, resolve_country
@@ -24,12 +24,6 @@ _STEMMED = stemmed_analyzer()
 _EXACT = exact_analyzer()
 # Fields whose words are analysed like the exact field (not stemmed).
 _EXACT_FIELDS = {"source", "author", "section"}
-
-
-def _unelided(word: str) -> str:
-    for apostrophe in APOSTROPHES:
-        word = word.split(apostrophe)[-1]
-    return word
 
 
 def _analyser(field: str) -> Any:
@@ -136,16 +130,8 @@ def _facet(field: str, text: str) -> dict[str, Any]:
     return {"match_phrase": {"person_words": person_key(text)}}
 
 
-def _folded(node: grammar.Pattern | grammar.Fuzzy, what: str) -> str:
-    if node.field in ("country", "person", "date"):
-        raise QuerySyntaxError(
-            f"{what} are for words, not for {node.field}: (write {node.field}:…)"
-        )
-    return fold(_unelided(node.text))
-
-
 def _pattern(node: grammar.Pattern) -> dict[str, Any]:
-    text = _folded(node, "wildcards")
+    text = grammar.pattern_text(node)
     parts = []
     for field, boost in _targets(node.field):
         name = TERM_FIELDS[field]
@@ -157,7 +143,7 @@ def _pattern(node: grammar.Pattern) -> dict[str, Any]:
 
 
 def _fuzzy(node: grammar.Fuzzy) -> dict[str, Any]:
-    text = _folded(node, "fuzzy words")
+    text = grammar.pattern_text(node)
     return _any([
         {"fuzzy": {TERM_FIELDS[field]: {"value": text, "fuzziness": node.edits,
                                         "prefix_length": 0, "transpositions": False,

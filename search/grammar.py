@@ -26,7 +26,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Union
 
-from index.analysis import INVISIBLE
+from index.analysis import APOSTROPHES, INVISIBLE, fold
 
 MAX_QUERY_CHARS = 2000
 # Edits a fuzzy word may have (``Stoltenbrg~``, ``Stoltenbreg~2``).
@@ -199,6 +199,10 @@ def _lex(text: str) -> list[_Item]:
     return items
 
 
+def _both_sides(operator: str) -> QuerySyntaxError:
+    return QuerySyntaxError(f"{operator} needs a word on each side: Finlande {operator} Suède")
+
+
 class _Parser:
     def __init__(self, items: list[_Item]) -> None:
         self.items = items
@@ -212,6 +216,13 @@ class _Parser:
         self.at += 1
         return item
 
+    def operand_follows(self) -> bool:
+        """Whether something an operator can apply to comes next (a NOT may)."""
+        nxt = self.peek()
+        return not (
+            nxt is None or nxt.kind == "close" or (nxt.kind == "op" and nxt.text not in NOT_WORDS)
+        )
+
     def query(self, closing: bool = False) -> list[Node]:
         """Clauses up to the end (or the closing bracket)."""
         clauses: list[Node] = []
@@ -222,16 +233,8 @@ class _Parser:
                 return clauses
             if item.kind == "op" and item.text in AND_WORDS:
                 self.take()
-                nxt = self.peek()
-                if (
-                    not clauses
-                    or nxt is None
-                    or nxt.kind == "close"
-                    or (nxt.kind == "op" and nxt.text not in NOT_WORDS)
-                ):
-                    raise QuerySyntaxError(
-                        f"{item.text} needs a word on each side: Finlande {item.text} Suède"
-                    )
+                if not clauses or not self.operand_follows():
+                    raise _both_sides(item.text)
                 continue
             clauses.append(self.clause())
         if closing:
@@ -243,15 +246,8 @@ class _Parser:
         alternatives = [first]
         while (item := self.peek()) is not None and item.kind == "op" and item.text in OR_WORDS:
             self.take()
-            nxt = self.peek()
-            if (
-                nxt is None
-                or nxt.kind == "close"
-                or (nxt.kind == "op" and nxt.text not in NOT_WORDS)
-            ):
-                raise QuerySyntaxError(
-                    f"{item.text} needs a word on each side: Finlande {item.text} Suède"
-                )
+            if not self.operand_follows():
+                raise _both_sides(item.text)
             alternatives.append(self.unary())
         return alternatives[0] if len(alternatives) == 1 else Or(tuple(alternatives))
 
@@ -259,17 +255,10 @@ class _Parser:
         item = self.peek()
         assert item is not None
         if item.kind == "op" and item.text in OR_WORDS:
-            raise QuerySyntaxError(
-                f"{item.text} needs a word on each side: Finlande {item.text} Suède"
-            )
+            raise _both_sides(item.text)
         if (item.kind == "op" and item.text in NOT_WORDS) or (item.kind == "sign"):
             self.take()
-            nxt = self.peek()
-            if (
-                nxt is None
-                or nxt.kind == "close"
-                or (nxt.kind == "op" and nxt.text not in NOT_WORDS)
-            ):
+            if not self.operand_follows():
                 shown = item.text if item.kind == "op" else "-"
                 raise QuerySyntaxError(
                     f"{shown} needs something to exclude after it: OTAN {shown}"
@@ -294,9 +283,7 @@ class _Parser:
         if item.kind == "range":
             raise QuerySyntaxError(f"a range goes with the date field: date:{item.text}")
         if item.kind == "op":  # never reached: operators are read before a primary
-            raise QuerySyntaxError(
-                f"{item.text} needs a word on each side: Finlande {item.text} Suède"
-            )
+            raise _both_sides(item.text)
         field_match = _FIELD.fullmatch(item.text)
         if field_match and field_match.group(1).lower() in FIELDS:
             return self.field_value(
@@ -492,6 +479,25 @@ def _check_brackets(text: str) -> None:
                     raise QuerySyntaxError(f"unbalanced brackets: {closing!r} closes nothing")
         if depth:
             raise QuerySyntaxError(f"unbalanced brackets: {opening!r} is never closed")
+
+
+def unelided(word: str) -> str:
+    """*word* without an elided article or pronoun in front (``l'allian*``)."""
+    for apostrophe in APOSTROPHES:
+        word = word.split(apostrophe)[-1]
+    return word
+
+
+def pattern_text(node: Pattern | Fuzzy) -> str:
+    """What a wildcard or fuzzy word is matched with: not analysed (a stem of
+    ``sécur*`` means nothing), folded as the index's terms are. They are for
+    words: on a country, a person or a date, an error."""
+    if node.field in ("country", "person", "date"):
+        what = "wildcards" if isinstance(node, Pattern) else "fuzzy words"
+        raise QuerySyntaxError(
+            f"{what} are for words, not for {node.field}: (write {node.field}:…)"
+        )
+    return fold(unelided(node.text))
 
 
 def leaves(node: Node | None) -> list[Node]:

@@ -17,7 +17,7 @@ from typing import Any
 from whoosh import query as wq
 from whoosh.fields import Schema
 
-from index.analysis import APOSTROPHES, FRENCH_STOP_WORDS, fold
+from index.analysis import FRENCH_STOP_WORDS, fold
 from index.schema import DEFAULT_FIELDS, FIELD_BOOSTS
 from search import grammar
 from search.grammar import (
@@ -86,14 +86,8 @@ def only_stop_words(text: str) -> list[str]:
     if not words or len(words) != len(leaves):
         return []
     typed = [w for text in words for w in text.split()]
-    folded = [fold(_unelided(w)) for w in typed]
+    folded = [fold(grammar.unelided(w)) for w in typed]
     return typed if folded and all(f in FRENCH_STOP_WORDS for f in folded) else []
-
-
-def _unelided(word: str) -> str:
-    for apostrophe in APOSTROPHES:
-        word = word.split(apostrophe)[-1]
-    return word
 
 
 def has_patterns(q: wq.Query) -> bool:
@@ -220,17 +214,10 @@ class QueryCompiler:
             )
         return wq.Phrase(fieldname, terms, slop=node.slop + 1, boost=node.boost)
 
-    def _folded(self, node: grammar.Pattern | grammar.Fuzzy, what: str) -> str:
-        if node.field in FACET_FIELDS or node.field == "date":
-            raise QuerySyntaxError(
-                f"{what} are for words, not for {node.field}: (write {node.field}:…)"
-            )
-        return fold(_unelided(node.text))
-
     def _pattern(self, node: grammar.Pattern) -> wq.Query:
         """Wildcards skip analysis (a stem of ``sécur*`` means nothing): folded like
         the index, and matched on the stems and the exact forms alike."""
-        text = self._folded(node, "wildcards")
+        text = grammar.pattern_text(node)
         parts: list[wq.Query] = []
         for fieldname, boost in self._targets(node.field):
             if text.endswith("*") and not set(text[:-1]) & {"*", "?"}:
@@ -240,7 +227,7 @@ class QueryCompiler:
         return parts[0] if len(parts) == 1 else wq.Or(parts)
 
     def _fuzzy(self, node: grammar.Fuzzy) -> wq.Query:
-        text = self._folded(node, "fuzzy words")
+        text = grammar.pattern_text(node)
         parts: list[wq.Query] = [
             wq.FuzzyTerm(fieldname, text, boost=boost * node.boost, maxdist=node.edits)
             for fieldname, boost in self._targets(node.field)

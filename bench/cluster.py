@@ -1,0 +1,118 @@
+"""The same articles in the local index and in a real OpenSearch cluster, one run:
+push rate against the local build, query latency of the four query sets on
+both, whether they find the same articles, the nodes' memory.
+
+A cluster of ``--nodes`` real nodes (``cluster/node``, JVMs of their own on
+loopback ports, 512 MB heaps; 2 shards, 1 replica when there are two nodes)
+is started, fed the first ``--docs`` OrangeSum articles, then stopped.
+
+    python bench/cluster.py --docs 3000 --nodes 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import itertools
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from cluster.connection import connect  # noqa: E402
+from cluster.engine import ClusterEngine  # noqa: E402
+from cluster.local_nodes import LocalCluster  # noqa: E402
+from cluster.push import Pusher  # noqa: E402
+from index.writer import Indexer  # noqa: E402
+from search.engine import Engine  # noqa: E402
+
+CORPUS = ROOT.parent / "shared" / "corpora" / "orangesum.jsonl.gz"
+QUERIES = ROOT / "bench" / "queries"
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--docs", type=int, default=3000)
+    parser.add_argument("--nodes", type=int, default=2)
+    parser.add_argument("--per-set", type=int, default=50, help="queries of each set")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "cluster.json")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="bench-cluster-"))
+    corpus = work / "corpus"
+    corpus.mkdir()
+    with gzip.open(CORPUS, "rt", encoding="utf-8") as stream:
+        lines = list(itertools.islice(stream, args.docs))
+    (corpus / "orangesum.jsonl").write_text("".join(lines), encoding="utf-8")
+    result: dict[str, Any] = {"docs": args.docs, "nodes": args.nodes}
+
+    started = time.perf_counter()
+    Indexer(work / "index", workers=0).update([corpus])
+    result["local_build_s"] = round(time.perf_counter() - started, 1)
+
+    nodes = LocalCluster(work / "nodes", count=args.nodes).start()
+    try:
+        client = connect(nodes.url)
+        pusher = Pusher(client, nodes.url, "bench", work / "state")
+        pusher.ensure_index(shards=2, replicas=1 if args.nodes > 1 else 0)
+        started = time.perf_counter()
+        report = pusher.push([corpus])
+        result["push_s"] = round(time.perf_counter() - started, 1)
+        result["pushed"] = report.added
+        result["push_problems"] = len(report.problems)
+        result["push_per_s"] = round(report.added / result["push_s"], 1)
+        result["local_build_per_s"] = round(args.docs / result["local_build_s"], 1)
+        sets: dict[str, Any] = {}
+        with Engine(work / "index") as local, ClusterEngine(nodes.url, "bench") as remote:
+            for path in sorted(QUERIES.glob("*.txt")):
+                queries = path.read_text(encoding="utf-8").splitlines()[: args.per_set]
+                times: dict[str, list[float]] = {"local": [], "cluster": []}
+                same_total = 0
+                overlap = []
+                for text in queries:
+                    began = time.perf_counter()
+                    here = local.search(text, collapse=False, facets=True)
+                    times["local"].append((time.perf_counter() - began) * 1000)
+                    began = time.perf_counter()
+                    there = remote.search(text, facets=True)
+                    times["cluster"].append((time.perf_counter() - began) * 1000)
+                    same_total += here.total == there.total
+                    if here.hits:
+                        ten = {h.id.rsplit("#", 1)[-1] for h in here.hits}
+                        got = {h.id.rsplit("#", 1)[-1] for h in there.hits}
+                        overlap.append(len(ten & got) / len(ten))
+                sets[path.stem] = {
+                    "queries": len(queries),
+                    "same_total": same_total,
+                    "top10_overlap": round(statistics.mean(overlap), 3) if overlap else None,
+                    **{f"{k}_p50_ms": round(percentile(t, 0.5), 1) for k, t in times.items()},
+                    **{f"{k}_p95_ms": round(percentile(t, 0.95), 1) for k, t in times.items()},
+                }  # fmt: skip
+        result["query_sets"] = sets
+        result["node_rss_mb"] = [round(rss_mb(p.pid)) for p in nodes.processes.values()]
+    finally:
+        nodes.stop()
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -471,3 +471,18 @@ def test_another_user_is_never_served(server: Server) -> None:
     assert os.waitpid(child, 0)[1] == 0
     assert answer == b"answer:"  # closed without a word
     assert server.next_line() == "refused a connection from uid 65534"
+
+
+def test_the_query_language_answers_the_same_served_and_here(server: Server) -> None:
+    """Rows of the query-language table, and its errors, through the server and
+    in a process of their own: the same output and exit code."""
+    from tests.test_query_language import ERRORS, ROWS
+
+    queries = [text for text, _ in ROWS[::6]] + [text for text, _ in ERRORS[::7]]
+    for text in queries:
+        served = launch("query", text, "--json", env=server.env)
+        assert server.answered() == f"query {text} --json"
+        direct = here("query", text, "--json", env=server.env)
+        assert served.returncode == direct.returncode, text
+        assert comparable(served.stdout) == comparable(direct.stdout), text
+        assert served.stderr == direct.stderr, text

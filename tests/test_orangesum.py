@@ -14,7 +14,8 @@ import pytest
 from index.readers import clean_text
 from tests.conftest import ORANGESUM, run_subprocess
 
-pytestmark = pytest.mark.slow
+# One worker builds the whole-corpus index (pytest -n 2 --dist loadgroup).
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("orangesum")]
 
 
 @pytest.fixture(scope="module")

@@ -19,6 +19,9 @@ from search.facets import Filters
 from search.ranking import Unsupported
 from tests.conftest import orangesum_records
 
+# One worker builds the module's index (pytest -n 2 --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("ranking")
+
 QUERIES = [
     "Macron",
     "gouvernement",

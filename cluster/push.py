@@ -2,7 +2,7 @@
 
 Files are found, read, cleaned and annotated by the same code as a local
 build. A manifest on this machine (one per cluster URL and index) remembers
-each file pushed (size, time, content digest, the ids of its articles): a
+each file pushed (size, time, the ids of its articles): a
 second run reads only new and changed files, and deletes the articles of
 files that vanished or changed. Ids come from the file's path under the folder pushed and the
 record's key (:func:`cluster.documents.document_id`), so a push killed
@@ -30,9 +30,10 @@ from cluster.documents import document, document_id, index_body, shown_path
 from index.articles import Article, Problem
 from index.extraction import annotate
 from index.readers import discover, read_articles, root_path
-from index.writer import IndexReport, Progress, content_digest, file_signature
+from index.writer import IndexReport, Progress, file_signature
 
 CHUNK = 500  # documents per bulk request
+SAVE_EVERY_S = 2.0  # the manifest, during a push
 RETRIES = 5
 
 
@@ -42,7 +43,7 @@ def manifest_path(state_dir: Path, url: str, index: str) -> Path:
 
 
 class PushManifest:
-    """What was pushed: ``path -> [size, mtime_ns, digest, [ids…]]``, saved atomically."""
+    """What was pushed: ``path -> [size, mtime_ns, [ids…]]``, saved atomically."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -86,34 +87,38 @@ class Pusher:
         to_read = []
         for path in files:
             state = known.get(str(path))
+            # Taken before reading: a file that changes while it is read is read again.
             size, mtime = file_signature(path)
             if state is not None and state[0] == size and state[1] == mtime:
                 report.files_unchanged += 1
                 continue
-            to_read.append(path)
-        for number, path in enumerate(to_read, 1):
+            to_read.append((path, size, mtime))
+        saved = time.monotonic()
+        for number, (path, size, mtime) in enumerate(to_read, 1):
             key = str(path)
             old = known.get(key)
             if old is not None:
-                stale.update(old[3])
+                stale.update(old[2])
             ids = self._push_file(path, roots, report)
-            if ids is None:
-                continue
             pushed.update(ids)
             if old is not None:  # a changed file: its articles overwritten in place
-                again = len(ids & set(old[3]))
+                again = len(ids & set(old[2]))
                 report.updated += again
                 report.added -= again
-            size, mtime = file_signature(path)
-            known[key] = [size, mtime, content_digest(path), sorted(ids)]
-            self.manifest.save()
+            known[key] = [size, mtime, sorted(ids)]
+            # Saved after the first file, then every few seconds: saving after
+            # each would rewrite the whole manifest a million times for a
+            # million small files. A kill re-pushes what came since (same ids).
+            if number == 1 or time.monotonic() - saved > SAVE_EVERY_S:
+                self.manifest.save()
+                saved = time.monotonic()
             report.files_read += 1
             if progress:
                 progress(Progress(number, len(to_read), report.added, key))
         # Files gone from under the roots pushed: their articles go too.
         for key in [k for k in known if k not in on_disk and _within(k, roots)]:
             if not Path(key).exists():
-                stale.update(known.pop(key)[3])
+                stale.update(known.pop(key)[2])
         gone = sorted(stale - pushed)
         if gone:
             report.removed = self._delete(gone)
@@ -122,7 +127,7 @@ class Pusher:
         report.seconds = time.perf_counter() - started
         return report
 
-    def _push_file(self, path: Path, roots: list[Path], report: IndexReport) -> set[str] | None:
+    def _push_file(self, path: Path, roots: list[Path], report: IndexReport) -> set[str]:
         shown = shown_path(str(path), roots)
         ids: set[str] = set()
         actions: list[dict[str, Any]] = []

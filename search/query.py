@@ -24,7 +24,6 @@ from search.grammar import (
     DATE_HELP,
     FIELD_ALIASES,
     FIELD_HELP,
-    FIELDS,
     OPERATORS,
     QuerySyntaxError,
     normalize_query,
@@ -55,11 +54,6 @@ class FilterError(QuerySyntaxError):
     def __init__(self, name: str, message: str) -> None:
         super().__init__(message)
         self.name = name
-
-
-def field_names() -> list[str]:
-    """Every field a query may name (with the French aliases)."""
-    return list(FIELDS)
 
 
 def unknown_fields(text: str) -> list[str]:

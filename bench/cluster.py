@@ -7,6 +7,10 @@ loopback ports, 512 MB heaps; 2 shards, 1 replica when there are two nodes)
 is started, fed the first ``--docs`` OrangeSum articles, then stopped.
 
     python bench/cluster.py --docs 3000 --nodes 2
+    python bench/cluster.py --docs 0 --nodes 1      # the whole corpus, one node
+
+The local build and the push use the same ``--workers`` (default: one per
+core for an update over 4 MB, as ``search index``).
 """
 
 from __future__ import annotations
@@ -50,7 +54,8 @@ def rss_mb(pid: int) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--docs", type=int, default=3000)
+    parser.add_argument("--docs", type=int, default=3000, help="0: every article")
+    parser.add_argument("--workers", type=int, default=None)
     parser.add_argument("--nodes", type=int, default=2)
     parser.add_argument("--per-set", type=int, default=50, help="queries of each set")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "cluster.json")
@@ -59,26 +64,26 @@ def main() -> None:
     corpus = work / "corpus"
     corpus.mkdir()
     with gzip.open(CORPUS, "rt", encoding="utf-8") as stream:
-        lines = list(itertools.islice(stream, args.docs))
+        lines = list(itertools.islice(stream, args.docs or None))
     (corpus / "orangesum.jsonl").write_text("".join(lines), encoding="utf-8")
-    result: dict[str, Any] = {"docs": args.docs, "nodes": args.nodes}
+    result: dict[str, Any] = {"docs": len(lines), "nodes": args.nodes, "workers": args.workers}
 
     started = time.perf_counter()
-    Indexer(work / "index", workers=0).update([corpus])
+    Indexer(work / "index", workers=args.workers).update([corpus])
     result["local_build_s"] = round(time.perf_counter() - started, 1)
 
     nodes = LocalCluster(work / "nodes", count=args.nodes).start()
     try:
         client = connect(nodes.url)
-        pusher = Pusher(client, nodes.url, "bench", work / "state")
+        pusher = Pusher(client, nodes.url, "bench", work / "state", workers=args.workers)
         pusher.ensure_index(shards=2, replicas=1 if args.nodes > 1 else 0)
         started = time.perf_counter()
-        report = pusher.push([corpus])
+        report = pusher.update([corpus])
         result["push_s"] = round(time.perf_counter() - started, 1)
         result["pushed"] = report.added
         result["push_problems"] = len(report.problems)
         result["push_per_s"] = round(report.added / result["push_s"], 1)
-        result["local_build_per_s"] = round(args.docs / result["local_build_s"], 1)
+        result["local_build_per_s"] = round(len(lines) / result["local_build_s"], 1)
         sets: dict[str, Any] = {}
         with Engine(work / "index") as local, ClusterEngine(nodes.url, "bench") as remote:
             for path in sorted(QUERIES.glob("*.txt")):

@@ -68,6 +68,13 @@ def connect(url: str) -> Any:
     try:
         health = client.cluster.health()
     except Exception as error:
+        from opensearchpy import exceptions as errors
+
+        if auth is None and isinstance(error, errors.AuthenticationException):
+            raise ClusterProblem(
+                url, "asks for credentials: set SEARCH_CLUSTER_USER and "
+                "SEARCH_CLUSTER_PASSWORD, or add the host to ~/.netrc",
+            ) from error  # fmt: skip
         raise ClusterProblem(url, explain(error)) from error
     if health.get("status") == "red":
         raise ClusterProblem(

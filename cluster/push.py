@@ -13,15 +13,30 @@ and spare every id the run pushed: nothing is lost between the two.
 A document the cluster rejects is a problem reported with its file and the
 cluster's reason (the bulk API answers 200 with ``"errors": true``: each item
 is checked); 429 and 5xx answers are retried with back-off.
+
+The work is a pipeline: this process reads the files (streaming, as a local
+build does: a dump is never held whole); for a large push, worker processes
+extract the entities and run our French chain on batches of articles (the
+costly part, which a cluster elsewhere leaves to this machine's cores); the
+documents are sent in chunks of :data:`CHUNK`, :data:`SENDERS` at a time. A
+file enters the manifest only once every one of its documents is
+acknowledged, so the manifest never names an article the cluster lacks.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
+import multiprocessing
 import os
+import signal
 import time
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -30,9 +45,20 @@ from cluster.documents import document, document_id, index_body, shown_path
 from index.articles import Article, Problem
 from index.extraction import annotate
 from index.readers import discover, read_articles, root_path
-from index.writer import IndexReport, Progress, file_signature
+from index.store import IndexLocked
+from index.workers import worker_count
+from index.writer import (
+    PARALLEL_MIN_BYTES,
+    IndexReport,
+    Progress,
+    file_signature,
+    not_an_article,
+)
 
 CHUNK = 500  # documents per bulk request
+SENDERS = 2  # bulk requests in flight at once
+BATCH = 64  # articles per task of a worker process
+AHEAD = 4  # tasks in flight per worker: enough to keep it busy, memory stays flat
 SAVE_EVERY_S = 2.0  # the manifest, during a push
 RETRIES = 5
 
@@ -59,100 +85,284 @@ class PushManifest:
         os.replace(partial, self.path)
 
 
+@dataclass
+class _File:
+    """A file read whole: what its manifest entry will say once its documents are in."""
+
+    key: str
+    size: int
+    mtime: int
+    ids: set[str]
+    old: list[Any] | None
+
+
+@dataclass
+class _Task:
+    future: Future[list[dict[str, Any]]]
+    files: list[_File]  # files whose last article is in this task (or before)
+
+
+def build_documents(
+    items: list[tuple[Article, str, str]], index: str, entities: bool
+) -> list[dict[str, Any]]:
+    """Bulk actions for *items* (article, id, where it is shown): entities
+    extracted, text analysed. Runs in a worker process for a large push."""
+    actions = []
+    for article, doc_id, shown_id in items:
+        if entities:
+            annotate(article)
+        shown = shown_id[: len(shown_id) - (len(article.id) - len(article.path))]
+        actions.append({"_index": index, "_id": doc_id,
+                        "_source": document(article, shown, shown_id)})  # fmt: skip
+    return actions
+
+
+class _Now(Executor):
+    """Tasks run at once in this process: a small push starts no worker."""
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        done: Future[Any] = Future()
+        try:
+            done.set_result(fn(*args, **kwargs))
+        except BaseException as error:  # handed over as a pool would
+            done.set_exception(error)
+        return done
+
+
+@dataclass
+class _Pipeline:
+    """Articles in, documents out to the cluster, files into the manifest."""
+
+    pusher: Pusher
+    report: IndexReport
+    builders: Executor
+    senders: ThreadPoolExecutor
+    batch: list[tuple[Article, str, str]] = field(default_factory=list)
+    ended: list[_File] = field(default_factory=list)
+    tasks: deque[_Task] = field(default_factory=deque)
+    actions: list[dict[str, Any]] = field(default_factory=list)
+    ready: list[_File] = field(default_factory=list)
+    where: dict[str, str] = field(default_factory=dict)
+    ahead: int = AHEAD
+
+    def add(self, article: Article, doc_id: str, shown_id: str) -> None:
+        self.batch.append((article, doc_id, shown_id))
+        self.where[doc_id] = shown_id
+        if len(self.batch) >= BATCH:
+            self._submit()
+
+    def file_ended(self, done: _File) -> None:
+        self.ended.append(done)
+
+    def finish(self) -> None:
+        self._submit()
+        while self.tasks:
+            self._take()
+        self._flush()
+
+    def _submit(self) -> None:
+        if not self.batch and not self.ended:
+            return
+        future = self.builders.submit(
+            build_documents, self.batch, self.pusher.index, self.pusher.entities
+        )
+        self.tasks.append(_Task(future, self.ended))
+        self.batch, self.ended = [], []
+        while len(self.tasks) > self.ahead:
+            self._take()
+
+    def _take(self) -> None:
+        task = self.tasks.popleft()
+        self.actions += task.future.result()
+        self.ready += task.files
+        if len(self.actions) >= CHUNK * SENDERS:
+            self._flush()
+
+    def _flush(self) -> None:
+        """Send every action built; then the files they complete enter the manifest."""
+        chunks = [self.actions[at : at + CHUNK] for at in range(0, len(self.actions), CHUNK)]
+        for sent in [self.senders.submit(self.pusher.bulk, chunk, self.where, self.report)
+                     for chunk in chunks]:  # fmt: skip
+            self.report.added += sent.result()
+        for action in self.actions:  # sent: its place is no longer needed
+            self.where.pop(action["_id"], None)
+        self.actions = []
+        for done in self.ready:
+            self.pusher.record(done, self.report)
+        self.ready = []
+
+
 class Pusher:
     def __init__(self, client: Any, url: str, index: str, state_dir: Path, *,
-                 entities: bool = True) -> None:  # fmt: skip
+                 entities: bool = True, workers: int | None = None) -> None:  # fmt: skip
         self.client, self.url, self.index = client, url, index
         self.manifest = PushManifest(manifest_path(state_dir, url, index))
         self.entities = entities
+        # Worker processes building documents; None: as many as the cores
+        # for a large push, none for a small one (starting them costs more).
+        self.workers = workers
+        self._saved = float("-inf")  # the first file is saved at once
+        self.roots: list[Path] = []  # the folders ids are made under
 
     def ensure_index(self, shards: int = 2, replicas: int = 1) -> None:
         if not self.client.indices.exists(index=self.index):
             self.client.indices.create(index=self.index, body=index_body(shards, replicas))
 
-    def push(
-        self, paths: list[Path], progress: Callable[[Progress], None] | None = None
+    @property
+    def directory(self) -> Path:
+        """Where this push keeps its state (a watcher ignores changes there)."""
+        return self.manifest.path.parent
+
+    def update(
+        self, paths: Sequence[Path], *, again: bool = False,
+        progress: Callable[[Progress], None] | None = None,
+    ) -> IndexReport:  # fmt: skip
+        """Make the cluster index hold exactly the articles under *paths*;
+        *again*: send every file, changed or not (after an upgrade of the
+        analysis, say)."""
+        roots = [root_path(p) for p in paths]
+        self.roots = roots
+        files, problems = discover(roots)
+        on_disk = {str(f) for f in files}
+
+        def vanished(known: dict[str, Any]) -> list[str]:
+            # Never under a root that is missing (an unmounted disk must not
+            # empty the index), nor a file still there (outside the roots given).
+            return [k for k in known if k not in on_disk and _within(k, roots)
+                    and not Path(k).exists()]  # fmt: skip
+
+        return self._push(files, problems, vanished, again, progress)
+
+    def apply_changes(
+        self, changed: Iterable[Path], *, progress: Callable[[Progress], None] | None = None
     ) -> IndexReport:
-        """Make the cluster index hold exactly the articles under *paths*."""
+        """Bring only *changed* paths up to date (what ``search watch`` saw):
+        a path that exists is pushed if it changed, a path gone takes its
+        articles with it. Ids stay those of the folders of the last
+        :meth:`update`."""
+        changed = sorted({Path(os.path.abspath(p)) for p in changed})
+        present = [p for p in changed if p.exists()]
+        gone = [p for p in changed if not p.exists()]
+        files, problems = discover(present)
+        problems = [p for p in problems if not not_an_article(Path(p.path))]
+
+        def vanished(known: dict[str, Any]) -> list[str]:
+            return [k for k in known if _within(k, gone)]
+
+        return self._push(files, problems, vanished, False, progress)
+
+    def _push(
+        self, files: list[Path], problems: list[Problem],
+        vanished: Callable[[dict[str, Any]], list[str]], again: bool,
+        progress: Callable[[Progress], None] | None,
+    ) -> IndexReport:  # fmt: skip
         started = time.perf_counter()
         report = IndexReport()
-        self.ensure_index()
-        roots = [root_path(p) for p in paths]
-        files, problems = discover(roots)
         report.problems += problems
-        on_disk = {str(f) for f in files}
-        known = self.manifest.files
-        stale: set[str] = set()  # ids of articles that may have to go
+        with self._lock():
+            self.ensure_index()
+            self.manifest = PushManifest(self.manifest.path)  # as the last push left it
+            known = self.manifest.files
+            stale: set[str] = set()  # ids of articles that may have to go
+            pushed = self._send(files, again, known, stale, report, progress)
+            # Files gone: their articles go too, after the new ones are in.
+            for key in vanished(known):
+                stale.update(known.pop(key)[2])
+            gone = sorted(stale - pushed)
+            if gone:
+                report.removed = self._delete(gone)
+            self.manifest.save()
+            self.client.indices.refresh(index=self.index)
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def _send(
+        self, files: list[Path], again: bool, known: dict[str, Any], stale: set[str],
+        report: IndexReport, progress: Callable[[Progress], None] | None,
+    ) -> set[str]:  # fmt: skip
+        """Push the new and changed *files*; the ids pushed."""
         pushed: set[str] = set()
         to_read = []
         for path in files:
             state = known.get(str(path))
             # Taken before reading: a file that changes while it is read is read again.
             size, mtime = file_signature(path)
-            if state is not None and state[0] == size and state[1] == mtime:
+            if not again and state is not None and state[0] == size and state[1] == mtime:
                 report.files_unchanged += 1
                 continue
             to_read.append((path, size, mtime))
-        saved = time.monotonic()
-        for number, (path, size, mtime) in enumerate(to_read, 1):
-            key = str(path)
-            old = known.get(key)
-            if old is not None:
-                stale.update(old[2])
-            ids = self._push_file(path, roots, report)
-            pushed.update(ids)
-            if old is not None:  # a changed file: its articles overwritten in place
-                again = len(ids & set(old[2]))
-                report.updated += again
-                report.added -= again
-            known[key] = [size, mtime, sorted(ids)]
-            # Saved after the first file, then every few seconds: saving after
-            # each would rewrite the whole manifest a million times for a
-            # million small files. A kill re-pushes what came since (same ids).
-            if number == 1 or time.monotonic() - saved > SAVE_EVERY_S:
-                self.manifest.save()
-                saved = time.monotonic()
-            report.files_read += 1
-            if progress:
-                progress(Progress(number, len(to_read), report.added, key))
-        # Files gone from under the roots pushed: their articles go too.
-        for key in [k for k in known if k not in on_disk and _within(k, roots)]:
-            if not Path(key).exists():
-                stale.update(known.pop(key)[2])
-        gone = sorted(stale - pushed)
-        if gone:
-            report.removed = self._delete(gone)
-        self.manifest.save()
-        self.client.indices.refresh(index=self.index)
-        report.seconds = time.perf_counter() - started
-        return report
+        total_bytes = sum(size for _, size, _ in to_read)
+        count = self.workers
+        if count is None:
+            count = worker_count() if total_bytes > PARALLEL_MIN_BYTES else 0
+        with self._builders(count) as builders, ThreadPoolExecutor(SENDERS) as senders:
+            pipeline = _Pipeline(self, report, builders, senders, ahead=AHEAD * max(count, 1))
+            done_bytes = articles = 0
+            for number, (path, size, mtime) in enumerate(to_read, 1):
+                key = str(path)
+                old = known.get(key)
+                if old is not None:
+                    stale.update(old[2])
+                shown = shown_path(key, self.roots)
+                ids: set[str] = set()
+                for item in read_articles(path):
+                    if isinstance(item, Problem):
+                        report.problems.append(item)
+                        continue
+                    shown_id = shown + item.id[len(item.path) :]  # "" or "#record"
+                    doc_id = document_id(shown_id)
+                    ids.add(doc_id)
+                    pipeline.add(item, doc_id, shown_id)
+                    articles += 1
+                pipeline.file_ended(_File(key, size, mtime, ids, old))
+                pushed.update(ids)
+                report.files_read += 1
+                done_bytes += size
+                if progress:
+                    progress(Progress(number, len(to_read), articles, key, done_bytes,
+                                      total_bytes))  # fmt: skip
+            pipeline.finish()
+        return pushed
 
-    def _push_file(self, path: Path, roots: list[Path], report: IndexReport) -> set[str]:
-        shown = shown_path(str(path), roots)
-        ids: set[str] = set()
-        actions: list[dict[str, Any]] = []
-        where: dict[str, str] = {}
-        for item in read_articles(path):
-            if isinstance(item, Problem):
-                report.problems.append(item)
-                continue
-            article: Article = item
-            if self.entities:
-                annotate(article)
-            record = article.id[len(article.path) :]  # "" or "#record"
-            doc_id = document_id(shown + record)
-            ids.add(doc_id)
-            where[doc_id] = shown + record
-            actions.append({"_index": self.index, "_id": doc_id,
-                            "_source": document(article, shown, shown + record)})  # fmt: skip
-            if len(actions) >= CHUNK:
-                report.added += self._bulk(actions, where, report)
-                actions = []
-        if actions:
-            report.added += self._bulk(actions, where, report)
-        return ids
+    @contextlib.contextmanager
+    def _lock(self) -> Iterator[None]:
+        """One push to an index at a time from this machine: two would each
+        save a manifest without the other's files."""
+        self.manifest.path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.manifest.path.with_suffix(".lock"), "a") as held:
+            try:
+                fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise IndexLocked(Path(f"{self.url.rstrip('/')}/{self.index}"), 0) from None
+            try:
+                yield
+            finally:
+                fcntl.flock(held, fcntl.LOCK_UN)
 
-    def _bulk(
+    @staticmethod
+    def _builders(count: int) -> Executor:
+        if not count:
+            return _Now()
+        # Spawned, not forked: this process has threads (the senders', the
+        # progress bar's) whose locks a fork would copy held.
+        return ProcessPoolExecutor(count, mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=_leave_interrupts)  # fmt: skip
+
+    def record(self, done: _File, report: IndexReport) -> None:
+        """*done*'s documents are all acknowledged: its manifest entry is true now."""
+        if done.old is not None:  # a changed file: its articles overwritten in place
+            again = len(done.ids & set(done.old[2]))
+            report.updated += again
+            report.added -= again
+        self.manifest.files[done.key] = [done.size, done.mtime, sorted(done.ids)]
+        # Saved often, not after each file: saving after each would rewrite
+        # the whole manifest a million times for a million small files. A kill
+        # re-pushes what came since (the same ids: nothing twice).
+        if time.monotonic() - self._saved > SAVE_EVERY_S:
+            self.manifest.save()
+            self._saved = time.monotonic()
+
+    def bulk(
         self, actions: list[dict[str, Any]], where: dict[str, str], report: IndexReport
     ) -> int:
         """Send *actions*; every item the cluster refuses becomes a problem."""
@@ -188,6 +398,11 @@ class Pusher:
                                             max_retries=RETRIES):  # fmt: skip
             removed += bool(ok)
         return removed
+
+
+def _leave_interrupts() -> None:
+    """A worker ignores Ctrl+C: the push stops in this process, which says so."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _within(path: str, roots: list[Path]) -> bool:

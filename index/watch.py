@@ -13,15 +13,16 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import watchfiles
 
 from index.readers import SIDECAR_SUFFIX, file_format, root_path
 from index.store import IndexLocked
-from index.writer import Indexer, IndexReport, ProgressCallback, file_signature
+from index.writer import IndexReport, ProgressCallback, file_signature
 
 Signature = tuple[int, int] | None  # (size, mtime_ns), or None for a missing path
 
@@ -32,6 +33,22 @@ def _signature(path: Path) -> Signature:
         return file_signature(path)
     except OSError:
         return None
+
+
+class Target(Protocol):
+    """What a watcher keeps current: the local index's :class:`~index.writer.Indexer`,
+    or a cluster's :class:`~cluster.push.Pusher`."""
+
+    @property
+    def directory(self) -> Path: ...
+
+    def update(
+        self, paths: Sequence[Path], *, progress: ProgressCallback | None = None
+    ) -> IndexReport: ...
+
+    def apply_changes(
+        self, changed: Iterable[Path], *, progress: ProgressCallback | None = None
+    ) -> IndexReport: ...
 
 
 @dataclass
@@ -45,7 +62,7 @@ class Watcher:
 
     def __init__(
         self,
-        indexer: Indexer,
+        indexer: Target,
         roots: Sequence[Path],
         *,
         settle_s: float = 0.4,
@@ -128,11 +145,14 @@ class Watcher:
         stop: threading.Event,
         on_ready: Callable[[int], None] | None = None,
         on_busy: Callable[[int], None] | None = None,
+        on_watching: Callable[[], None] | None = None,
     ) -> Iterator[IndexReport]:
         """One report per batch of settled changes, until *stop* is set.
 
         The index is committed once per batch; *stop* is only looked at
         between batches, so stopping never interrupts a commit.
+        *on_watching* is called once the file system is watched: from then
+        on no change is missed.
         """
         changes_seen = watchfiles.watch(
             *self.roots,
@@ -144,7 +164,21 @@ class Watcher:
             yield_on_timeout=True,
             raise_interrupt=False,
         )
+        watching = False
         for changes in changes_seen:
+            if not watching:
+                # watchfiles yields once its watch is set up. A file written
+                # between the start-up reconcile and now was seen by neither:
+                # a second pass (a stat per unchanged file) catches it.
+                watching = True
+                try:
+                    caught_up = self.indexer.update(self.roots)
+                except IndexLocked:
+                    caught_up = None
+                if on_watching:
+                    on_watching()
+                if caught_up is not None and caught_up.changed:
+                    yield caught_up
             self.note([Path(raw) for _, raw in changes])
             ready = self.settled()
             if ready:

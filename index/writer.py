@@ -61,6 +61,10 @@ class Progress:
     files_total: int
     articles: int
     current: str
+    # The files' sizes, done and in all: the remaining time of an archive
+    # whose files differ in size (one dump among small files) follows bytes.
+    bytes_done: int = 0
+    bytes_total: int = 0
 
 
 ProgressCallback = Callable[[Progress], None]
@@ -184,7 +188,7 @@ class Indexer:
         gone = [p for p in changed if not p.exists()]
         files, problems = discover(present)
         # A watcher reports every file it sees; a stray PDF is not an error.
-        problems = [p for p in problems if not _not_an_article(Path(p.path))]
+        problems = [p for p in problems if not not_an_article(Path(p.path))]
 
         def vanished(indexed: set[str]) -> list[str]:
             return [p for p in indexed if within(p, gone)]
@@ -337,6 +341,8 @@ class Indexer:
         progress: ProgressCallback | None,
     ) -> None:
         writer = self._writer(ix)
+        sizes = {str(path): size for path, (size, _), _ in to_read}
+        bytes_total, bytes_done = sum(sizes.values()), 0
         # Files whose articles are all in the writer: their manifest entries
         # are saved with the commit that makes those articles durable.
         completed: dict[str, FileState] = {}
@@ -390,8 +396,10 @@ class Indexer:
                     # reads on from its last article, and says so again.
                     completed[key] = current.unfinished() if cut_short else current
                     current, cut_short = None, False
+                    bytes_done += sizes.get(key, 0)
                     if progress:
-                        progress(Progress(files_done, len(to_read), articles, key))
+                        progress(Progress(files_done, len(to_read), articles, key,
+                                          bytes_done, bytes_total))  # fmt: skip
                     if since_commit >= self.commit_every:
                         commit()
                 else:
@@ -406,7 +414,8 @@ class Indexer:
                         articles += 1
                         since_commit += 1
                         if progress and articles % 1000 == 0:
-                            progress(Progress(files_done, len(to_read), articles, key))
+                            progress(Progress(files_done, len(to_read), articles, key,
+                                              bytes_done, bytes_total))  # fmt: skip
                         # Records of one file are independent: a dump that
                         # alone holds a commit's worth commits as it goes (its
                         # old articles were deleted at its start, in the same
@@ -469,7 +478,7 @@ class Indexer:
             writer.commit(merge=False)
 
 
-def _not_an_article(path: Path) -> bool:
+def not_an_article(path: Path) -> bool:
     return path.is_file() and file_format(path) is None
 
 

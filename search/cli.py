@@ -215,29 +215,40 @@ top_option = click.option(
 
 @contextlib.contextmanager
 def progress_display(enabled: bool) -> Iterator[Callable[[Progress], None] | None]:
-    """A progress bar on stderr when it is a terminal; nothing otherwise."""
+    """A progress bar on stderr when it is a terminal; nothing otherwise: files
+    and articles done, the rate, and the time left (by bytes, so that one
+    large dump among small files does not fool it)."""
     if not enabled or not render.is_terminal(sys.stderr):
         yield None
         return
-    from rich.progress import BarColumn, MofNCompleteColumn, TextColumn
+    from rich.progress import BarColumn, TextColumn, TimeRemainingColumn
     from rich.progress import Progress as Bar
 
     with Bar(
         TextColumn("indexing"),
         BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("files · {task.fields[articles]:,} articles · {task.fields[current]}"),
+        TextColumn(
+            "{task.fields[files]} files · {task.fields[articles]:,} articles · "
+            "{task.fields[rate]} articles/s ·"
+        ),
+        TimeRemainingColumn(),
+        TextColumn("{task.fields[current]}"),
         console=render.console(stderr=True),
         transient=True,
     ) as bar:
-        task = bar.add_task("index", total=None, articles=0, current="")
+        started = time.monotonic()
+        task = bar.add_task("index", total=None, files="0", articles=0, rate="…", current="")
 
         def update(event: Progress) -> None:
+            elapsed = time.monotonic() - started
+            by_bytes = event.bytes_total > 0
             bar.update(
                 task,
-                total=event.files_total,
-                completed=event.files_done,
+                total=event.bytes_total if by_bytes else event.files_total,
+                completed=event.bytes_done if by_bytes else event.files_done,
+                files=f"{event.files_done:,}/{event.files_total:,}",
                 articles=event.articles,
+                rate=f"{event.articles / elapsed:,.0f}" if elapsed > 1 else "…",
                 current=Path(event.current).name[-40:],
             )
 
@@ -252,17 +263,13 @@ def report_problems(report: IndexReport, limit: int = 50) -> None:
         click.echo(f"… and {render.count(len(problems) - limit, 'more problem')}", err=True)
 
 
-def push_to_cluster(
-    target: tuple[str, str], roots: list[Path], *, entities: bool, show: bool
-) -> IndexReport:
-    """``search index --cluster``: the articles under *roots* pushed to the cluster."""
+def cluster_pusher(target: tuple[str, str], *, entities: bool, workers: int | None) -> Any:
+    """What writes to the cluster index of --cluster (a :class:`cluster.push.Pusher`)."""
     from cluster.connection import connect
     from cluster.push import Pusher
 
     url, name = target
-    pusher = Pusher(connect(url), url, name, data_dir(), entities=entities)
-    with progress_display(show) as progress:
-        return pusher.push(roots, progress=progress)
+    return Pusher(connect(url), url, name, data_dir(), entities=entities, workers=workers)
 
 
 def summary_line(report: IndexReport) -> str:
@@ -275,9 +282,10 @@ def summary_line(report: IndexReport) -> str:
     )
 
 
-def report_json(report: IndexReport, index_dir: Path) -> dict[str, Any]:
+def report_json(report: IndexReport, index: Path | str) -> dict[str, Any]:
+    """*index*: the index directory, or the cluster index's URL."""
     return {
-        "index": str(index_dir),
+        "index": str(index),
         "added": report.added,
         "updated": report.updated,
         "removed": report.removed,
@@ -433,7 +441,8 @@ Examples:
 """
 )
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--rebuild", is_flag=True, help="Discard the index and build it again.")
+@click.option("--rebuild", is_flag=True, help="Discard the index and build it again "
+              "(with --cluster: push every file again).")  # fmt: skip
 @click.option(
     "--no-entities",
     is_flag=True,
@@ -449,8 +458,8 @@ Examples:
 @click.option(
     "--workers",
     type=click.IntRange(0),
-    help="Processes writing the index in parallel (default: one per core, up to 4, "
-    "for updates over 4 MB; 0: all in this process).",
+    help="Processes writing the index (with --cluster: making the documents) in parallel "
+    "(default: one per core, up to 4, for updates over 4 MB; 0: all in this process).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @location_options
@@ -475,10 +484,12 @@ def index(
 
     roots = input_roots(paths, index_dir, corpus)
     if (target := cluster_target()) is not None:
-        report = push_to_cluster(target, roots, entities=not no_entities, show=not as_json)
+        pusher = cluster_pusher(target, entities=not no_entities, workers=workers)
+        with progress_display(not as_json) as progress:
+            report = pusher.update(roots, again=rebuild, progress=progress)
         report_problems(report)
         if as_json:
-            render.dump(report_json(report, Path(target[0])))
+            render.dump(report_json(report, f"{target[0].rstrip('/')}/{target[1]}"))
         else:
             click.echo(summary_line(report), err=True)
         return
@@ -529,7 +540,14 @@ def watch(
 
     # A covered folder that is gone (an unmounted disk) is not watched.
     roots = [r for r in input_roots(paths, index_dir, corpus) if r.exists()]
-    watcher = Watcher(Indexer(index_dir, entities=not no_entities), roots)
+    target = cluster_target()
+    writer = (
+        Indexer(index_dir, entities=not no_entities)
+        if target is None
+        else cluster_pusher(target, entities=not no_entities, workers=None)
+    )
+    watcher = Watcher(writer, roots)
+    written_to = str(index_dir) if target is None else f"{target[0].rstrip('/')}/{target[1]}"
     stop = threading.Event()
 
     def interrupt(_signum: int, _frame: Any) -> None:
@@ -544,20 +562,22 @@ def watch(
     def emit(report: IndexReport, label: str) -> None:
         report_problems(report)
         if as_json:
-            render.dump({"batch": label, **report_json(report, index_dir)}, lines=True)
+            render.dump({"batch": label, **report_json(report, written_to)}, lines=True)
         else:
             click.echo(f"{time.strftime('%H:%M:%S')} {label}: {summary_line(report)}", err=True)
 
     with progress_display(not as_json) as progress:
         emit(watcher.reconcile(progress), "startup")
     where = ", ".join(render.display_path(str(r)) for r in watcher.roots)
-    click.echo(f"watching {where} (Ctrl+C to stop)", err=True)
+
+    def watching() -> None:
+        click.echo(f"watching {where} (Ctrl+C to stop)", err=True)
 
     def busy(count: int) -> None:
         click.echo(f"{time.strftime('%H:%M:%S')} index busy (another writer): "
                    f"{count} changes wait", err=True)  # fmt: skip
 
-    for report in watcher.batches(stop, on_busy=busy):
+    for report in watcher.batches(stop, on_busy=busy, on_watching=watching):
         emit(report, "batch")
     click.echo("stopped; the index is up to date with every completed batch", err=True)
 

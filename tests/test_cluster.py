@@ -17,14 +17,18 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from cluster.connection import connect
 from cluster.engine import ClusterEngine
 from cluster.local_nodes import LauncherUnavailable, LocalCluster
+from cluster.push import Pusher
 from search.engine import Engine
 from tests.conftest import FIXTURES, ROOT, SEEDS, make_corpus, run_subprocess
 from tests.test_query_language import ROWS
+from tests.test_watch import ARTICLE, WatchProcess
 
 pytestmark = [pytest.mark.cluster, pytest.mark.xdist_group("cluster")]
 
@@ -178,7 +182,8 @@ def test_a_killed_push_resumes_with_nothing_lost_or_twice(
     nodes: LocalCluster, tmp_path: Path
 ) -> None:
     corpus = tmp_path / "corpus"
-    make_corpus(corpus, 12)
+    # Enough articles for several bulk flushes: the kill comes between two.
+    make_corpus(corpus, 150)
     env = env_for(nodes, tmp_path, "killed")
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("SEARCH_")}
     full_env.update(env)
@@ -186,7 +191,8 @@ def test_a_killed_push_resumes_with_nothing_lost_or_twice(
                             env=full_env, cwd=ROOT, stderr=subprocess.DEVNULL)  # fmt: skip
     manifests = Path(env["XDG_DATA_HOME"]) / "french-news-search"
     deadline = time.monotonic() + 300
-    # Killed once it has pushed some files (the manifest is saved after each).
+    # Killed once some files are in (their manifest entries are saved once
+    # every document of theirs is acknowledged).
     while not any(manifests.glob("cluster-*.json")) and push.poll() is None:
         assert time.monotonic() < deadline, "the push made no progress"
         time.sleep(0.01)
@@ -196,7 +202,7 @@ def test_a_killed_push_resumes_with_nothing_lost_or_twice(
     assert done.returncode == 0, done.stderr
     clean_env = env_for(nodes, tmp_path / "clean", "clean")
     assert run_subprocess("index", str(corpus), env=clean_env).returncode == 0
-    assert count(nodes, "killed") == count(nodes, "clean") == 12 * 18
+    assert count(nodes, "killed") == count(nodes, "clean") == 150 * 18
 
 
 def test_a_stopped_node_loses_no_answer(nodes: LocalCluster, pushed: str, tmp_path: Path) -> None:
@@ -217,3 +223,54 @@ def test_a_stopped_node_loses_no_answer(nodes: LocalCluster, pushed: str, tmp_pa
     shutil.copytree(SEEDS, corpus)
     env = env_for(nodes, tmp_path, "after-restart")
     assert json.loads(run_subprocess("index", str(corpus), "--json", env=env).stdout)["added"] == 7
+
+
+def test_worker_processes_push_the_same_documents(nodes: LocalCluster, tmp_path: Path) -> None:
+    """A large push builds documents in worker processes: the same documents
+    as one process builds, and the same problems."""
+    reports = {
+        index: Pusher(connect(nodes.url), nodes.url, index, tmp_path, workers=workers).update(
+            [FIXTURES, SEEDS]
+        )
+        for index, workers in (("by-workers", 2), ("in-process", 0))
+    }
+    assert reports["by-workers"].added == reports["in-process"].added == 18
+    assert reports["by-workers"].problems == reports["in-process"].problems
+
+    def documents(index: str) -> dict[str, Any]:
+        with ClusterEngine(nodes.url, index) as remote:
+            found = remote.client.search(index=index, body={"size": 100})
+        return {item["_id"]: item["_source"] for item in found["hits"]["hits"]}
+
+    assert documents("by-workers") == documents("in-process")
+
+
+def test_watch_keeps_the_cluster_current(nodes: LocalCluster, tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(FIXTURES / "otan-helsinki.txt", corpus)
+    env = env_for(nodes, tmp_path, "watched")
+    watcher = WatchProcess(corpus, tmp_path / "unused-local-index", env)
+    try:
+        startup = watcher.collect(lambda seen: len(seen) >= 1)[0]
+        assert (startup["batch"], startup["added"]) == ("startup", 1)
+
+        def found(text: str) -> int:
+            with ClusterEngine(nodes.url, "watched") as remote:
+                return remote.search(text).total
+
+        path = corpus / "estonie.txt"
+        path.write_text(ARTICLE, encoding="utf-8")
+        watcher.collect(lambda seen: sum(r["added"] for r in seen) >= 1)
+        assert found("retraites Kallas") == 1
+        path.write_text(ARTICLE.replace("deux jours", "trois semaines"), encoding="utf-8")
+        watcher.collect(lambda seen: sum(r["updated"] for r in seen) >= 1)
+        assert (found('"trois semaines"'), found('"deux jours"')) == (1, 0)
+        path.unlink()
+        watcher.collect(lambda seen: sum(r["removed"] for r in seen) >= 1)
+        assert found("retraites Kallas") == 0 and count(nodes, "watched") == 1
+        assert watcher.stop() == 0
+    finally:
+        if watcher.process.poll() is None:
+            watcher.process.kill()
+            watcher.process.wait()

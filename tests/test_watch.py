@@ -31,9 +31,10 @@ défendue par la Première ministre Kaja Kallas, après un débat de deux jours.
 class WatchProcess:
     """``search watch --json`` in a child process; its batch reports read as they come."""
 
-    def __init__(self, corpus: Path, index_dir: Path) -> None:
+    def __init__(self, corpus: Path, index_dir: Path, extra: dict[str, str] | None = None) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("SEARCH_")}
         env["SEARCH_INDEX"] = str(index_dir)
+        env.update(extra or {})
         self.process = subprocess.Popen(
             [sys.executable, "-m", "search.cli", "watch", str(corpus), "--json"],
             stdout=subprocess.PIPE,

@@ -76,7 +76,10 @@ def terms(analyzer: Any, text: str) -> str:
 
 def shown_path(path: str, roots: Sequence[Path | str]) -> str:
     """A file as the cluster shows it: under the name of the folder pushed
-    (``seeds/000_….txt``), never this machine's absolute path."""
+    (``seeds/000_….txt``), never this machine's absolute path. A relative
+    path is one a cluster gave: shown already."""
+    if not os.path.isabs(path):
+        return path
     for root in map(str, roots):
         if path == root:
             return os.path.basename(path)

@@ -16,6 +16,7 @@ shard, as the local engine has them.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -43,8 +44,10 @@ from search.facets import (
     resolve_country,
 )
 from search.query import FilterError
+from search.snippets import TermMatcher
 
 EXACT_FACET_VALUES = 100_000
+SCROLL_PAGE = 500  # hits per page of an export
 _INTERVALS = {"day": "day", "week": "week", "month": "month", "year": "year"}
 _SOURCE = ["article_id", "path", "title", "lead", "body", "date", "date_source", "title_source",
            "source", "url", "author", "section", "country", "person_names"]  # fmt: skip
@@ -119,8 +122,7 @@ class ClusterEngine:
         body: dict[str, Any] = {
             "query": query, "from": offset, "size": limit, "track_total_hits": True,
             "_source": _SOURCE,
-            "sort": ([{"date": {"order": "desc", "missing": "_last"}}] if sort == "date"
-                     else ["_score"]),
+            "sort": _order(sort),
         }  # fmt: skip
         if facets:
             body["aggs"] = _aggregations(top, granularity)
@@ -156,21 +158,31 @@ class ClusterEngine:
         found = self._call(self.client.search, index=self.index, body=body)["hits"]["hits"]
         if not found:
             return None
-        source = found[0]["_source"]
-        marks = matcher(grammar.parse(text)) if text else matcher(None)
-        return Article(
-            id=source["article_id"], path=source["path"],
-            title=printable(source.get("title", "")), lead=printable(source.get("lead", "")),
-            body=printable(source.get("body", "")), date=_date(source.get("date")),
-            date_source=source.get("date_source", ""),
-            title_source=source.get("title_source", "metadata"),
-            source=source.get("source", ""), url=source.get("url", ""),
-            author=source.get("author", ""), section=source.get("section", ""),
-            countries=tuple(source.get("country", ())),
-            persons=tuple(source.get("person_names", ())),
-            highlights={name: tuple(marks.spans(printable(source.get(name, ""))))
-                        for name in ("title", "lead", "body")},
-        )  # fmt: skip
+        return _article(found[0]["_source"], matcher(grammar.parse(text)) if text else None)
+
+    def matching_articles(
+        self, text: str, *, filters: Filters | None = None, sort: str = "relevance"
+    ) -> tuple[int, Iterator[tuple[Article, float | None]]]:
+        """As the local engine's: the count, then the articles, streamed from a
+        scroll of :data:`SCROLL_PAGE` hits at a time, in the order of ``query``."""
+        from opensearchpy import helpers
+
+        query, _ = self._query(text, filters or Filters())
+        total = int(self._call(self.client.count, index=self.index, body={"query": query})["count"])
+        body = {"query": query, "_source": _SOURCE, "sort": _order(sort)}
+
+        def articles() -> Iterator[tuple[Article, float | None]]:
+            try:
+                for item in helpers.scan(
+                    self.client, query=body, index=self.index, size=SCROLL_PAGE, scroll="5m",
+                    preserve_order=True, search_type="dfs_query_then_fetch",
+                ):  # fmt: skip
+                    score = None if sort == "date" else float(item.get("_score") or 0.0)
+                    yield _article(item["_source"], None), score
+            except Exception as error:
+                raise ClusterProblem(self.url, explain(error)) from error
+
+        return total, articles()
 
     def ids(self, prefix: str) -> list[str]:
         body = {"query": {"prefix": {"article_id": prefix}}, "size": 20, "_source": ["article_id"]}
@@ -208,6 +220,26 @@ class ClusterEngine:
             countries=countries[:MOST_HIT_FACETS], persons=persons[:MOST_HIT_FACETS],
             country_count=len(countries), person_count=len(persons),
         )  # fmt: skip
+
+
+def _order(sort: str) -> list[Any]:
+    return [{"date": {"order": "desc", "missing": "_last"}}] if sort == "date" else ["_score"]
+
+
+def _article(source: dict[str, Any], marks: TermMatcher | None) -> Article:
+    """An article from its cluster document; *marks*: what to highlight in it."""
+    parts = {name: printable(source.get(name, "")) for name in ("title", "lead", "body")}
+    return Article(
+        id=source["article_id"], path=source["path"], **parts, date=_date(source.get("date")),
+        date_source=source.get("date_source", ""),
+        title_source=source.get("title_source", "metadata"),
+        source=source.get("source", ""), url=source.get("url", ""),
+        author=source.get("author", ""), section=source.get("section", ""),
+        countries=tuple(source.get("country", ())),
+        persons=tuple(source.get("person_names", ())),
+        highlights={name: tuple(marks.spans(value)) if marks else ()
+                    for name, value in parts.items()},
+    )  # fmt: skip
 
 
 def _date(value: str | None) -> datetime | None:

@@ -175,7 +175,9 @@ def document_fields(article: Article) -> dict[str, Any]:
     if article.date is not None:
         fields["date"] = article.date
     for name in ("source", "author", "section"):
-        value = getattr(article, name).replace(",", " ")
+        # Stored as written ("Anna Lind, Erik Berg"): text fields, where a comma
+        # is punctuation, not a separator.
+        value = getattr(article, name)
         if value:
             fields[name] = value
     if article.countries:

@@ -47,7 +47,7 @@ from search.periods import GRANULARITIES, Granularity
 
 CLUSTER_KEY = "search.cluster"
 # The commands that read a cluster so far; trend, kwic, related and export are next.
-CLUSTER_COMMANDS = frozenset({"query", "show", "facets", "stats"})
+CLUSTER_COMMANDS = frozenset({"query", "show", "facets", "stats", "export"})
 
 if TYPE_CHECKING:
     from search.api import IndexReport, Progress

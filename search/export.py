@@ -1,7 +1,7 @@
 """Taking a result set out: every match, streamed, as CSV, JSON Lines, or the bulk
 file an OpenSearch / Elasticsearch cluster loads.
 
-Records are produced one article at a time from :meth:`Engine.all_matches`
+Records are produced one article at a time from :meth:`Engine.matching_articles`
 (document numbers and scores only), so memory stays flat whatever the
 number of matches; only the article being written is in memory.
 """
@@ -72,11 +72,11 @@ def records(
     progress: Callable[[int, int], None] | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Every match of *text* as a :func:`record`, in rank (or date) order."""
-    matches = engine.all_matches(text, filters=filters, sort=sort)
-    for done, (docnum, score) in enumerate(matches, 1):
-        yield record(engine.article_at(docnum), score)
+    total, matches = engine.matching_articles(text, filters=filters, sort=sort)
+    for done, (article, score) in enumerate(matches, 1):
+        yield record(article, score)
         if progress:
-            progress(done, len(matches))
+            progress(done, total)
 
 
 def write_csv(

@@ -8,6 +8,8 @@ with the local engine's. Skips with a message where Java or Maven is missing.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import shutil
@@ -274,3 +276,44 @@ def test_watch_keeps_the_cluster_current(nodes: LocalCluster, tmp_path: Path) ->
         if watcher.process.poll() is None:
             watcher.process.kill()
             watcher.process.wait()
+
+
+def test_export_from_the_cluster_is_the_local_export(
+    nodes: LocalCluster, pushed: str, fixtures_and_seeds: Path, tmp_path: Path
+) -> None:
+    """Every match, streamed (a scroll), with the text: the local export's
+    rows, in the same date order; and the _bulk ids are the cluster's own."""
+    env = env_for(nodes, tmp_path, pushed)
+    local = {"SEARCH_INDEX": str(fixtures_and_seeds)}
+    command = ["export", "OTAN OU Finlande", "--format", "jsonl", "--text", "--sort", "date"]
+    there = run_subprocess(*command, env=env)
+    assert there.returncode == 0, there.stderr
+    here = run_subprocess(*command, env=local)
+    rows = [json.loads(line) for line in there.stdout.splitlines()]
+    expected = [json.loads(line) for line in here.stdout.splitlines()]
+    assert len(rows) == len(expected) > 3
+
+    def comparable(row: dict[str, Any]) -> tuple[Any, ...]:
+        # Ids and paths are under the folder pushed on the cluster (no local path).
+        assert not row["path"].startswith("/") or row in expected
+        return tuple(json.dumps(v, sort_keys=True) for k, v in sorted(row.items())
+                     if k not in ("id", "path", "score"))  # fmt: skip
+
+    assert sorted(map(comparable, rows)) == sorted(map(comparable, expected))
+    assert [r["date"] for r in rows] == [r["date"] for r in expected]
+    by_relevance = {
+        name: list(csv.DictReader(io.StringIO(
+            run_subprocess("export", "Finlande", "--format", "csv", env=where).stdout)))
+        for name, where in (("cluster", env), ("local", local))
+    }  # fmt: skip
+    assert sorted(r["title"] for r in by_relevance["cluster"]) == sorted(
+        r["title"] for r in by_relevance["local"]
+    )
+
+    bulk = run_subprocess("export", "--format", "opensearch", env=env)
+    local_bulk = run_subprocess("export", "--format", "opensearch", env=local)
+    ids = {json.loads(line)["index"]["_id"] for line in bulk.stdout.splitlines()[::2]}
+    assert ids == {json.loads(line)["index"]["_id"] for line in local_bulk.stdout.splitlines()[::2]}
+    with ClusterEngine(nodes.url, pushed) as remote:
+        found = remote.client.search(index=pushed, body={"size": 100, "_source": False})
+    assert ids == {item["_id"] for item in found["hits"]["hits"]}

@@ -52,6 +52,14 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
+def _facets(counts: Any) -> tuple[Any, ...]:
+    """The top ten countries and persons and every period, with their counts."""
+    return tuple(
+        [(v.value, v.count) for v in values]
+        for values in (counts.countries, counts.persons, counts.dates)
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--docs", type=int, default=3000, help="0: every article")
@@ -89,7 +97,7 @@ def main() -> None:
             for path in sorted(QUERIES.glob("*.txt")):
                 queries = path.read_text(encoding="utf-8").splitlines()[: args.per_set]
                 times: dict[str, list[float]] = {"local": [], "cluster": []}
-                same_total = 0
+                same_total = same_facets = 0
                 overlap = []
                 for text in queries:
                     began = time.perf_counter()
@@ -99,6 +107,7 @@ def main() -> None:
                     there = remote.search(text, facets=True)
                     times["cluster"].append((time.perf_counter() - began) * 1000)
                     same_total += here.total == there.total
+                    same_facets += _facets(here.facets) == _facets(there.facets)
                     if here.hits:
                         ten = {h.id.rsplit("#", 1)[-1] for h in here.hits}
                         got = {h.id.rsplit("#", 1)[-1] for h in there.hits}
@@ -106,6 +115,7 @@ def main() -> None:
                 sets[path.stem] = {
                     "queries": len(queries),
                     "same_total": same_total,
+                    "same_facets": same_facets,
                     "top10_overlap": round(statistics.mean(overlap), 3) if overlap else None,
                     **{f"{k}_p50_ms": round(percentile(t, 0.5), 1) for k, t in times.items()},
                     **{f"{k}_p95_ms": round(percentile(t, 0.95), 1) for k, t in times.items()},

@@ -16,15 +16,15 @@ shard, as the local engine has them.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 from cluster.connection import DEFAULT_INDEX_NAME, ClusterProblem, connect, explain
-from cluster.translate import matcher, to_dsl
+from cluster.translate import matcher, positive_leaves, to_dsl
 from index.articles import printable
-from search import grammar, periods
+from search import grammar, periods, trend
 from search.engine import (
     MOST_HIT_FACETS,
     Article,
@@ -34,6 +34,7 @@ from search.engine import (
     explain_no_hits,
     hit_snippet,
 )
+from search.facets import FILE_DATE as FILE_DATE_BYTES
 from search.facets import (
     FacetCounts,
     FacetValue,
@@ -47,6 +48,7 @@ from search.query import FilterError
 from search.snippets import TermMatcher
 
 EXACT_FACET_VALUES = 100_000
+FILE_DATE = FILE_DATE_BYTES.decode()  # an article dated only by its file's modification time
 SCROLL_PAGE = 500  # hits per page of an export
 _INTERVALS = {"day": "day", "week": "week", "month": "month", "year": "year"}
 _SOURCE = ["article_id", "path", "title", "lead", "body", "date", "date_source", "title_source",
@@ -152,6 +154,71 @@ class ClusterEngine:
                 "aggs": _aggregations(top, granularity)}  # fmt: skip
         found = self._call(self.client.search, index=self.index, body=body)
         return _facet_counts(found.get("aggregations"), granularity, self.url)
+
+    def trend(
+        self, queries: Sequence[str], *, labels: Sequence[str] = (),
+        filters: Filters | None = None, granularity: Granularity | None = None,
+        base: str = "", unit: str = "articles", file_dates: bool = False,
+    ) -> trend.Trend:  # fmt: skip
+        """As the local engine's, from a day-by-day histogram of each query's
+        matches inside the base (and of the base): the periods, gaps and shares
+        are then reckoned by the local code, so they are the same numbers."""
+        if unit != "articles":
+            raise ClusterProblem(self.url, "stories are not grouped on a cluster yet: "
+                                           "count articles (--count articles)")  # fmt: skip
+        filters = filters or Filters()
+        window = Filters(since=filters.since, until=filters.until)
+        base_query, _ = self._query(base, window)
+        names = [*labels, *queries[len(labels) :]]
+        series = []
+        for name, text in zip(names, queries, strict=True):
+            query, _ = self._query(text, filters)
+            inside = {"bool": {"must": [query], "filter": [base_query]}}
+            series.append((name, text, self._days(inside, file_dates)))
+        return trend.from_days(
+            self._days(base_query, file_dates), series, granularity=granularity,
+            since=filters.since, until=filters.until, base_query=base, unit=unit,
+        )  # fmt: skip
+
+    def _days(self, query: dict[str, Any], file_dates: bool) -> Any:
+        """A day number per matching article (0: undated, or dated only by its
+        file's modification time unless *file_dates*), from one histogram."""
+        import numpy as np
+
+        body = {
+            "query": query, "size": 0, "track_total_hits": True,
+            "aggs": {"days": {
+                "date_histogram": {"field": "date", "calendar_interval": "day",
+                                   "min_doc_count": 1},
+                # date_source is kept for aggregations only (doc values).
+                "aggs": {"by_file": {"terms": {"field": "date_source", "include": [FILE_DATE]}}},
+            }},
+        }  # fmt: skip
+        if file_dates:
+            del body["aggs"]["days"]["aggs"]  # type: ignore[index]
+        found = self._call(self.client.search, index=self.index, body=body)
+        total = int(found["hits"]["total"]["value"])
+        days, counts = [], []
+        for bucket in found["aggregations"]["days"]["buckets"]:
+            dated = int(bucket["doc_count"]) - (
+                0 if file_dates else sum(int(b["doc_count"]) for b in bucket["by_file"]["buckets"])
+            )
+            days.append(_utc_day(bucket["key"]).toordinal())
+            counts.append(dated)
+        placed = np.repeat(np.asarray(days, dtype=np.int64), np.asarray(counts, dtype=np.int64))
+        return np.concatenate([placed, np.zeros(total - len(placed), dtype=np.int64)])
+
+    def text_matcher(self, text: str) -> TermMatcher:
+        """What *text* marks in an article, for a concordance: its words and
+        phrases. A wildcard or a fuzzy word is expanded against the index by
+        the local engine; here it is refused rather than left out unsaid."""
+        tree = grammar.parse(text) if text.strip() else None
+        if tree is not None and any(
+            isinstance(leaf, grammar.Pattern | grammar.Fuzzy) for leaf in positive_leaves(tree)
+        ):
+            raise FilterError("query", "wildcards and fuzzy words are not concorded on a "
+                                       "cluster yet: write the words out")  # fmt: skip
+        return matcher(tree)
 
     def article(self, doc_id: str, text: str | None = None) -> Article | None:
         body = {"query": {"term": {"article_id": doc_id}}, "size": 1, "_source": _SOURCE}

@@ -29,13 +29,11 @@ import contextlib
 import fcntl
 import hashlib
 import json
-import multiprocessing
 import os
-import signal
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,6 +42,7 @@ from cluster.connection import ClusterProblem, explain
 from cluster.documents import document, document_id, index_body, shown_path
 from index.articles import Article, Problem
 from index.extraction import annotate
+from index.fresh_pool import FreshProcessPool, WorkerDied
 from index.readers import discover, read_articles, root_path
 from index.store import IndexLocked
 from index.workers import worker_count
@@ -173,7 +172,11 @@ class _Pipeline:
 
     def _take(self) -> None:
         task = self.tasks.popleft()
-        self.actions += task.future.result()
+        try:
+            self.actions += task.future.result()
+        except WorkerDied as error:
+            raise ClusterProblem(self.pusher.url, f"{error}; every file acknowledged so far is "
+                                 "recorded: run the push again to finish") from None  # fmt: skip
         self.ready += task.files
         if len(self.actions) >= CHUNK * SENDERS:
             self._flush()
@@ -341,12 +344,9 @@ class Pusher:
 
     @staticmethod
     def _builders(count: int) -> Executor:
-        if not count:
-            return _Now()
-        # Spawned, not forked: this process has threads (the senders', the
-        # progress bar's) whose locks a fork would copy held.
-        return ProcessPoolExecutor(count, mp_context=multiprocessing.get_context("spawn"),
-                                   initializer=_leave_interrupts)  # fmt: skip
+        # Fresh interpreters (index.fresh_pool): not forked while the senders'
+        # and the progress bar's threads run, and no re-run of a caller's script.
+        return FreshProcessPool(count) if count else _Now()
 
     def record(self, done: _File, report: IndexReport) -> None:
         """*done*'s documents are all acknowledged: its manifest entry is true now."""
@@ -398,11 +398,6 @@ class Pusher:
                                             max_retries=RETRIES):  # fmt: skip
             removed += bool(ok)
         return removed
-
-
-def _leave_interrupts() -> None:
-    """A worker ignores Ctrl+C: the push stops in this process, which says so."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _within(path: str, roots: list[Path]) -> bool:

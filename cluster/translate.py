@@ -157,7 +157,7 @@ def matcher(tree: grammar.Node | None) -> TermMatcher:
     words, which the local engine expands against its index, are not marked)."""
     words: list[tuple[str, str]] = []
     phrases: list[tuple[tuple[str, ...], int]] = []
-    for leaf in _positive(tree):
+    for leaf in positive_leaves(tree):
         if isinstance(leaf, grammar.Word) and leaf.field in (None, "title", "lead", "content"):
             stems = _query_terms("content", leaf.text)
             if len(stems) > 1:
@@ -174,11 +174,11 @@ def matcher(tree: grammar.Node | None) -> TermMatcher:
     return TermMatcher.from_terms(words, phrases)
 
 
-def _positive(tree: grammar.Node | None) -> list[grammar.Node]:
+def positive_leaves(tree: grammar.Node | None) -> list[grammar.Node]:
     if tree is None or isinstance(tree, grammar.Not):
         return []
     if isinstance(tree, grammar.And | grammar.Or):
-        return [leaf for child in tree.nodes for leaf in _positive(child)]
+        return [leaf for child in tree.nodes for leaf in positive_leaves(child)]
     return [tree]
 
 

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from whoosh import index as whoosh_index
 from whoosh.index import FileIndex
@@ -183,6 +183,22 @@ def file_mode(directory: Path) -> int:
         return directory.stat().st_mode & 0o666
     except OSError:
         return 0o644
+
+
+@contextlib.contextmanager
+def replacing(path: Path, *, encoding: str = "utf-8") -> Iterator[IO[str]]:
+    """A text file that becomes *path* only once the ``with`` block completes:
+    an export that fails half-way (a cluster node gone, a full disk) leaves
+    the old file, or none, never a short one that looks whole."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
+    try:
+        os.fchmod(fd, file_mode(path.parent))
+        with os.fdopen(fd, "w", encoding=encoding, newline="") as out:
+            yield out
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def write_atomically(path: Path, data: bytes, *, durable: bool = True) -> None:

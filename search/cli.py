@@ -46,8 +46,8 @@ from search.config import CORPUS_ENV, INDEX_ENV, data_dir, default_corpus_dir, d
 from search.periods import GRANULARITIES, Granularity
 
 CLUSTER_KEY = "search.cluster"
-# The commands that read a cluster so far; trend, kwic, related and export are next.
-CLUSTER_COMMANDS = frozenset({"query", "show", "facets", "stats", "export"})
+# The commands that read a cluster so far; related, stories and the TUI are next.
+CLUSTER_COMMANDS = frozenset({"query", "show", "facets", "stats", "export", "trend", "kwic"})
 
 if TYPE_CHECKING:
     from search.api import IndexReport, Progress
@@ -261,6 +261,11 @@ def report_problems(report: IndexReport, limit: int = 50) -> None:
         click.echo(render.problem_line(problem), err=True)
     if len(problems) > limit:
         click.echo(f"… and {render.count(len(problems) - limit, 'more problem')}", err=True)
+
+
+def cluster_index_url(target: tuple[str, str]) -> str:
+    """The cluster index a command writes to, as reports name it."""
+    return f"{target[0].rstrip('/')}/{target[1]}"
 
 
 def cluster_pusher(target: tuple[str, str], *, entities: bool, workers: int | None) -> Any:
@@ -489,7 +494,7 @@ def index(
             report = pusher.update(roots, again=rebuild, progress=progress)
         report_problems(report)
         if as_json:
-            render.dump(report_json(report, f"{target[0].rstrip('/')}/{target[1]}"))
+            render.dump(report_json(report, cluster_index_url(target)))
         else:
             click.echo(summary_line(report), err=True)
         return
@@ -547,7 +552,7 @@ def watch(
         else cluster_pusher(target, entities=not no_entities, workers=None)
     )
     watcher = Watcher(writer, roots)
-    written_to = str(index_dir) if target is None else f"{target[0].rstrip('/')}/{target[1]}"
+    written_to = str(index_dir) if target is None else cluster_index_url(target)
     stop = threading.Event()
 
     def interrupt(_signum: int, _frame: Any) -> None:
@@ -773,11 +778,13 @@ def export(
     if excel and fmt != "csv":
         # A BOM in front of JSON breaks every JSON reader.
         fail(f"--excel is for --format csv (not {fmt})")
+    from index.store import replacing
+
     started = time.perf_counter()
+    # -o FILE appears only once complete: a failure half-way leaves no short file.
     with open_engine(index_dir, corpus) as engine, contextlib.ExitStack() as stack:
         out = (
-            stack.enter_context(output.open("w", encoding="utf-8-sig" if excel else "utf-8",
-                                            newline=""))
+            stack.enter_context(replacing(output, encoding="utf-8-sig" if excel else "utf-8"))
             if output else sys.stdout
         )  # fmt: skip
         if excel and output is None:

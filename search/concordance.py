@@ -68,10 +68,11 @@ def lines(
 ) -> Iterator[Occurrence]:
     """Every occurrence in every article matching *text* and *filters*, article by
     article in rank order (newest first with *by_date*)."""
-    matcher = engine.matcher(engine.parse(text))
-    sort = "date" if by_date else "relevance"
-    for docnum, _ in engine.all_matches(text, filters=filters, sort=sort):
-        article = engine.article_at(docnum)
+    matcher = engine.text_matcher(text)
+    _, articles = engine.matching_articles(
+        text, filters=filters, sort="date" if by_date else "relevance"
+    )
+    for article, _ in articles:
         occurrence = 0
         for field in FIELDS:
             value: str = getattr(article, field)

@@ -499,6 +499,10 @@ class Engine:
     def matcher(self, q: wq.Query) -> TermMatcher:
         return query_matcher(q, self._searcher.reader())
 
+    def text_matcher(self, text: str) -> TermMatcher:
+        """What *text* marks in an article (a concordance's occurrences)."""
+        return self.matcher(self.parse(text))
+
     @_damage_is_reported
     def search(
         self,

@@ -86,7 +86,31 @@ def count(
     first dated article of *base*) to *until* (else its last one).
     """
     base = np.asarray(base, dtype=np.int64)
-    base_days = days[base]
+    in_base = np.zeros(len(days), dtype=bool)
+    in_base[base] = True
+    series = []
+    for name, query, docs in matches:
+        docs = np.asarray(docs, dtype=np.int64)
+        series.append((name, query, days[docs[in_base[docs]]]))
+    return from_days(days[base], series, granularity=granularity, since=since, until=until,
+                     base_query=base_query, unit=unit)  # fmt: skip
+
+
+def from_days(
+    base_days: Any,
+    matches: Sequence[tuple[str, str, Any]],
+    *,
+    granularity: Granularity | None = None,
+    since: date | None = None,
+    until: date | None = None,
+    base_query: str = "",
+    unit: str = "articles",
+) -> Trend:
+    """The trend from day numbers alone (0: undated): *base_days*, one per
+    article of the base, and for each ``(label, query, days)`` of *matches*,
+    one per match inside the base. What :func:`count` reduces to, and what a
+    cluster's date histograms give (:mod:`cluster.engine`)."""
+    base_days = np.asarray(base_days, dtype=np.int64)
     dated = base_days[base_days > 0]
     first_day = since or (date.fromordinal(int(dated.min())) if dated.size else None)
     last_day = until or (date.fromordinal(int(dated.max())) if dated.size else None)
@@ -101,19 +125,16 @@ def count(
         first = periods.period_of(first_day, granularity)
         size = periods.period_of(last_day, granularity) - first + 1
 
-    def per_period(docs: Any) -> Any:
-        numbers = _periods(days[docs], granularity) - first
+    def per_period(match_days: Any) -> Any:
+        numbers = _periods(match_days, granularity) - first
         inside = numbers[(numbers >= 0) & (numbers < size)]
         return np.bincount(inside, minlength=size)
 
-    totals = per_period(base)
-    in_base = np.zeros(len(days), dtype=bool)
-    in_base[base] = True
+    totals = per_period(base_days)
     series = []
-    for name, query, docs in matches:
-        docs = np.asarray(docs, dtype=np.int64)
-        docs = docs[in_base[docs]]
-        counted = per_period(docs)
+    for name, query, match_days in matches:
+        match_days = np.asarray(match_days, dtype=np.int64)
+        counted = per_period(match_days)
         series.append(
             Series(
                 label=name,
@@ -122,8 +143,8 @@ def count(
                 ratios=tuple(
                     float(n) / float(t) if t else None for n, t in zip(counted, totals, strict=True)
                 ),
-                matches=len(docs),
-                undated=int(np.count_nonzero(days[docs] == 0)),
+                matches=len(match_days),
+                undated=int(np.count_nonzero(match_days == 0)),
             )
         )
     return Trend(

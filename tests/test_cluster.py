@@ -125,8 +125,8 @@ def test_the_cli_reads_the_cluster_like_the_local_index(
     assert json.loads(shown.stdout)["title"] == hit["title"]
     stats = json.loads(run_subprocess("stats", "--json", env=env).stdout)
     assert stats["documents"] == 18
-    refused = run_subprocess("trend", "Finlande", env=env)
-    assert refused.returncode == 2 and refused.stderr.startswith("error: search trend does not")
+    refused = run_subprocess("related", "Finlande", env=env)
+    assert refused.returncode == 2 and refused.stderr.startswith("error: search related does not")
 
 
 def test_connection_problems_are_one_line(nodes: LocalCluster, tmp_path: Path) -> None:
@@ -317,3 +317,38 @@ def test_export_from_the_cluster_is_the_local_export(
     with ClusterEngine(nodes.url, pushed) as remote:
         found = remote.client.search(index=pushed, body={"size": 100, "_source": False})
     assert ids == {item["_id"] for item in found["hits"]["hits"]}
+
+
+def test_trend_and_kwic_on_the_cluster_are_the_local_ones(
+    nodes: LocalCluster, pushed: str, fixtures_and_seeds: Path, tmp_path: Path
+) -> None:
+    env = env_for(nodes, tmp_path, pushed)
+    local = {"SEARCH_INDEX": str(fixtures_and_seeds)}
+
+    def both(*command: str) -> tuple[str, str]:
+        there, here = run_subprocess(*command, env=env), run_subprocess(*command, env=local)
+        assert there.returncode == here.returncode == 0, (there.stderr, here.stderr)
+        return there.stdout, here.stdout
+
+    for extra in ([], ["--file-dates"], ["--base", "Europe", "--by", "month"],
+                  ["--country", "FI", "--since", "2020"]):  # fmt: skip
+        there, here = both("trend", "Finlande", "OTAN OU Suède", "--by", "year", "--json", *extra)
+        assert json.loads(there) == json.loads(here), extra
+
+    def lines(output: str) -> list[dict[str, Any]]:
+        # Ids are under the folder pushed on the cluster, absolute locally.
+        return [{k: v for k, v in json.loads(line).items() if k != "id"}
+                for line in output.splitlines()]  # fmt: skip
+
+    there, here = both("kwic", "Finlande", "--sort", "date", "--json")
+    assert lines(there) == lines(here) and lines(here)
+    for order in ("left", "right"):
+        # Lines with the same neighbouring words keep their article order,
+        # which is each engine's ranking: the same lines, ties aside.
+        there, here = both("kwic", "Finlande", "--sort", order, "--json")
+        assert sorted(map(str, lines(there))) == sorted(map(str, lines(here))), order
+    there, here = both("kwic", '"mer Baltique" OU Helsinki', "--json")
+    assert sorted(map(str, lines(there))) == sorted(map(str, lines(here)))
+    refused = run_subprocess("kwic", "Finl*", env=env)
+    assert refused.returncode == 2 and refused.stderr.count("\n") == 1
+    assert "wildcards" in refused.stderr

@@ -88,6 +88,10 @@ def test_the_readme_walkthrough_with_credentials_from_the_environment(
             assert {h["title"] for h in answer["hits"]} == {h["title"] for h in here["hits"]}
             answer, here = answer["facets"], here["facets"]
         assert answer == here and answer["persons"]
+    shown = run_subprocess("show", "seeds/2020-07-02_orangesum-9174.txt", "--query", "Finlande",
+                           "--json", env=env)  # fmt: skip
+    assert shown.returncode == 0, shown.stderr
+    assert "Finlande" in json.loads(shown.stdout)["body"]
 
 
 def test_credentials_from_netrc(secured: LocalCluster, pushed: Path, tmp_path: Path) -> None:

@@ -127,3 +127,20 @@ def test_opensearch_bulk_file_and_template(big_run: CliRun, tmp_path: Path) -> N
     properties = mapping["template"]["mappings"]["properties"]
     assert properties["countries"]["type"] == properties["persons"]["type"] == "keyword"
     assert properties["date"]["type"] == "date" and properties["body"]["analyzer"] == "french_news"
+
+
+def test_an_export_that_fails_half_way_leaves_no_short_file(tmp_path: Path) -> None:
+    """-o FILE is written aside and takes its name only once complete: a
+    failure (a cluster node gone, a full disk) leaves the old file intact."""
+    from index.store import replacing
+
+    target = tmp_path / "export.csv"
+    target.write_text("l'ancien export\n", encoding="utf-8")
+    with pytest.raises(OSError), replacing(target) as out:
+        out.write("id,date\n")
+        raise OSError("no space left on device")
+    assert target.read_text(encoding="utf-8") == "l'ancien export\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["export.csv"]
+    with replacing(target) as out:
+        out.write("id,date\r\n")
+    assert target.read_bytes() == b"id,date\r\n"

@@ -35,17 +35,22 @@ from tests.test_watch import ARTICLE, WatchProcess
 pytestmark = [pytest.mark.cluster, pytest.mark.xdist_group("cluster")]
 
 
-@pytest.fixture(scope="module")
-def nodes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCluster]:
-    running = LocalCluster(tmp_path_factory.mktemp("opensearch"))
+def started(cluster: LocalCluster) -> Iterator[LocalCluster]:
+    """*cluster* running for a test module, then stopped; a skip with the reason
+    where Java or Maven is missing."""
     try:
-        running.start()
+        cluster.start()
     except LauncherUnavailable as why:
         pytest.skip(str(why))
     try:
-        yield running
+        yield cluster
     finally:
-        running.stop()
+        cluster.stop()
+
+
+@pytest.fixture(scope="module")
+def nodes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCluster]:
+    yield from started(LocalCluster(tmp_path_factory.mktemp("opensearch")))
 
 
 def env_for(nodes: LocalCluster, tmp_path: Path, index: str) -> dict[str, str]:

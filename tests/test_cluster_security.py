@@ -18,8 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from cluster.local_nodes import Credentials, LauncherUnavailable, LocalCluster
+from cluster.local_nodes import Credentials, LocalCluster
 from tests.conftest import SEEDS, run_subprocess
+from tests.test_cluster import started
 
 SEED_ARTICLES = 7
 pytestmark = [pytest.mark.cluster, pytest.mark.xdist_group("cluster")]
@@ -27,15 +28,7 @@ pytestmark = [pytest.mark.cluster, pytest.mark.xdist_group("cluster")]
 
 @pytest.fixture(scope="module")
 def secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCluster]:
-    running = LocalCluster(tmp_path_factory.mktemp("secured"), secured=True)
-    try:
-        running.start()
-    except LauncherUnavailable as why:
-        pytest.skip(str(why))
-    try:
-        yield running
-    finally:
-        running.stop()
+    yield from started(LocalCluster(tmp_path_factory.mktemp("secured"), secured=True))
 
 
 def credentials(nodes: LocalCluster) -> Credentials:

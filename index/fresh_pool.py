@@ -58,11 +58,12 @@ class _Worker:
         future: Future[Any] = Future()
         with self.lock:
             self.pending.append(future)
-            try:
-                self.connection.send(task)
-            except OSError:
-                self.pending.pop()
-                future.set_exception(WorkerDied("a worker process died"))
+        # Sent without the lock: a send may wait for the worker to read, and
+        # the worker for the reader thread to take its answer, which needs it.
+        try:
+            self.connection.send(task)
+        except OSError:
+            future.set_exception(WorkerDied("a worker process died"))
         return future
 
     def _read(self) -> None:
@@ -73,13 +74,17 @@ class _Worker:
                 break
             with self.lock:
                 future = self.pending.popleft()
+            if future.done():  # its send failed
+                continue
             if ok:
                 future.set_result(payload)
             else:
                 future.set_exception(WorkerDied(f"a worker process failed: {payload}"))
         with self.lock:
             while self.pending:
-                self.pending.popleft().set_exception(WorkerDied("a worker process died"))
+                future = self.pending.popleft()
+                if not future.done():
+                    future.set_exception(WorkerDied("a worker process died"))
 
     def stop(self) -> None:
         with contextlib.suppress(OSError):

@@ -185,17 +185,12 @@ class ClusterEngine:
         file's modification time unless *file_dates*), from one histogram."""
         import numpy as np
 
-        body = {
-            "query": query, "size": 0, "track_total_hits": True,
-            "aggs": {"days": {
-                "date_histogram": {"field": "date", "calendar_interval": "day",
-                                   "min_doc_count": 1},
-                # date_source is kept for aggregations only (doc values).
-                "aggs": {"by_file": {"terms": {"field": "date_source", "include": [FILE_DATE]}}},
-            }},
-        }  # fmt: skip
-        if file_dates:
-            del body["aggs"]["days"]["aggs"]  # type: ignore[index]
+        days_agg: dict[str, Any] = {"date_histogram": {
+            "field": "date", "calendar_interval": "day", "min_doc_count": 1}}  # fmt: skip
+        if not file_dates:  # date_source is kept for aggregations only (doc values)
+            days_agg["aggs"] = {"by_file": {"terms": {"field": "date_source",
+                                                      "include": [FILE_DATE]}}}  # fmt: skip
+        body = {"query": query, "size": 0, "track_total_hits": True, "aggs": {"days": days_agg}}
         found = self._call(self.client.search, index=self.index, body=body)
         total = int(found["hits"]["total"]["value"])
         days, counts = [], []

@@ -770,7 +770,7 @@ class Engine:
                 self._searcher.reader(), self.ranker, self._matches("", Filters()),
                 self.facet_table,
             )  # fmt: skip
-        return self._keyness.related(text, matches, self.matcher(self.parse(text)), top)
+        return self._keyness.related(text, matches, self.text_matcher(text), top)
 
     def _matches(self, text: str, filters: Filters) -> list[int]:
         """The document numbers of every article matching *text* and *filters*."""
@@ -830,7 +830,7 @@ class Engine:
 
     def _article(self, stored: dict[str, Any], text: str | None) -> Article:
         stored = _displayable(stored)
-        matcher = self.matcher(self.parse(text)) if text else TermMatcher(frozenset(), frozenset())
+        matcher = self.text_matcher(text) if text else TermMatcher(frozenset(), frozenset())
         highlights = {
             name: tuple(matcher.spans(stored.get(name, ""))) for name in ("title", "lead", "body")
         }

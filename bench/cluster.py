@@ -1,6 +1,7 @@
 """The same articles in the local index and in a real OpenSearch cluster, one run:
 push rate against the local build, query latency of the four query sets on
-both, whether they find the same articles, the nodes' memory.
+both, whether they find the same articles and facets; ``related`` (top-20
+agreement), ``trend`` and ``kwic`` on both; the nodes' memory.
 
 A cluster of ``--nodes`` real nodes (``cluster/node``, JVMs of their own on
 loopback ports, 512 MB heaps; 2 shards, 1 replica when there are two nodes)
@@ -34,6 +35,7 @@ from cluster.engine import ClusterEngine  # noqa: E402
 from cluster.local_nodes import LocalCluster  # noqa: E402
 from cluster.push import Pusher  # noqa: E402
 from index.writer import Indexer  # noqa: E402
+from search.concordance import concordance  # noqa: E402
 from search.engine import Engine  # noqa: E402
 
 CORPUS = ROOT.parent / "shared" / "corpora" / "orangesum.jsonl.gz"
@@ -60,12 +62,95 @@ def _facets(counts: Any) -> tuple[Any, ...]:
     )
 
 
+def _timed(call: Any, *args: Any, **kwargs: Any) -> tuple[Any, float]:
+    began = time.perf_counter()
+    found = call(*args, **kwargs)
+    return found, (time.perf_counter() - began) * 1000
+
+
+def _latency(times: dict[str, list[float]]) -> dict[str, float]:
+    return {
+        **{f"{k}_p50_ms": round(percentile(t, 0.5), 1) for k, t in times.items()},
+        **{f"{k}_p95_ms": round(percentile(t, 0.95), 1) for k, t in times.items()},
+    }
+
+
+def _related(local: Engine, remote: ClusterEngine, per_set: int) -> dict[str, Any]:
+    """``related`` on the first queries of each set: how much of the local top
+    20 of each list the cluster finds, and the time each takes."""
+    times: dict[str, list[float]] = {"local": [], "cluster": []}
+    overlap: dict[str, list[float]] = {"words": [], "expressions": [], "persons": [],
+                                       "countries": []}  # fmt: skip
+    same = 0
+    queries = 0
+    for path in sorted(QUERIES.glob("*.txt")):
+        for text in path.read_text(encoding="utf-8").splitlines()[:per_set]:
+            here, spent = _timed(local.related, text, top=20)
+            times["local"].append(spent)
+            there, spent = _timed(remote.related, text, top=20)
+            times["cluster"].append(spent)
+            queries += 1
+            same += here == there
+            for name, lists in overlap.items():
+                ours = {k.key for k in getattr(here, name)}
+                if ours:
+                    lists.append(len(ours & {k.key for k in getattr(there, name)}) / len(ours))
+    return {
+        "queries": queries,
+        "identical": same,
+        "top20_overlap": {
+            k: round(statistics.mean(v), 3) if v else None for k, v in overlap.items()
+        },
+        **_latency(times),
+    }
+
+
+TREND_QUERIES = ["Macron", "grève", "Trump", "coronavirus", "football"]
+
+
+def _trend(local: Engine, remote: ClusterEngine) -> dict[str, Any]:
+    times: dict[str, list[float]] = {"local": [], "cluster": []}
+    same = 0
+    for text in TREND_QUERIES:
+        here, spent = _timed(local.trend, [text], granularity="month")
+        times["local"].append(spent)
+        there, spent = _timed(remote.trend, [text], granularity="month")
+        times["cluster"].append(spent)
+        same += here == there
+    return {"queries": len(TREND_QUERIES), "equal": same, **_latency(times)}
+
+
+def _kwic(local: Engine, remote: ClusterEngine, word: str) -> dict[str, Any]:
+    """The first line and every line of a common word's concordance, by date."""
+    found: dict[str, Any] = {}
+    lines: dict[str, list[Any]] = {}
+    for name, engine in (("local", local), ("cluster", remote)):
+        began = time.perf_counter()
+        stream = concordance(engine, word, order="date")  # type: ignore[arg-type]
+        first = next(stream, None)
+        found[f"{name}_first_ms"] = round((time.perf_counter() - began) * 1000, 1)
+        lines[name] = [first, *stream] if first is not None else []
+        found[f"{name}_all_ms"] = round((time.perf_counter() - began) * 1000, 1)
+    def shown(line: Any) -> tuple[Any, ...]:  # the line as printed (ids are the cluster's own)
+        return (line.title, line.date, line.field, line.left, line.match, line.right)
+
+    here, there = [*map(shown, lines["local"])], [*map(shown, lines["cluster"])]
+    found.update(
+        word=word, lines=len(here), same_lines=sorted(here) == sorted(there),
+        # Articles of one day come in an order of their own on each side.
+        same_date_order=[line[1] for line in here] == [line[1] for line in there],
+    )  # fmt: skip
+    return found
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--docs", type=int, default=3000, help="0: every article")
     parser.add_argument("--workers", type=int, default=None)
     parser.add_argument("--nodes", type=int, default=2)
     parser.add_argument("--per-set", type=int, default=50, help="queries of each set")
+    parser.add_argument("--related", type=int, default=10, help="related: queries of each set")
+    parser.add_argument("--kwic-word", default="gouvernement", help="the concordance measured")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "cluster.json")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-cluster-"))
@@ -91,6 +176,9 @@ def main() -> None:
         result["pushed"] = report.added
         result["push_problems"] = len(report.problems)
         result["push_per_s"] = round(report.added / result["push_s"], 1)
+        # Part of the push: persons merged across the index (cluster.persons).
+        result["push_merge"] = {"rewritten": pusher.last_merge[0],
+                                "seconds": round(pusher.last_merge[1], 1)}  # fmt: skip
         result["local_build_per_s"] = round(len(lines) / result["local_build_s"], 1)
         sets: dict[str, Any] = {}
         with Engine(work / "index") as local, ClusterEngine(nodes.url, "bench") as remote:
@@ -117,10 +205,12 @@ def main() -> None:
                     "same_total": same_total,
                     "same_facets": same_facets,
                     "top10_overlap": round(statistics.mean(overlap), 3) if overlap else None,
-                    **{f"{k}_p50_ms": round(percentile(t, 0.5), 1) for k, t in times.items()},
-                    **{f"{k}_p95_ms": round(percentile(t, 0.95), 1) for k, t in times.items()},
-                }  # fmt: skip
-        result["query_sets"] = sets
+                    **_latency(times),
+                }
+            result["query_sets"] = sets
+            result["related"] = _related(local, remote, args.related)
+            result["trend"] = _trend(local, remote)
+            result["kwic"] = _kwic(local, remote, args.kwic_word)
         result["node_rss_mb"] = [round(rss_mb(p.pid)) for p in nodes.processes.values()]
     finally:
         nodes.stop()

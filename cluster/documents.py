@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from cluster.persons import person_fields, spellings
 from index.analysis import exact_analyzer, stemmed_analyzer
 from index.articles import Article
 from index.persons import person_key
@@ -35,6 +36,9 @@ TERM_FIELDS = {
     "section": "section_terms",
 }
 _TERMS = {"type": "text", "analyzer": "whitespace", "similarity": "BM25"}
+# The layout of a document; an index of another is pushed again (``--rebuild``).
+# 2: persons merged across the index.
+FORMAT = 2
 
 
 def index_body(shards: int = 2, replicas: int = 1) -> dict[str, Any]:
@@ -42,6 +46,7 @@ def index_body(shards: int = 2, replicas: int = 1) -> dict[str, Any]:
     return {
         "settings": {"number_of_shards": shards, "number_of_replicas": replicas},
         "mappings": {
+            "_meta": {"search_format": FORMAT},
             "dynamic": "strict",
             "properties": {
                 "article_id": {"type": "keyword"},
@@ -57,8 +62,12 @@ def index_body(shards: int = 2, replicas: int = 1) -> dict[str, Any]:
                 "author": {"type": "keyword"},
                 "section": {"type": "keyword"},
                 "country": {"type": "keyword"},
+                # Persons: the keys, merged across the index (cluster.persons).
                 "person": {"type": "keyword"},
-                # The persons' keys as words, for ``personne:Macron``: every
+                "person_canonical": {"type": "keyword"},
+                "person_alias": {"type": "keyword"},
+                "person_spelling": {"type": "keyword"},
+                # The merged keys as words, for ``personne:Macron``: every
                 # person whose name holds the words, in order.
                 "person_words": {"type": "text", "analyzer": "whitespace",
                                  "position_increment_gap": 100},
@@ -67,6 +76,29 @@ def index_body(shards: int = 2, replicas: int = 1) -> dict[str, Any]:
             },
         },
     }  # fmt: skip
+
+
+def index_format(client: Any, index: str) -> int | None:
+    """The :data:`FORMAT` of *index*: ``None`` when there is none, ``0`` when
+    it was not made by this program (its documents are not ours to touch)."""
+    answer = client.indices.get_mapping(index=index, ignore=404)  # a 404 is not logged
+    if answer.get("status") == 404:
+        return None
+    mappings = next(iter(answer.values()))["mappings"]
+    meta = mappings.get("_meta") or {}
+    if "search_format" in meta:
+        return int(meta["search_format"])
+    # The first layout had no _meta; these fields are ours alone.
+    ours = {"article_id", "content", "person_words"}
+    return 1 if ours <= mappings.get("properties", {}).keys() else 0
+
+
+def upgrade_mapping(client: Any, index: str) -> None:
+    """Give an index of an older layout this one's fields (a mapping only
+    grows); :func:`cluster.persons.reconcile` then fills them in."""
+    mappings = index_body()["mappings"]
+    body = {"_meta": mappings["_meta"], "properties": mappings["properties"]}
+    client.indices.put_mapping(index=index, body=body)
 
 
 def terms(analyzer: Any, text: str) -> str:
@@ -103,6 +135,7 @@ def document(article: Article, shown_path: str, shown_id: str) -> dict[str, Any]
     """The cluster document of an annotated *article*; *shown_path* and *shown_id*
     are what hits show (relative to the folder pushed: no local path leaks)."""
     text = "\n".join(part for part in (article.title, article.lead, article.body) if part)
+    keys = [person_key(p) for p in article.persons]
     doc: dict[str, Any] = {
         "article_id": shown_id,
         "path": shown_path,
@@ -117,8 +150,10 @@ def document(article: Article, shown_path: str, shown_id: str) -> dict[str, Any]
         "author": article.author or None,
         "section": article.section or None,
         "country": list(article.countries),
-        "person": [person_key(p) for p in article.persons],
-        "person_words": [person_key(p) for p in article.persons],
+        "person": keys,
+        # Unmerged: cluster.persons.reconcile merges them once the index is known.
+        **person_fields(keys, {}),
+        "person_spelling": spellings(keys, article.persons),
         "person_names": list(article.persons),
         "content": terms(_STEMMED, text),
         "exact": terms(_EXACT, text),

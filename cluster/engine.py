@@ -18,13 +18,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
 from cluster.connection import DEFAULT_INDEX_NAME, ClusterProblem, connect, explain
+from cluster.documents import FORMAT, index_format
+from cluster.persons import canonical_keys, display_names
+from cluster.related import ClusterCollection, ClusterMatches, sampled, texts_of
 from cluster.translate import matcher, positive_leaves, to_dsl
 from index.articles import printable
-from search import grammar, periods, trend
+from search import grammar, keyness, periods, trend
 from search.engine import (
     MOST_HIT_FACETS,
     Article,
@@ -52,7 +56,7 @@ FILE_DATE = FILE_DATE_BYTES.decode()  # an article dated only by its file's modi
 SCROLL_PAGE = 500  # hits per page of an export
 _INTERVALS = {"day": "day", "week": "week", "month": "month", "year": "year"}
 _SOURCE = ["article_id", "path", "title", "lead", "body", "date", "date_source", "title_source",
-           "source", "url", "author", "section", "country", "person_names"]  # fmt: skip
+           "source", "url", "author", "section", "country", "person", "person_alias"]  # fmt: skip
 
 
 class ClusterEngine:
@@ -62,9 +66,19 @@ class ClusterEngine:
         self.url, self.index = url, index
         self.directory = Path(f"{url.rstrip('/')}/{index}")
         self.client = connect(url)
-        if not self._call(self.client.indices.exists, index=index):
+        made = self._call(index_format, client=self.client, index=index)
+        if made is None:
             raise ClusterProblem(url, f"no index {index!r} (push articles with "
                                       f"search index PATH --cluster {url})")  # fmt: skip
+        if made != FORMAT:
+            raise ClusterProblem(url, f"index {index!r} " + (
+                "was not made by search" if made == 0 else
+                "was made by a newer version of search" if made > FORMAT else
+                f"was made by an older version of search: push once to bring it up to date "
+                f"(search index PATH --cluster {url})"))  # fmt: skip
+        self._names: dict[str, str] = {}  # person key -> name shown, as the index has it
+        self._seen: tuple[int, int, int] | None = None  # what refresh() last saw
+        self._collection: ClusterCollection | None = None  # related's view of the index
 
     def __enter__(self) -> ClusterEngine:
         return self
@@ -74,6 +88,20 @@ class ClusterEngine:
 
     def close(self) -> None:
         self.client.close()
+
+    def refresh(self) -> bool:
+        """Whether the index changed since the last call (a push, from anywhere):
+        its writes and deletions so far, as the primaries count them."""
+        stats = self._call(self.client.indices.stats, index=self.index, metric="docs,indexing")
+        primaries = stats["indices"][self.index]["primaries"]
+        seen = (primaries["docs"]["count"], primaries["indexing"]["index_total"],
+                primaries["indexing"]["delete_total"])  # fmt: skip
+        changed = self._seen is not None and seen != self._seen
+        self._seen = seen
+        if changed:  # what was kept about the whole index may be out of date
+            self._names.clear()  # a push may change the spelling most articles use
+            self._collection = None
+        return changed
 
     def _call(self, method: Any, **kwargs: Any) -> Any:
         try:
@@ -131,12 +159,17 @@ class ClusterEngine:
         found = self._call(self.client.search, index=self.index, body=body,
                            search_type="dfs_query_then_fetch")  # fmt: skip
         marks = matcher(tree)
+        aggs = found.get("aggregations")
+        names = self.person_names(
+            [key for item in found["hits"]["hits"] for key in canonical_keys(item["_source"])]
+            + _top_persons(aggs)
+        )  # fmt: skip
         hits = [
-            self._hit(rank, item, marks, sort)
+            _hit(rank, item, marks, sort, names)
             for rank, item in enumerate(found["hits"]["hits"], offset + 1)
         ]
         total = int(found["hits"]["total"]["value"])
-        counts = _facet_counts(found.get("aggregations"), granularity, self.url) if facets else None
+        counts = _facet_counts(aggs, granularity, self.url, names) if facets else None
         return SearchResults(
             text, total, float(found.get("took", 0)), hits, offset, sort, filters,  # type: ignore[arg-type]
             counts, None if total else explain_no_hits(text), articles=total,
@@ -152,8 +185,70 @@ class ClusterEngine:
         query, _ = self._query(text, filters or Filters())
         body = {"query": query, "size": 0, "track_total_hits": True,
                 "aggs": _aggregations(top, granularity)}  # fmt: skip
-        found = self._call(self.client.search, index=self.index, body=body)
-        return _facet_counts(found.get("aggregations"), granularity, self.url)
+        aggs = self._call(self.client.search, index=self.index, body=body).get("aggregations")
+        return _facet_counts(aggs, granularity, self.url, self.person_names(_top_persons(aggs)))
+
+    def related(
+        self, text: str, *, filters: Filters | None = None, top: int = 20
+    ) -> keyness.Related:
+        """As the local engine's (:mod:`cluster.related` says what differs)."""
+        query, tree = self._query(text, filters or Filters())
+        if self._collection is None:
+            self._collection = ClusterCollection(self)
+        matches = ClusterMatches(self, self._collection, query)
+        return keyness.related(text, matcher(tree), top, self._collection, matches)
+
+    # Counts and samples, for related.
+
+    def count(self, query: dict[str, Any]) -> int:
+        return int(self._call(self.client.count, index=self.index, body={"query": query})["count"])
+
+    def sample(self, query: dict[str, Any], most: int) -> tuple[list[str], list[str]]:
+        """Ids and texts of at most *most* matches of *query*, drawn by a hash of their ids."""
+        body = {"query": sampled(query), "size": most, "_source": ["title", "lead", "body"]}
+        found = self._call(self.client.search, index=self.index, body=body)["hits"]["hits"]
+        return [item["_id"] for item in found], [texts_of(item["_source"]) for item in found]
+
+    def among(self, query: dict[str, Any], ids: Sequence[str]) -> set[str]:
+        """Which of the articles *ids* match *query*."""
+        body = {"query": {"bool": {"filter": [query, {"ids": {"values": list(ids)}}]}},
+                "size": len(ids), "_source": False}  # fmt: skip
+        found = self._call(self.client.search, index=self.index, body=body)["hits"]["hits"]
+        return {item["_id"] for item in found}
+
+    def holding(self, query: dict[str, Any], stems: Sequence[str]) -> dict[str, int]:
+        """How many matches of *query* hold each of *stems* (analysed words)."""
+        filters = {str(n): {"term": {"content": stem}} for n, stem in enumerate(stems)}
+        body = {"query": query, "size": 0, "aggs": {"held": {"filters": {"filters": filters}}}}
+        buckets = self._call(self.client.search, index=self.index,
+                             body=body)["aggregations"]["held"]["buckets"]  # fmt: skip
+        return {stem: int(buckets[str(n)]["doc_count"]) for n, stem in enumerate(stems)}
+
+    def values(
+        self, query: dict[str, Any], field: str, *, least: int = 1, only: list[str] | None = None
+    ) -> dict[str, int]:
+        """Each value of keyword *field* held by at least *least* matches (of
+        *only*, if given), with its count: exact, or an error."""
+        terms: dict[str, Any] = {"field": field, "min_doc_count": least,
+                                 "size": EXACT_FACET_VALUES, "shard_size": EXACT_FACET_VALUES}
+        if only is not None:
+            terms["include"] = only
+        body = {"query": query, "size": 0, "aggs": {"values": {"terms": terms}}}
+        found = self._call(self.client.search, index=self.index, body=body)["aggregations"]
+        if found["values"].get("doc_count_error_upper_bound", 0) or found["values"].get(
+            "sum_other_doc_count", 0
+        ):
+            raise ClusterProblem(self.url, f"the {field} counts may be inexact (more than "
+                                           f"{EXACT_FACET_VALUES:,} values)")  # fmt: skip
+        return {b["key"]: int(b["doc_count"]) for b in found["values"]["buckets"]}
+
+    def person_names(self, keys: list[str]) -> dict[str, str]:
+        """The names shown for person *keys*, asked of the cluster once each."""
+        wanted = {k for k in keys if k not in self._names}
+        if wanted:
+            self._names.update(self._call(display_names, client=self.client, index=self.index,
+                                          keys=wanted))  # fmt: skip
+        return self._names
 
     def trend(
         self, queries: Sequence[str], *, labels: Sequence[str] = (),
@@ -220,7 +315,9 @@ class ClusterEngine:
         found = self._call(self.client.search, index=self.index, body=body)["hits"]["hits"]
         if not found:
             return None
-        return _article(found[0]["_source"], matcher(grammar.parse(text)) if text else None)
+        source = found[0]["_source"]
+        names = self.person_names(canonical_keys(source))
+        return _article(source, matcher(grammar.parse(text)) if text else None, names)
 
     def matching_articles(
         self, text: str, *, filters: Filters | None = None, sort: str = "relevance"
@@ -233,16 +330,25 @@ class ClusterEngine:
         total = int(self._call(self.client.count, index=self.index, body={"query": query})["count"])
         body = {"query": query, "_source": _SOURCE, "sort": _order(sort)}
 
-        def articles() -> Iterator[tuple[Article, float | None]]:
+        def pages() -> Iterator[list[dict[str, Any]]]:
             try:
-                for item in helpers.scan(
+                found = helpers.scan(
                     self.client, query=body, index=self.index, size=SCROLL_PAGE, scroll="5m",
                     preserve_order=True, search_type="dfs_query_then_fetch",
-                ):  # fmt: skip
-                    score = None if sort == "date" else float(item.get("_score") or 0.0)
-                    yield _article(item["_source"], None), score
+                )  # fmt: skip
+                while page := list(islice(found, SCROLL_PAGE)):
+                    yield page
             except Exception as error:
                 raise ClusterProblem(self.url, explain(error)) from error
+
+        def articles() -> Iterator[tuple[Article, float | None]]:
+            for page in pages():
+                names = self.person_names(
+                    [key for item in page for key in canonical_keys(item["_source"])]
+                )  # fmt: skip
+                for item in page:
+                    score = None if sort == "date" else float(item.get("_score") or 0.0)
+                    yield _article(item["_source"], None, names), score
 
         return total, articles()
 
@@ -266,29 +372,37 @@ class ClusterEngine:
             size_bytes=int(size), last_update=None, roots=(),
         )  # fmt: skip
 
-    def _hit(self, rank: int, item: dict[str, Any], marks: Any, sort: str) -> Hit:
-        source = item["_source"]
-        title = printable(source.get("title", ""))
-        countries = tuple(source.get("country", ()))
-        persons = tuple(source.get("person_names", ()))
-        return Hit(
-            rank=rank, id=source["article_id"], path=source["path"], title=title,
-            date=_date(source.get("date")), date_source=source.get("date_source", ""),
-            title_source=source.get("title_source", "metadata"),
-            source=source.get("source", ""), url=source.get("url", ""),
-            score=None if sort == "date" else float(item["_score"] or 0.0),
-            snippet=hit_snippet(source.get("body", ""), source.get("lead", ""), marks),
-            title_highlights=tuple(marks.spans(title)),
-            countries=countries[:MOST_HIT_FACETS], persons=persons[:MOST_HIT_FACETS],
-            country_count=len(countries), person_count=len(persons),
-        )  # fmt: skip
+def _hit(rank: int, item: dict[str, Any], marks: Any, sort: str, names: dict[str, str]) -> Hit:
+    source = item["_source"]
+    title = printable(source.get("title", ""))
+    countries = tuple(source.get("country", ()))
+    persons = _persons(source, names)
+    return Hit(
+        rank=rank, id=source["article_id"], path=source["path"], title=title,
+        date=_date(source.get("date")), date_source=source.get("date_source", ""),
+        title_source=source.get("title_source", "metadata"),
+        source=source.get("source", ""), url=source.get("url", ""),
+        score=None if sort == "date" else float(item["_score"] or 0.0),
+        snippet=hit_snippet(source.get("body", ""), source.get("lead", ""), marks),
+        title_highlights=tuple(marks.spans(title)),
+        countries=countries[:MOST_HIT_FACETS], persons=persons[:MOST_HIT_FACETS],
+        country_count=len(countries), person_count=len(persons),
+    )  # fmt: skip
 
 
 def _order(sort: str) -> list[Any]:
     return [{"date": {"order": "desc", "missing": "_last"}}] if sort == "date" else ["_score"]
 
 
-def _article(source: dict[str, Any], marks: TermMatcher | None) -> Article:
+def _persons(source: dict[str, Any], names: dict[str, str]) -> tuple[str, ...]:
+    """An article's persons as the local engine shows them: merged across the
+    index, under the name most articles use."""
+    return tuple(dict.fromkeys(names.get(k, k) for k in canonical_keys(source)))
+
+
+def _article(
+    source: dict[str, Any], marks: TermMatcher | None, names: dict[str, str]
+) -> Article:
     """An article from its cluster document; *marks*: what to highlight in it."""
     parts = {name: printable(source.get(name, "")) for name in ("title", "lead", "body")}
     return Article(
@@ -298,7 +412,7 @@ def _article(source: dict[str, Any], marks: TermMatcher | None) -> Article:
         source=source.get("source", ""), url=source.get("url", ""),
         author=source.get("author", ""), section=source.get("section", ""),
         countries=tuple(source.get("country", ())),
-        persons=tuple(source.get("person_names", ())),
+        persons=_persons(source, names),
         highlights={name: tuple(marks.spans(value)) if marks else ()
                     for name, value in parts.items()},
     )  # fmt: skip
@@ -317,14 +431,20 @@ def _aggregations(top: int, granularity: Granularity) -> dict[str, Any]:
 
     return {
         "countries": terms("country"),
-        "persons": terms("person_names"),
+        "persons": terms("person_canonical"),
         "dates": {"date_histogram": {"field": "date",
                                      "calendar_interval": _INTERVALS[granularity],
                                      "min_doc_count": 1}},
     }  # fmt: skip
 
 
-def _facet_counts(aggs: dict[str, Any] | None, granularity: Granularity, url: str) -> FacetCounts:
+def _top_persons(aggs: dict[str, Any] | None) -> list[str]:
+    return [b["key"] for b in aggs["persons"]["buckets"]] if aggs else []
+
+
+def _facet_counts(
+    aggs: dict[str, Any] | None, granularity: Granularity, url: str, names: dict[str, str]
+) -> FacetCounts:
     if not aggs:
         return FacetCounts(granularity=granularity)
     for name in ("countries", "persons"):
@@ -339,8 +459,8 @@ def _facet_counts(aggs: dict[str, Any] | None, granularity: Granularity, url: st
     return FacetCounts(
         countries=[FacetValue(b["key"], country_name(b["key"]), int(b["doc_count"]))
                    for b in aggs["countries"]["buckets"]],
-        persons=[FacetValue(b["key"], b["key"], int(b["doc_count"]))
-                 for b in aggs["persons"]["buckets"]],
+        persons=[FacetValue(names.get(b["key"], b["key"]), names.get(b["key"], b["key"]),
+                            int(b["doc_count"])) for b in aggs["persons"]["buckets"]],
         dates=dates, granularity=granularity,
     )  # fmt: skip
 

@@ -39,7 +39,16 @@ from pathlib import Path
 from typing import Any
 
 from cluster.connection import ClusterProblem, explain
-from cluster.documents import document, document_id, index_body, shown_path
+from cluster.documents import (
+    FORMAT,
+    document,
+    document_id,
+    index_body,
+    index_format,
+    shown_path,
+    upgrade_mapping,
+)
+from cluster.persons import reconcile
 from index.articles import Article, Problem
 from index.extraction import annotate
 from index.fresh_pool import FreshProcessPool, WorkerDied
@@ -206,10 +215,22 @@ class Pusher:
         self.workers = workers
         self._saved = float("-inf")  # the first file is saved at once
         self.roots: list[Path] = []  # the folders ids are made under
+        # The last push's merge of persons (cluster.persons): documents rewritten, seconds.
+        self.last_merge = (0, 0.0)
 
     def ensure_index(self, shards: int = 2, replicas: int = 1) -> None:
-        if not self.client.indices.exists(index=self.index):
+        """Create the index, or bring one an older version made up to date."""
+        made = index_format(self.client, self.index)
+        if made is None:
             self.client.indices.create(index=self.index, body=index_body(shards, replicas))
+        elif made == 0:
+            raise ClusterProblem(self.url, f"index {self.index!r} was not made by search: "
+                                           "push to another (--cluster-index NAME)")  # fmt: skip
+        elif made > FORMAT:
+            raise ClusterProblem(self.url, f"index {self.index!r} was made by a newer "
+                                           "version of search: upgrade it")  # fmt: skip
+        elif made < FORMAT:
+            upgrade_mapping(self.client, self.index)
 
     @property
     def directory(self) -> Path:
@@ -275,7 +296,13 @@ class Pusher:
             if gone:
                 report.removed = self._delete(gone)
             self.manifest.save()
-            self.client.indices.refresh(index=self.index)
+            try:  # refreshes the index, and again if it rewrote any document
+                merging = time.perf_counter()
+                rewritten = reconcile(self.client, self.index)
+                self.last_merge = (rewritten, time.perf_counter() - merging)
+            except Exception as error:
+                problem = f"{explain(error)} (while merging persons: run the push again)"
+                raise ClusterProblem(self.url, problem) from error
         report.seconds = time.perf_counter() - started
         return report
 

@@ -17,7 +17,7 @@ titles: ``président (Vladimir) Poutine`` → ``Vladimir Poutine``.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -175,6 +175,36 @@ CREDIT_TAIL = 800  # characters at the end of an article where a credit stands
 def person_key(name: str) -> str:
     """What a person facet value is matched on: case, accents and spacing folded."""
     return " ".join(fold(name).split())
+
+
+def surname_aliases(keys: Iterable[str]) -> dict[str, str]:
+    """Across a corpus: each lone surname's key -> the key of the one full name
+    ending with it (``philippe`` -> ``edouard philippe``). An article that says
+    only "Philippe" is counted with Édouard Philippe when the corpus knows no
+    other Philippe; with two (``emmanuel macron``, ``brigitte macron``) the
+    surname stays itself. The local index and the cluster both merge by it."""
+    keys = set(keys)
+    full_names: dict[str, list[str]] = {}
+    for key in keys:
+        if " " in key:
+            full_names.setdefault(key.rsplit(" ", 1)[1], []).append(key)
+    return {
+        key: full_names[key][0]
+        for key in keys
+        if " " not in key and len(full_names.get(key, ())) == 1
+    }
+
+
+def best_spellings(counts: Iterable[tuple[str, str, int]]) -> dict[str, str]:
+    """Each person key's name as shown: from (key, spelling, articles) counts,
+    the most frequent spelling, ties to the first in code-point order (what a
+    cluster's ``terms`` ordering gives too: never the order articles came in)."""
+    best: dict[str, tuple[int, str]] = {}
+    for key, name, count in counts:
+        held = best.get(key)
+        if held is None or count > held[0] or (count == held[0] and name < held[1]):
+            best[key] = (count, name)
+    return {key: name for key, (_, name) in best.items()}
 
 
 @dataclass

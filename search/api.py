@@ -43,6 +43,7 @@ from search.trend import Series, Trend
 # `search query` in a fresh process must not pay for modules it never runs.
 _LAZY = {
     "Problem": "index.articles",
+    "ClusterEngine": "cluster.engine",
     "Diagnosis": "index.doctor",
     "diagnose": "index.doctor",
     "repair": "index.doctor",

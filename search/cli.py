@@ -47,7 +47,9 @@ from search.periods import GRANULARITIES, Granularity
 
 CLUSTER_KEY = "search.cluster"
 # The commands that read a cluster so far; related, stories and the TUI are next.
-CLUSTER_COMMANDS = frozenset({"query", "show", "facets", "stats", "export", "trend", "kwic"})
+CLUSTER_COMMANDS = frozenset(
+    {"query", "show", "facets", "stats", "export", "trend", "kwic", "related"}
+)
 
 if TYPE_CHECKING:
     from search.api import IndexReport, Progress
@@ -617,6 +619,9 @@ def doctor(
     replaces it once complete. PATHS default to the folders the index was
     built from (or the default corpus).
     """
+    if cluster_target() is not None:
+        fail("search doctor checks a local index; on a cluster, search index PATH "
+             "--cluster URL sends what is missing or changed")  # fmt: skip
     from search.api import diagnose, repair
 
     roots = list(input_roots(paths, index_dir, corpus)) if paths else None
@@ -1156,7 +1161,7 @@ def tui(words: Sequence[str], index_dir: Path, corpus: Path) -> None:
              "for text, use search query")  # fmt: skip
     from tui.app import run  # Textual is only imported for the UI
 
-    run(index_dir, corpus, " ".join(words))
+    run(index_dir, corpus, " ".join(words), cluster=cluster_target())
 
 
 @cli.command(

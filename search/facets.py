@@ -36,7 +36,7 @@ from index import minhash
 from index.analysis import fold
 from index.countries import find_countries, names, table
 from index.minhash import PERMUTATIONS
-from index.persons import person_key
+from index.persons import best_spellings, person_key, surname_aliases
 from index.schema import unpack_facets
 from index.store import write_atomically
 from search import periods, stories
@@ -106,7 +106,7 @@ def country_name(code: str) -> str:
 FACET_CACHE_PREFIX = ".facets-"
 SEGMENT_CACHE = ".facets-segments"
 # Bumped when the layout of the cached arrays changes: older caches are rebuilt.
-CACHE_FORMAT = 5
+CACHE_FORMAT = 6  # 6: ties between spellings of a name broken by code point
 # ``dated_by`` of an article whose only date is its file's modification time.
 FILE_DATE = b"mtime"
 
@@ -482,30 +482,13 @@ class FacetTable:
             ]
         self.persons = _ValueLists.build(keys)
 
-    @cached_property
-    def by_surname(self) -> dict[str, set[str]]:
-        """Surname key -> the full names' keys that end with it."""
-        found: dict[str, set[str]] = {}
-        for key in self.display:
-            if " " in key:
-                found.setdefault(key.rsplit(" ", 1)[1], set()).add(key)
-        return found
-
     def _merge_persons(self, persons: list[tuple[str, ...]], keys: list[tuple[str, ...]]) -> None:
         """One display name per person key; surnames join their unique full name."""
         spellings = Counter(
             zip(chain.from_iterable(keys), chain.from_iterable(persons), strict=True)
         )
-        best: dict[str, tuple[int, str]] = {}
-        for (key, name), count in spellings.items():
-            if key not in best or count > best[key][0]:
-                best[key] = (count, name)
-        self.display = {key: name for key, (_, name) in best.items()}
-        by_surname = self.by_surname
-        self.alias = {}
-        for key in best:
-            if " " not in key and len(by_surname.get(key, ())) == 1:
-                self.alias[key] = next(iter(by_surname[key]))
+        self.display = best_spellings((k, n, c) for (k, n), c in spellings.items())
+        self.alias = surname_aliases(self.display)
 
     @cached_property
     def by_word(self) -> dict[str, list[str]]:

@@ -22,15 +22,28 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from textual.widgets import Button, SelectionList
 
 from cluster.connection import connect
+from cluster.documents import index_body
 from cluster.engine import ClusterEngine
 from cluster.local_nodes import LauncherUnavailable, LocalCluster
 from cluster.push import Pusher
+from index.writer import Indexer
+from search.concordance import concordance
 from search.engine import Engine
+from search.facets import Filters
 from tests.conftest import FIXTURES, ROOT, SEEDS, make_corpus, run_subprocess
 from tests.test_query_language import ROWS
+from tests.test_related import OTHER, REFORM
+from tests.test_tui import idle, open_trend, open_view, status, wait_for
 from tests.test_watch import ARTICLE, WatchProcess
+from tui.app import SearchApp
+from tui.screens.article import ArticleScreen
+from tui.screens.concordance import ConcordanceScreen
+from tui.screens.export import ExportScreen
+from tui.screens.related import RelatedScreen
+from tui.widgets.results import ResultsList
 
 pytestmark = [pytest.mark.cluster, pytest.mark.xdist_group("cluster")]
 
@@ -130,8 +143,10 @@ def test_the_cli_reads_the_cluster_like_the_local_index(
     assert json.loads(shown.stdout)["title"] == hit["title"]
     stats = json.loads(run_subprocess("stats", "--json", env=env).stdout)
     assert stats["documents"] == 18
-    refused = run_subprocess("related", "Finlande", env=env)
-    assert refused.returncode == 2 and refused.stderr.startswith("error: search related does not")
+    refused = run_subprocess("serve", env=env)
+    assert refused.returncode == 2 and refused.stderr.startswith("error: search serve does not")
+    doctor = run_subprocess("doctor", env=env)
+    assert doctor.returncode == 2 and doctor.stderr.startswith("error: search doctor checks a")
 
 
 def test_connection_problems_are_one_line(nodes: LocalCluster, tmp_path: Path) -> None:
@@ -252,6 +267,104 @@ def test_worker_processes_push_the_same_documents(nodes: LocalCluster, tmp_path:
     assert documents("by-workers") == documents("in-process")
 
 
+PHILIPPE = {
+    "retraites.txt": "Réforme des retraites\n\nLe Premier ministre Édouard Philippe a présenté "
+    "jeudi sa réforme des retraites devant les députés.\n",
+    "syndicats.txt": "Face aux syndicats\n\nInterrogé mardi, M. Philippe a défendu le projet "
+    "de loi face aux syndicats.\n",
+    "matignon.txt": "À Matignon\n\nÉdouard Philippe a reçu les partenaires sociaux à Matignon "
+    "vendredi.\n",
+    "havre.txt": "Au Havre\n\nEdouard Philippe, ancien maire du Havre, a rencontré les élus "
+    "locaux.\n",
+}
+
+
+def same_persons(nodes: LocalCluster, index: str, local_dir: Path) -> list[tuple[str, int]]:
+    """The cluster's persons as the local index has them, facets and hits alike."""
+    with ClusterEngine(nodes.url, index) as remote, Engine(local_dir) as local:
+        here = local.search("*", limit=100, collapse=False, facets=True, top=50)
+        there = remote.search("*", limit=100, facets=True, top=50)
+        assert here.facets is not None and there.facets is not None
+        assert there.facets.persons == here.facets.persons
+        assert {os.path.basename(h.path): h.persons for h in there.hits} == {
+            os.path.basename(h.path): h.persons for h in here.hits
+        }
+        for name in ("Philippe", "Edouard Philippe", "Jean Philippe"):
+            query = f'personne:"{name}"'
+            assert remote.search(query).total == local.search(query, collapse=False).total, name
+        return [(v.value, v.count) for v in there.facets.persons]
+
+
+def test_persons_are_merged_across_the_index_as_locally(
+    nodes: LocalCluster, tmp_path: Path
+) -> None:
+    """A lone "M. Philippe" counts with the one Philippe the index knows, under
+    the spelling most articles use; a second Philippe undoes the merge, and
+    his leaving makes it again: the cluster's documents follow each push."""
+    corpus, local_dir = tmp_path / "corpus", tmp_path / "local"
+    corpus.mkdir()
+    for name, text in PHILIPPE.items():
+        (corpus / name).write_text(text, encoding="utf-8")
+    pusher = Pusher(connect(nodes.url), nodes.url, "philippe", tmp_path / "state")
+    indexer = Indexer(local_dir)
+
+    def both() -> list[tuple[str, int]]:
+        assert pusher.update([corpus]).problems == []
+        indexer.update([corpus])
+        return same_persons(nodes, "philippe", local_dir)
+
+    assert both() == [("Édouard Philippe", 4)]
+    (corpus / "maire.txt").write_text(
+        "Médiathèque\n\nLe maire Jean Philippe a inauguré la médiathèque samedi.\n",
+        encoding="utf-8",
+    )
+    assert both() == [("Édouard Philippe", 3), ("Jean Philippe", 1), ("Philippe", 1)]
+    (corpus / "maire.txt").unlink()
+    assert both() == [("Édouard Philippe", 4)]
+
+
+def test_an_index_of_the_first_layout_is_brought_up_to_date(
+    nodes: LocalCluster, tmp_path: Path
+) -> None:
+    """An index pushed before persons were merged: readers are told to push
+    once, and that push (every file unchanged) merges them in place."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for name, text in PHILIPPE.items():
+        (corpus / name).write_text(text, encoding="utf-8")
+    client = connect(nodes.url)
+    pusher = Pusher(client, nodes.url, "first-layout", tmp_path / "state")
+    pusher.update([corpus])
+    # What the first layout held: no _meta, no merged or spelled persons.
+    documents = {
+        item["_id"]: {k: v for k, v in item["_source"].items() if k not in FORMAT_2_FIELDS}
+        for item in client.search(index="first-layout", body={"size": 100})["hits"]["hits"]
+    }
+    client.indices.delete(index="first-layout")
+    body = index_body()
+    del body["mappings"]["_meta"]
+    for field in FORMAT_2_FIELDS - {"person_words"}:
+        del body["mappings"]["properties"][field]
+    client.indices.create(index="first-layout", body=body)
+    for doc_id, source in documents.items():
+        client.index(index="first-layout", id=doc_id, body=source, refresh=True)
+
+    env = env_for(nodes, tmp_path, "first-layout")
+    told = run_subprocess("facets", "*", env=env)
+    assert told.returncode == 2
+    assert told.stderr == (
+        f"error: cluster {nodes.url}: index 'first-layout' was made by an older version of "
+        f"search: push once to bring it up to date (search index PATH --cluster {nodes.url})\n"
+    )
+    report = pusher.update([corpus])
+    assert (report.added, report.files_unchanged) == (0, 4)
+    Indexer(tmp_path / "local").update([corpus])
+    assert same_persons(nodes, "first-layout", tmp_path / "local") == [("Édouard Philippe", 4)]
+
+
+FORMAT_2_FIELDS = {"person_canonical", "person_alias", "person_spelling", "person_words"}
+
+
 def test_watch_keeps_the_cluster_current(nodes: LocalCluster, tmp_path: Path) -> None:
     corpus = tmp_path / "corpus"
     corpus.mkdir()
@@ -357,3 +470,127 @@ def test_trend_and_kwic_on_the_cluster_are_the_local_ones(
     refused = run_subprocess("kwic", "Finl*", env=env)
     assert refused.returncode == 2 and refused.stderr.count("\n") == 1
     assert "wildcards" in refused.stderr
+
+
+def test_related_on_the_cluster_is_the_local_related(
+    nodes: LocalCluster, pushed: str, fixtures_and_seeds: Path, tmp_path: Path
+) -> None:
+    """Every match and the whole index read (fewer than 120 and 600 articles):
+    the same words, expressions, persons and countries, the same G²."""
+    folder = tmp_path / "depeches"
+    folder.mkdir()
+    with (folder / "fil.jsonl").open("w", encoding="utf-8") as out:
+        for n, text in enumerate(REFORM + OTHER):
+            record = {"id": f"d{n}", "title": text[:40], "body": text, "date": "2023-03-01"}
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+    Pusher(connect(nodes.url), nodes.url, "wires", tmp_path / "state").update([folder])
+    Indexer(tmp_path / "local").update([folder])
+    for index, local_dir, queries in (
+        ("wires", tmp_path / "local", ["réforme", "Matignon", "syndicats OU grève"]),
+        (pushed, fixtures_and_seeds, ["Finlande", "OTAN", "pays:FI", "*"]),
+    ):
+        with ClusterEngine(nodes.url, index) as remote, Engine(local_dir) as local:
+            for text in queries:
+                here, there = local.related(text, top=20), remote.related(text, top=20)
+                assert there == here, text
+                # Every article matches "*": nothing stands out, on both.
+                assert bool(here.words or here.persons or here.countries) == (text != "*"), text
+    env = env_for(nodes, tmp_path, "wires")
+    shown = run_subprocess("related", "réforme", "--json", env=env)
+    assert shown.returncode == 0, shown.stderr
+    assert json.loads(shown.stdout)["words"][0]["text"] == "Matignon"
+
+
+async def test_the_tui_reads_the_cluster(
+    nodes: LocalCluster, pushed: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every view of the TUI on the cluster: hits and facets, an article, the
+    trend, the concordance, related and an export, each as the cluster's
+    engine answers; the status line names the cluster, and ctrl+r, which
+    would push this machine's files, says how to push instead."""
+    monkeypatch.chdir(tmp_path)
+    with ClusterEngine(nodes.url, pushed) as remote:
+        total = remote.search("Finlande").total
+        in_sweden = remote.search("Finlande", filters=Filters(countries=("SE",))).total
+        lines = [(x.id, x.field, x.start) for x in concordance(remote, "Finlande")]  # type: ignore[arg-type]
+        words = [k.text for k in remote.related("Finlande", top=15).words]
+        months = remote.trend(["Finlande"]).series[0].counts
+    app = SearchApp(tmp_path / "no-local-index", SEEDS, "Finlande", history=tmp_path / "history",
+                    cluster=(nodes.url, pushed))  # fmt: skip
+    async with app.run_test(size=(120, 30)) as pilot:
+        await wait_for(pilot, lambda: status(app).startswith(f"{total} hits"))
+        assert status(app).endswith(f"cluster {nodes.url}/{pushed}")
+        countries = app.query_one("#countries", SelectionList)
+        countries.focus()
+        countries.highlighted = [str(o.value) for o in countries.options].index("SE")  # type: ignore[attr-defined]
+        await pilot.press("space")
+        await wait_for(pilot, lambda: status(app).startswith(f"{in_sweden} hits"))
+        await pilot.press("ctrl+r")
+        await idle(pilot)
+        await wait_for(pilot, lambda: any("search index PATH --cluster" in str(n.message)
+                                          for n in app._notifications))  # fmt: skip
+        app.query_one("#chip-country-SE", Button).press()
+        await wait_for(pilot, lambda: status(app).startswith(f"{total} hits"))
+
+        app.query_one(ResultsList).focus()
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ArticleScreen))
+        assert app.screen.matches  # type: ignore[attr-defined]
+        await pilot.press("escape")
+        trend = await open_trend(pilot)
+        assert trend.trend is not None and trend.trend.series[0].counts == months
+        await pilot.press("escape")
+        kwic = await open_view(pilot, "x", ConcordanceScreen, lambda view: view.done)
+        assert [(x.id, x.field, x.start) for x in kwic.lines] == lines
+        await pilot.press("escape")
+        related = await open_view(pilot, "r", RelatedScreen, lambda view: view.related)
+        assert related.related is not None
+        assert [k.text for k in related.related.words] == words and words
+        await pilot.press("escape")
+        dialog = await open_view(pilot, "e", ExportScreen)
+        dialog.query_one("#export-go", Button).press()
+        await wait_for(pilot, lambda: not isinstance(app.screen, ExportScreen))
+        await app.workers.wait_for_complete()
+        await idle(pilot)
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "finlande.csv").read_text("utf-8"))))
+    assert len(rows) == total
+
+
+def test_a_node_stopped_during_an_export_never_gives_a_short_file(
+    nodes: LocalCluster, tmp_path: Path
+) -> None:
+    """The export is held half-way (nobody reads its output, the pipe fills)
+    while a node stops: it then either gives every match, once each, or
+    fails in one line (exit 2); never a quietly short export."""
+    corpus = tmp_path / "corpus"
+    make_corpus(corpus, 40)  # 720 articles: two scroll pages and a half
+    env = env_for(nodes, tmp_path, "export-node")
+    assert run_subprocess("index", str(corpus), env=env).returncode == 0
+    total = count(nodes, "export-node")
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("SEARCH_")}
+    full_env.update(env)
+    export = subprocess.Popen(
+        [sys.executable, "-m", "search.cli", "export", "--format", "jsonl", "--text"],
+        env=full_env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    assert export.stdout is not None and export.stderr is not None
+    first = export.stdout.readline()
+    assert json.loads(first)["id"]
+    other = 1 - nodes.elected()
+    # Stopped where its copies served the export's first page (or not: both
+    # outcomes below are right), while the export waits on its full pipe.
+    nodes.stop_node(other)
+    try:
+        rest, errors = export.communicate(timeout=300)
+    finally:
+        nodes.start_node(other)
+        nodes.wait_for("green", nodes=2)
+    lines = [first, *rest.splitlines()]
+    if export.returncode == 0:
+        ids = [json.loads(line)["id"] for line in lines]
+        assert len(ids) == len(set(ids)) == total
+    else:
+        message = errors.decode()
+        assert export.returncode == 2, message
+        assert message.startswith("error: cluster ") and message.count("\n") == 1, message
+        assert len(lines) < total

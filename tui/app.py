@@ -3,7 +3,10 @@
 The app talks to the engine only through :mod:`search.api`. It owns the one
 :class:`Engine` and the lock every engine call takes (workers run in threads;
 Whoosh must never be used from two at once), opens and refreshes the index,
-and reindexes on ctrl+r. What is shown lives in :mod:`tui.screens`, grouped
+and reindexes on ctrl+r. With a cluster (``search tui --cluster URL``) the
+engine is a :class:`ClusterEngine`, the same interface: every screen works
+alike, and ctrl+r, which would push this machine's files, is left to
+``search index --cluster``. What is shown lives in :mod:`tui.screens`, grouped
 widgets in :mod:`tui.widgets`, styles in ``app.tcss``.
 """
 
@@ -55,9 +58,11 @@ class SearchApp(App[None]):
         *,
         history: Path | None = None,
         watch_interval: float = WATCH_INTERVAL_S,
+        cluster: tuple[str, str] | None = None,
     ) -> None:
         super().__init__()
         self.index_dir, self.corpus = index_dir, corpus
+        self.cluster = cluster  # (URL, index name): read there instead of index_dir
         self.history = History(history or default_history_path())
         self.main = SearchScreen(query, self.history)
         self.engine: Engine | None = None
@@ -74,9 +79,22 @@ class SearchApp(App[None]):
 
     # --- The index (always in workers) ----------------------------------------------
 
+    @property
+    def source(self) -> str:
+        """What the app reads, as the status line names it: empty for the local index."""
+        return f"cluster {self.cluster[0].rstrip('/')}/{self.cluster[1]}" if self.cluster else ""
+
+    def new_engine(self) -> Engine:
+        """An engine of its own for a long task (a concordance, an export)."""
+        if self.cluster is not None:
+            from search.api import ClusterEngine
+
+            return ClusterEngine(*self.cluster)  # type: ignore[return-value]
+        return Engine(self.index_dir)
+
     @work(thread=True, exclusive=True, group="open")
     def open_index(self) -> None:
-        if not index_exists(self.index_dir):
+        if self.cluster is None and not index_exists(self.index_dir):
             self.call_from_thread(
                 self.main.set_status,
                 f"No index at {self.index_dir} yet. Press ctrl+r to build it from {self.corpus}.",
@@ -84,7 +102,7 @@ class SearchApp(App[None]):
             )
             return
         try:
-            engine = Engine(self.index_dir)
+            engine = self.new_engine()
         except IndexProblem as error:
             self.call_from_thread(self.main.set_status, str(error), "error")
             return
@@ -100,12 +118,16 @@ class SearchApp(App[None]):
     @work(thread=True, exclusive=True, group="watch")
     def refresh_index(self) -> None:
         if self.engine is None:
-            if index_exists(self.index_dir):
+            if self.cluster is None and index_exists(self.index_dir):
                 self.call_from_thread(self.open_index)
             return
-        with self.lock:
-            changed = self.engine.refresh()
-            documents = self.engine.stats().documents if changed else 0
+        try:
+            with self.lock:
+                changed = self.engine.refresh()
+                documents = self.engine.stats().documents if changed else 0
+        except IndexProblem as error:  # a cluster gone: said, and asked again later
+            self.call_from_thread(self.main.set_status, str(error), "error")
+            return
         if changed:
             self.call_from_thread(self.notify, f"Index updated: {documents:,} articles")
             self.call_from_thread(self.main.run_search, True)
@@ -141,6 +163,11 @@ class SearchApp(App[None]):
     # --- Actions and the command palette ----------------------------------------------
 
     def action_reindex(self) -> None:
+        if self.cluster is not None:
+            command = f"search index PATH --cluster {self.cluster[0]}"
+            self.notify(f"This reads the {self.source}: push new files with {command}",
+                        severity="warning")  # fmt: skip
+            return
         self.reindex()
 
     def action_help(self) -> None:
@@ -177,5 +204,7 @@ class SearchApp(App[None]):
                 self.engine.close()
 
 
-def run(index_dir: Path, corpus: Path, query: str = "") -> None:
-    SearchApp(index_dir, corpus, query).run()
+def run(
+    index_dir: Path, corpus: Path, query: str = "", cluster: tuple[str, str] | None = None
+) -> None:
+    SearchApp(index_dir, corpus, query, cluster=cluster).run()

@@ -15,7 +15,6 @@ from textual.worker import get_current_worker
 
 from index.articles import printable
 from search.api import (
-    Engine,
     Filters,
     IndexProblem,
     KwicOrder,
@@ -61,7 +60,7 @@ class ConcordanceScreen(QueryView[None]):
         app.call_from_thread(self.reset)
         batch: list[Occurrence] = []
         try:
-            with Engine(app.index_dir) as engine:
+            with app.new_engine() as engine:
                 found = concordance(
                     engine, self.query_text, filters=self.filters, order=self.order,
                     width=self.width, limit=MOST + 1,

@@ -13,7 +13,7 @@ from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from index.articles import printable
-from search.api import Filters, Keyword, QuerySyntaxError, Related
+from search.api import Filters, IndexProblem, Keyword, QuerySyntaxError, Related
 from tui.screens.query_view import QueryView
 
 TOP = 15
@@ -59,6 +59,9 @@ class RelatedScreen(QueryView[str | None]):
                 found = app.engine.related(self.query_text, filters=self.filters, top=TOP)
         except QuerySyntaxError as error:
             app.call_from_thread(self.caption, f"Query error: {error}")
+            return
+        except IndexProblem as error:  # a damaged index, a cluster out of reach
+            app.call_from_thread(self.caption, str(error))
             return
         app.call_from_thread(self.show, found)
 

@@ -34,7 +34,6 @@ from textual.worker import get_current_worker
 from index.articles import printable
 from search import export as exporting
 from search.api import (
-    Engine,
     Filters,
     Hit,
     IndexProblem,
@@ -155,10 +154,11 @@ class SearchScreen(Screen[None]):
                     collapse=not self.every_copy,
                 )  # fmt: skip
                 suggestion = app.engine.suggest(query) if not results.total and query else None
-        except QuerySyntaxError as error:
+        except (QuerySyntaxError, IndexProblem) as error:
             # The previous results stay; the error shows inline.
             if not get_current_worker().is_cancelled:
-                app.call_from_thread(self.set_status, f"Query error: {error}", "error")
+                message = f"Query error: {error}" if isinstance(error, QuerySyntaxError) else error
+                app.call_from_thread(self.set_status, str(message), "error")
             return
         # A thread cannot be interrupted: a search overtaken by a newer one
         # finishes, but must not show its stale results.
@@ -176,8 +176,8 @@ class SearchScreen(Screen[None]):
                     results.query, limit=PAGE, offset=offset, sort=results.sort,
                     filters=results.filters, collapse=results.collapsed,
                 )  # fmt: skip
-        except QuerySyntaxError:
-            return
+        except (QuerySyntaxError, IndexProblem):
+            return  # the page is not added; the search that failed said why
         app.call_from_thread(self.append_hits, results, more)
 
     @work(thread=True, exclusive=True, group="article")
@@ -186,11 +186,15 @@ class SearchScreen(Screen[None]):
         if app.engine is None:
             return
         query = self.results.query if self.results else ""
-        with app.lock:
-            try:
-                article = app.engine.article(doc_id, query or None)
-            except QuerySyntaxError:
-                article = app.engine.article(doc_id)
+        try:
+            with app.lock:
+                try:
+                    article = app.engine.article(doc_id, query or None)
+                except QuerySyntaxError:
+                    article = app.engine.article(doc_id)
+        except IndexProblem as error:
+            app.call_from_thread(self.set_status, str(error), "error")
+            return
         if article is not None:
             from tui.screens.article import ArticleScreen
 
@@ -230,7 +234,8 @@ class SearchScreen(Screen[None]):
         found = f"{results.total:,} hit{'s' if results.total != 1 else ''}"
         if results.collapsed and results.articles > results.total:
             found = f"{results.total:,} stories ({results.articles:,} articles; a: every copy)"
-        self.set_status(f"{found} · {results.took_ms:.0f} ms · sorted by {sort}")
+        source = f" · {self.search_app.source}" if self.search_app.source else ""
+        self.set_status(f"{found} · {results.took_ms:.0f} ms · sorted by {sort}{source}")
         if results.facets is not None:
             self.query_one(FacetPanel).show(results.facets, self.filters)
         self.call_next(self.show_chips)
@@ -429,7 +434,7 @@ class SearchScreen(Screen[None]):
         created = False
         try:
             with (
-                Engine(app.index_dir) as engine,
+                app.new_engine() as engine,
                 request.path.open("x", encoding=request.encoding, newline="") as out,
             ):
                 created = True

@@ -12,7 +12,7 @@ from textual.widget import Widget
 from textual.widgets import DataTable
 
 from index.articles import printable
-from search.api import Filters, QuerySyntaxError, Trend
+from search.api import Filters, IndexProblem, QuerySyntaxError, Trend
 from search.periods import GRANULARITIES, Granularity
 from tui.screens.query_view import QueryView
 from tui.widgets.trend_chart import TrendChart
@@ -66,6 +66,9 @@ class TrendScreen(QueryView[tuple[date, date] | None]):
                 )
         except QuerySyntaxError as error:
             app.call_from_thread(self.caption, f"Query error: {error}")
+            return
+        except IndexProblem as error:  # a damaged index, a cluster out of reach
+            app.call_from_thread(self.caption, str(error))
             return
         app.call_from_thread(self.show, found)
 

@@ -24,10 +24,11 @@ from typing import Any
 
 from cluster.connection import DEFAULT_INDEX_NAME, ClusterProblem, connect, explain
 from cluster.documents import FORMAT, index_format
-from cluster.persons import canonical_keys, display_names
+from cluster.persons import SEPARATOR, canonical_keys, display_names
 from cluster.related import ClusterCollection, ClusterMatches, sampled, texts_of
 from cluster.translate import matcher, positive_leaves, to_dsl
 from index.articles import printable
+from index.persons import person_key
 from search import grammar, keyness, periods, trend
 from search.engine import (
     MOST_HIT_FACETS,
@@ -37,6 +38,7 @@ from search.engine import (
     SearchResults,
     explain_no_hits,
     hit_snippet,
+    persons_notes,
 )
 from search.facets import FILE_DATE as FILE_DATE_BYTES
 from search.facets import (
@@ -173,7 +175,25 @@ class ClusterEngine:
         return SearchResults(
             text, total, float(found.get("took", 0)), hits, offset, sort, filters,  # type: ignore[arg-type]
             counts, None if total else explain_no_hits(text), articles=total,
+            notes=persons_notes(text, self._persons_named),
         )  # fmt: skip
+
+    def _persons_named(self, name: str) -> list[str]:
+        """The persons ``personne:NAME`` finds, as the local engine lists them:
+        every key holding the name's words, in order, and the surnames merged
+        into those."""
+        words = person_key(name)
+        if not words:
+            return []
+        escaped = "".join(c if c.isalnum() else f"\\{c}" for c in words)
+        keys = list(self.values({"match_all": {}}, "person",
+                                only=f"(.+ )?{escaped}( .+)?"))  # fmt: skip
+        merges = [f"{key.rsplit(' ', 1)[1]}{SEPARATOR}{key}" for key in keys if " " in key]
+        if merges:
+            merged = self.values({"match_all": {}}, "person_alias", only=merges)
+            keys += [pair.split(SEPARATOR, 1)[0] for pair in merged]
+        names = self.person_names(keys)
+        return [names.get(k, k) for k in keys]
 
     def suggest(self, text: str) -> str | None:
         return None
@@ -225,10 +245,11 @@ class ClusterEngine:
         return {stem: int(buckets[str(n)]["doc_count"]) for n, stem in enumerate(stems)}
 
     def values(
-        self, query: dict[str, Any], field: str, *, least: int = 1, only: list[str] | None = None
-    ) -> dict[str, int]:
+        self, query: dict[str, Any], field: str, *, least: int = 1,
+        only: list[str] | str | None = None,
+    ) -> dict[str, int]:  # fmt: skip
         """Each value of keyword *field* held by at least *least* matches (of
-        *only*, if given), with its count: exact, or an error."""
+        *only*, a list or a pattern, if given), with its count: exact, or an error."""
         terms: dict[str, Any] = {"field": field, "min_doc_count": least,
                                  "size": EXACT_FACET_VALUES, "shard_size": EXACT_FACET_VALUES}
         if only is not None:

@@ -176,6 +176,27 @@ def _closest_word(reader: Any, word: str) -> str | None:
     return None
 
 
+def persons_notes(text: str, names: Callable[[str], list[str]]) -> tuple[str, ...]:
+    """A note for each ``personne:`` name of *text* that fits several persons
+    (*names* gives them): ``personne:Macron matches 3 persons: …``, the
+    names in code-point order (the same list from any index)."""
+    lowered = text.lower()
+    if "person" not in lowered and "people" not in lowered:  # personne, persons too
+        return ()  # most queries: not parsed again
+    found = []
+    for leaf in grammar.leaves(grammar.parse(text)):
+        if isinstance(leaf, grammar.Word | grammar.Phrase) and leaf.field == "person":
+            fitting = sorted(set(names(leaf.text)))
+            if len(fitting) > 1:
+                shown = ", ".join(fitting[:MOST_NAMED_PERSONS])
+                more = len(fitting) - MOST_NAMED_PERSONS
+                found.append(
+                    f"personne:{leaf.text} matches {len(fitting)} persons: {shown}"
+                    + (f" and {more:,} more" if more > 0 else "")
+                )
+    return tuple(found)
+
+
 def explain_no_hits(text: str) -> str | None:
     """Why *text* found nothing, when the query itself says why."""
     if words := only_stop_words(text):
@@ -408,22 +429,12 @@ class Engine:
     def notes(self, text: str) -> tuple[str, ...]:
         """Which persons each ``personne:`` name of *text* matched, where it fits
         several (``personne:Macron``: Emmanuel, Brigitte and a lone "Macron")."""
-        lowered = text.lower()
-        if "person" not in lowered and "people" not in lowered:  # personne, persons too
-            return ()
-        found = []
-        for leaf in grammar.leaves(grammar.parse(text)):
-            if isinstance(leaf, grammar.Word | grammar.Phrase) and leaf.field == "person":
-                keys = self.facet_table.person_keys(leaf.text)
-                names = [self.facet_table.display[k] for k in keys if k in self.facet_table.display]
-                if len(names) > 1:
-                    shown = ", ".join(names[:MOST_NAMED_PERSONS])
-                    more = len(names) - MOST_NAMED_PERSONS
-                    found.append(
-                        f"personne:{leaf.text} matches {len(names)} persons: {shown}"
-                        + (f" and {more:,} more" if more > 0 else "")
-                    )
-        return tuple(found)
+        table = self.facet_table
+
+        def names(name: str) -> list[str]:
+            return [table.display[k] for k in table.person_keys(name) if k in table.display]
+
+        return persons_notes(text, names)
 
     @_damage_is_reported
     def suggest(self, text: str) -> str | None:

@@ -40,6 +40,7 @@ from tui.screens.export import ExportScreen
 from tui.screens.help import HelpScreen
 from tui.screens.related import RelatedScreen
 from tui.screens.trend import TrendScreen
+from tui.widgets.query import QueryInput
 from tui.widgets.results import ResultsList
 
 
@@ -156,6 +157,14 @@ async def test_open_an_article_and_jump_between_matches(
         assert screen.current == 1
         await pilot.press("escape")
         assert not isinstance(app.screen, ArticleScreen)
+        # "/" from an article, as the help says: back to the search box.
+        app.query_one(ResultsList).focus()
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ArticleScreen))
+        await pilot.press("slash")
+        assert app.screen is app.main and isinstance(app.focused, QueryInput)
+        await pilot.press("end", "x")
+        assert app.query_one(QueryInput).value == "Finlande croix" + "x"
 
 
 async def test_syntax_error_shows_inline_and_keeps_results(
@@ -181,6 +190,83 @@ async def test_no_hits_suggests_a_correction(
         assert 'Did you mean "finlande"' in prompt
         await pilot.press("tab")
         await wait_for(pilot, lambda: status(app).startswith("9 hits"))
+        # The suggestion taken, the box keeps the keyboard: typing goes on there.
+        assert isinstance(app.focused, QueryInput)
+        await pilot.press("space", "O", "T", "A", "N")
+        assert app.query_one(QueryInput).value == "finlande OTAN"
+
+
+async def test_facets_keep_the_cursor_and_hiding_them_keeps_the_keyboard(
+    corpus_index: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """Toggling a country leaves the cursor on it (the list is refilled with
+    the new counts); hiding the panel from inside it moves the keyboard to
+    the hits, where the keys work at once."""
+    app = make_app(corpus_index, tmp_path, "Finlande")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: status(app).startswith("9 hits"))
+        await idle(pilot)
+        countries = app.query_one("#countries", SelectionList)
+        countries.focus()
+        values = [str(o.value) for o in countries.options]  # type: ignore[attr-defined]
+        countries.highlighted = values.index("SE")
+        await pilot.press("space")
+        await wait_for(pilot, lambda: status(app).startswith("6 hits"))
+        await idle(pilot)
+        highlighted = countries.highlighted
+        assert highlighted is not None
+        assert str(countries.get_option_at_index(highlighted).value) == "SE"
+        await pilot.press("f")
+        assert not app.query_one("#facets").display
+        assert isinstance(app.focused, ResultsList)
+        await pilot.press("down")
+        assert app.query_one(ResultsList).highlighted == 1
+
+
+async def test_reindex_with_nothing_new_gives_the_hits_back(
+    corpus_index: tuple[Path, Path], tmp_path: Path
+) -> None:
+    corpus, index_dir = corpus_index
+    app = SearchApp(index_dir, SEEDS, "Finlande", history=tmp_path / "history")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: status(app).startswith("9 hits"))
+        # The palette names the folders this index covers, not the default corpus.
+        (reindex,) = [c for c in app.get_system_commands(app.screen) if c.title == "Reindex now"]
+        assert str(corpus) in reindex.help and str(SEEDS) not in reindex.help
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: any("Indexed 0 new" in str(n.message)
+                                          for n in app._notifications))  # fmt: skip
+        await wait_for(pilot, lambda: status(app).startswith("9 hits"))
+
+
+async def test_a_record_of_a_dump_is_shown_alone(tmp_path: Path) -> None:
+    """`o` on one article of a JSON Lines dump gives the pager that article, not
+    the whole dump; the path line names the record."""
+    folder = tmp_path / "dumps"
+    folder.mkdir()
+    summit = "La Finlande et la Suède sont invitées à rejoindre l’Alliance."
+    records = [
+        {"id": "a1", "title": "Sommet de l’OTAN à Madrid", "body": summit},
+        {"id": "a2", "title": "Grève à la SNCF", "body": "Le trafic est perturbé."},
+    ]
+    (folder / "fil.jsonl").write_text(
+        "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8"
+    )
+    Indexer(tmp_path / "index").update([folder])
+    app = SearchApp(tmp_path / "index", folder, "Finlande", history=tmp_path / "history")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: status(app).startswith("1 hit"))
+        app.query_one(ResultsList).focus()
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ArticleScreen))
+        screen = app.screen
+        assert isinstance(screen, ArticleScreen)
+        assert "fil.jsonl#" in str(screen.query_one("#article-meta", Static).render())
+        with contextlib.ExitStack() as stack:
+            shown = Path(screen.file_to_show(stack))
+            text = shown.read_text(encoding="utf-8")
+            assert text.startswith("Sommet de l’OTAN à Madrid") and "Grève" not in text
+        assert not shown.exists()  # made for the pager, removed after
 
 
 async def test_empty_index_offers_to_build_it(tmp_path: Path) -> None:

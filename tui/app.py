@@ -48,6 +48,8 @@ class SearchApp(App[None]):
         Binding("ctrl+q", "quit", "Quit", priority=True),
         Binding("ctrl+r", "reindex", "Reindex"),
         Binding("f1,question_mark", "help", "Help"),
+        # From any view: back to the search box (a box with the keyboard types it).
+        Binding("slash", "go_search", "Search", show=False),
     ]
 
     def __init__(
@@ -158,7 +160,11 @@ class SearchApp(App[None]):
             f"removed, {len(report.skipped):,} skipped in {report.seconds:.1f}s"
         )
         self.call_from_thread(self.notify, message)
-        self.call_from_thread(self.open_index if self.engine is None else self.refresh_index)
+        if self.engine is not None and not (report.added or report.updated or report.removed):
+            # Nothing new: the hits stand, and the status says them again.
+            self.call_from_thread(self.main.run_search, True)
+        else:
+            self.call_from_thread(self.open_index if self.engine is None else self.refresh_index)
 
     # --- Actions and the command palette ----------------------------------------------
 
@@ -169,6 +175,17 @@ class SearchApp(App[None]):
                         severity="warning")  # fmt: skip
             return
         self.reindex()
+
+    def indexed_folders(self) -> str:
+        """What ctrl+r reads: the folders the open index was built from."""
+        if self.cluster is not None:
+            return self.source
+        return ", ".join(map(str, corpus_roots(self.index_dir, self.corpus)))
+
+    def action_go_search(self) -> None:
+        while self.screen is not self.main and len(self.screen_stack) > 1:
+            self.pop_screen()
+        self.main.action_focus_query()
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())
@@ -191,7 +208,8 @@ class SearchApp(App[None]):
             ("Filter by country…", "Go to the country list", lambda: main.focus_facet("countries")),
             ("Filter by person…", "Go to the person list", lambda: main.focus_facet("persons")),
             ("Filter by year…", "Go to the year list", lambda: main.focus_facet("years")),
-            ("Reindex now", f"Index new and changed files in {self.corpus}", self.action_reindex),
+            ("Reindex now", f"Index new and changed files in {self.indexed_folders()}",
+             self.action_reindex),
             ("Toggle facet panel", "Show or hide the facets", main.action_toggle_facets),
             ("Help", "Every key binding", self.action_help),
         ]  # fmt: skip

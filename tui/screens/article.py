@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
 import subprocess
+import tempfile
 
 from rich.text import Text
-from textual.app import ComposeResult
+from textual.app import ComposeResult, SuspendNotSupported
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
@@ -89,7 +91,8 @@ class ArticleScreen(Screen[None]):
             ("date", f"{a.date.date().isoformat()} (from {a.date_source})" if a.date else ""),
             ("source", a.source),
             ("url", a.url),
-            ("path", printable(a.path)),
+            # The record too (``dump.jsonl#27``): one article of a file of many.
+            ("path", printable(a.id if a.id.startswith(a.path) else a.path)),
             ("countries", ", ".join(a.countries)),
             ("persons", ", ".join(a.persons)),
             ("matches", str(len(self.matches))),
@@ -130,8 +133,27 @@ class ArticleScreen(Screen[None]):
 
     def action_open_file(self) -> None:
         viewer = os.environ.get("PAGER") or os.environ.get("EDITOR") or "less"
-        with self.app.suspend():
-            subprocess.call([*shlex.split(viewer), self.article.path.split("#")[0]])
+        with contextlib.ExitStack() as stack:
+            path = self.file_to_show(stack)
+            try:
+                with self.app.suspend():
+                    subprocess.call([*shlex.split(viewer), path])
+            except SuspendNotSupported:
+                self.notify("No pager in this terminal", severity="warning")
+
+    def file_to_show(self, stack: contextlib.ExitStack) -> str:
+        """The article's file, for the pager; for one record of a dump (a 33 MB
+        ``.jsonl.gz``), or a file this machine does not have (a cluster's),
+        the article itself, in a file made for it and removed by *stack*."""
+        a = self.article
+        if a.id == a.path and os.path.isfile(a.path):
+            return a.path
+        folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="search-"))
+        path = os.path.join(folder, "article.txt")
+        with open(path, "w", encoding="utf-8") as out:
+            out.write("\n\n".join(part for part in (a.title, a.lead, a.body) if part))
+            out.write(f"\n\n— {a.id}\n")
+        return path
 
     def action_copy(self) -> None:
         what = self.article.url or self.article.path

@@ -12,7 +12,7 @@ from datetime import date
 from typing import TYPE_CHECKING, cast
 
 from rich.text import Text
-from textual import events, on, work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -223,6 +223,7 @@ class SearchScreen(Screen[None]):
         listing.clear_options()
         listing.add_options(Option(hit_prompt(h), id=h.id) for h in self.hits)
         self.suggestion = suggestion
+        self.query_one(QueryInput).suggestion = None if self.hits else suggestion
         if not self.hits:
             hint = f"  {results.hint}." if results.hint else ""
             hint += f'  Did you mean "{suggestion}"? (Tab to use it)' if suggestion else ""
@@ -291,12 +292,6 @@ class SearchScreen(Screen[None]):
     def to_results(self) -> None:
         self.query_one(ResultsList).focus()
 
-    def on_key(self, event: events.Key) -> None:
-        query = self.query_one(QueryInput)
-        if event.key == "tab" and query.has_focus and self.suggestion and not self.hits:
-            query.value = self.suggestion
-            event.prevent_default()
-
     @on(OptionList.OptionHighlighted, "#results")
     def maybe_load_more(self, event: OptionList.OptionHighlighted) -> None:
         if event.option_index >= len(self.hits) - 5:
@@ -356,6 +351,9 @@ class SearchScreen(Screen[None]):
 
     def action_toggle_facets(self) -> None:
         panel = self.query_one(FacetPanel)
+        if panel.display and panel.has_focus_within:
+            # Hidden with the keyboard inside: it goes to the hits, not nowhere.
+            self.query_one(ResultsList).focus()
         panel.display = not panel.display
 
     def focus_facet(self, widget_id: str) -> None:

@@ -49,12 +49,18 @@ class FacetPanel(Vertical):
         selection = self.query_one(f"#{widget_id}", SelectionList)
         present = {value for value, _, _ in items}
         items = items + [(v, v, 0) for v in sorted(chosen - present)]
+        # The cursor stays on its value (just toggled, say), not back at the top.
+        at = selection.highlighted
+        kept = str(selection.get_option_at_index(at).value) if at is not None else None
         with selection.prevent(SelectionList.SelectedChanged, SelectionList.SelectionToggled):
             selection.clear_options()
             selection.add_options(
                 Selection(f"{label} ({count})", value, value in chosen)
                 for value, label, count in items
             )
+            values = [value for value, _, _ in items]
+            if kept in values:
+                selection.highlighted = values.index(kept)
 
     def show(self, facets: FacetCounts, filters: Filters) -> None:
         self._fill(

@@ -16,6 +16,7 @@ class QueryInput(Input):
     BINDINGS = [
         Binding("up", "history_previous", "History", show=False),
         Binding("down", "history_next", "History", show=False),
+        Binding("tab", "accept_suggestion", "Accept the suggestion", show=False),
     ]
 
     class LeaveDown(Message):
@@ -25,10 +26,21 @@ class QueryInput(Input):
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.history = history
         self.browsing = False  # walking the history since the last other key
+        self.suggestion: str | None = None  # a correction offered for a query with no hits
 
     def on_key(self, event: events.Key) -> None:
         if event.key not in ("up", "down"):
             self.browsing = False
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Without a suggestion, Tab is Tab: the focus moves on.
+        return self.suggestion is not None if action == "accept_suggestion" else True
+
+    def action_accept_suggestion(self) -> None:
+        """Tab on a suggestion: it replaces the query, and the keyboard stays here."""
+        if self.suggestion is not None:
+            self.value, self.suggestion = self.suggestion, None
+            self.cursor_position = len(self.value)
 
     def action_history_previous(self) -> None:
         if (self.value == "" or self.browsing) and (query := self.history.previous()):

@@ -216,6 +216,9 @@ async def test_facets_keep_the_cursor_and_hiding_them_keeps_the_keyboard(
         highlighted = countries.highlighted
         assert highlighted is not None
         assert str(countries.get_option_at_index(highlighted).value) == "SE"
+        assert app.query_one("#facets").outer_size.width == 30  # under 110 columns
+        await pilot.resize_terminal(120, 30)
+        await wait_for(pilot, lambda: app.query_one("#facets").outer_size.width == 40)
         await pilot.press("f")
         assert not app.query_one("#facets").display
         assert isinstance(app.focused, ResultsList)

@@ -44,6 +44,8 @@ class SearchApp(App[None]):
 
     TITLE = "search — presse française"
     CSS_PATH = "app.tcss"
+    # Screen.-wide in app.tcss: at 110 columns and more, facet names get room.
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
     BINDINGS = [
         Binding("ctrl+q", "quit", "Quit", priority=True),
         Binding("ctrl+r", "reindex", "Reindex"),

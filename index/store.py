@@ -62,8 +62,10 @@ class IndexUnreadable(IndexProblem):
         self.reason = reason
         super().__init__(
             directory,
-            f"the index at {directory} is damaged ({reason}); "
-            f"run `search doctor` to check and repair it",
+            # The fix first: a narrow status line may cut the end, and the
+            # reader's own error (TypeError: …) only matters in a bug report.
+            f"the index at {directory} is damaged: run `search doctor` to check and "
+            f"repair it (the reader said: {reason})",
         )
 
 

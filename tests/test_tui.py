@@ -180,6 +180,21 @@ async def test_syntax_error_shows_inline_and_keeps_results(
         assert r.option_count == 9
 
 
+async def test_a_long_error_wraps_in_the_status_line(
+    corpus_index: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """At 80 columns an error's end (often the fix) wraps onto a second line."""
+    app = make_app(corpus_index, tmp_path, "Finlande")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: status(app).startswith("9 hits"))
+        assert app.main.query_one("#status").outer_size.height == 1
+        app.main.query_one(QueryInput).value = "date:[banana TO 2020]"
+        await wait_for(pilot, lambda: status(app).startswith("Query error"))
+        await idle(pilot)
+        shown = app.main.query_one("#status")
+        assert len(status(app)) > 80 and shown.outer_size.height >= 2
+
+
 async def test_no_hits_suggests_a_correction(
     corpus_index: tuple[Path, Path], tmp_path: Path
 ) -> None:

@@ -33,7 +33,7 @@ from index.store import (
 from search.concordance import KwicOrder, Occurrence, concordance
 from search.config import SEEDS_DIR
 from search.engine import Article, Engine, Hit, IndexStats, SearchResults, Sort, Unit
-from search.facets import FacetCounts, FacetValue, Filters, Granularity
+from search.facets import FacetCounts, FacetValue, Filters, Granularity, country_name
 from search.keyness import Keyword, Related
 from search.query import FilterError, QuerySyntaxError
 from search.snippets import Snippet
@@ -56,6 +56,7 @@ _LAZY = {
 }
 
 if TYPE_CHECKING:
+    from cluster.engine import ClusterEngine
     from index.articles import Problem
     from index.doctor import Diagnosis, diagnose, repair
     from index.extraction import inspect_paths
@@ -72,6 +73,7 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "COMMIT_EVERY",
     "Article",
+    "ClusterEngine",
     "CorpusMissing",
     "Diagnosis",
     "Engine",
@@ -108,6 +110,7 @@ __all__ = [
     "check_directory",
     "concordance",
     "corpus_roots",
+    "country_name",
     "diagnose",
     "ensure_index",
     "index_exists",

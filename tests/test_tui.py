@@ -133,6 +133,7 @@ async def test_select_a_country_narrows_hits_and_counts(
         assert "Finlande (6)" in labels and "Suède (6)" in labels
         # The chip removes the filter again.
         await wait_for(pilot, lambda: bool(app.query("#chip-country-SE")))
+        assert str(app.query_one("#chip-country-SE", Button).label) == "Suède ×"
         app.query_one("#chip-country-SE", Button).press()
         await wait_for(pilot, lambda: status(app).startswith("9 hits"))
 
@@ -173,9 +174,10 @@ async def test_syntax_error_shows_inline_and_keeps_results(
     app = make_app(corpus_index, tmp_path, "Finlande")
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_for(pilot, lambda: status(app).startswith("9 hits"))
-        await pilot.press("end", *' "oups')
+        await pilot.press("end", *" oups)")  # typing on would not close it: an error
         await wait_for(pilot, lambda: status(app).startswith("Query error"))
-        assert "unbalanced quote" in status(app)
+        assert "closes nothing" in status(app)
+        assert app.main.query_one("#status").has_class("error")
         r = app.query_one(ResultsList)
         assert r.option_count == 9
 
@@ -193,6 +195,56 @@ async def test_a_long_error_wraps_in_the_status_line(
         await idle(pilot)
         shown = app.main.query_one("#status")
         assert len(status(app)) > 80 and shown.outer_size.height >= 2
+
+
+async def test_every_copy_and_sort_keep_the_hit_selected(
+    corpus_index: tuple[Path, Path], tmp_path: Path
+) -> None:
+    app = make_app(corpus_index, tmp_path, "Finlande")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: status(app).startswith("9 hits"))
+        results = app.query_one(ResultsList)
+        results.focus()
+        await pilot.press("down", "down")
+        chosen = results.get_option_at_index(2).id
+        for key in ("a", "s", "s", "a"):
+            searched = app.main.results
+            await pilot.press(key)
+            await wait_for(pilot, lambda before=searched: app.main.results is not before)  # type: ignore[misc]
+            await idle(pilot)
+            highlighted = results.highlighted
+            assert highlighted is not None
+            assert results.get_option_at_index(highlighted).id == chosen, key
+
+
+async def test_views_that_need_a_query_are_dimmed_without_one(
+    corpus_index: tuple[Path, Path], tmp_path: Path
+) -> None:
+    app = make_app(corpus_index, tmp_path, "")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: "hits" in status(app))
+        screen = app.main
+        assert screen.check_action("concordance", ()) is None
+        assert screen.check_action("related", ()) is None
+        assert screen.check_action("export", ()) is True  # every article: hits
+        await pilot.press(*"Finlande")
+        assert screen.check_action("concordance", ()) is True
+        screen.query_one(QueryInput).value = "licornevioletteintrouvable"
+        await wait_for(pilot, lambda: status(app).startswith("0 hits"))
+        assert screen.check_action("export", ()) is None
+
+
+async def test_a_phrase_being_typed_is_not_an_error(
+    corpus_index: tuple[Path, Path], tmp_path: Path
+) -> None:
+    app = make_app(corpus_index, tmp_path, "Finlande")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: status(app).startswith("9 hits"))
+        app.main.query_one(QueryInput).value = '"sommet de Mad'
+        await wait_for(pilot, lambda: "closing" in status(app))
+        assert not app.main.query_one("#status").has_class("error")
+        await pilot.press("end", *'rid"')
+        await wait_for(pilot, lambda: "hit" in status(app))
 
 
 async def test_no_hits_suggests_a_correction(

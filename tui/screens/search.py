@@ -136,7 +136,7 @@ class SearchScreen(Screen[None]):
             self.run_search()
 
     def watch_every_copy(self) -> None:
-        self.run_search()
+        self.run_search(keep_highlight=True)  # the story read stays selected
 
     def action_toggle_copies(self) -> None:
         self.every_copy = not self.every_copy
@@ -155,10 +155,16 @@ class SearchScreen(Screen[None]):
                 )  # fmt: skip
                 suggestion = app.engine.suggest(query) if not results.total and query else None
         except (QuerySyntaxError, IndexProblem) as error:
-            # The previous results stay; the error shows inline.
+            # The previous results stay; the error shows inline. A quote or a
+            # bracket still open is most often a phrase being typed: said
+            # quietly, not in red.
             if not get_current_worker().is_cancelled:
-                message = f"Query error: {error}" if isinstance(error, QuerySyntaxError) else error
-                app.call_from_thread(self.set_status, str(message), "error")
+                if isinstance(error, IndexProblem):
+                    app.call_from_thread(self.set_status, str(error), "error")
+                elif _still_open(str(error)):
+                    app.call_from_thread(self.set_status, f"… {error}", "")
+                else:
+                    app.call_from_thread(self.set_status, f"Query error: {error}", "error")
             return
         # A thread cannot be interrupted: a search overtaken by a newer one
         # finishes, but must not show its stale results.
@@ -237,6 +243,7 @@ class SearchScreen(Screen[None]):
             found = f"{results.total:,} stories ({results.articles:,} articles; a: every copy)"
         source = f" · {self.search_app.source}" if self.search_app.source else ""
         self.set_status(f"{found} · {results.took_ms:.0f} ms · sorted by {sort}{source}")
+        self.refresh_bindings()  # export needs hits
         if results.facets is not None:
             self.query_one(FacetPanel).show(results.facets, self.filters)
         self.call_next(self.show_chips)
@@ -277,6 +284,7 @@ class SearchScreen(Screen[None]):
 
     @on(Input.Changed, "#query")
     def query_changed(self) -> None:
+        self.refresh_bindings()  # what needs a query is enabled, or dimmed
         # Debounced: a search starts once typing pauses.
         if self._debounce is not None:
             self._debounce.stop()  # type: ignore[attr-defined]
@@ -335,9 +343,17 @@ class SearchScreen(Screen[None]):
         self.run_search()
 
     def watch_sort(self) -> None:
-        self.run_search()
+        self.run_search(keep_highlight=True)
 
     # --- Actions ------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Views that need a query, or hits, are shown dimmed without them."""
+        if action in ("concordance", "related") and not self.query_text.strip():
+            return None
+        if action == "export" and not (self.results and self.results.articles):
+            return None
+        return True
 
     def action_focus_query(self) -> None:
         self.query_one(QueryInput).focus()
@@ -453,3 +469,8 @@ class SearchScreen(Screen[None]):
         app.call_from_thread(
             self.notify, f"Exported {count:,} articles to {printable(str(request.path))}"
         )
+
+
+def _still_open(message: str) -> bool:
+    """A syntax error that typing on would end: an open quote or bracket."""
+    return message.startswith("unbalanced quote") or message.endswith("is never closed")

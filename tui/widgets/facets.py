@@ -9,7 +9,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Label, SelectionList, Sparkline
 from textual.widgets.selection_list import Selection
 
-from search.api import FacetCounts, Filters
+from search.api import FacetCounts, Filters, country_name
 
 
 def years_in(filters: Filters) -> set[str]:
@@ -55,7 +55,7 @@ class FacetPanel(Vertical):
         with selection.prevent(SelectionList.SelectedChanged, SelectionList.SelectionToggled):
             selection.clear_options()
             selection.add_options(
-                Selection(f"{label} ({count})", value, value in chosen)
+                Selection(f"{label} ({count:,})", value, value in chosen)
                 for value, label, count in items
             )
             values = [value for value, _, _ in items]
@@ -85,7 +85,9 @@ class FilterChips(Horizontal):
     async def show(self, filters: Filters) -> None:
         await self.remove_children()
         f = filters
-        buttons = [Button(f"{c} ×", id=f"chip-country-{c}", classes="chip") for c in f.countries]
+        # Named as the list names them (Finlande, not FI).
+        buttons = [Button(f"{country_name(c)} ×", id=f"chip-country-{c}", classes="chip")
+                   for c in f.countries]  # fmt: skip
         buttons += [
             Button(f"{p} ×", name=p, id=f"chip-person-{n}", classes="chip")
             for n, p in enumerate(f.persons)

@@ -15,9 +15,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from index.store import IndexProblem
+from search.config import DEFAULT_CLUSTER_INDEX
 
-CLUSTER_ENV = "SEARCH_CLUSTER"
-DEFAULT_INDEX_NAME = "presse"
+DEFAULT_INDEX_NAME = DEFAULT_CLUSTER_INDEX
 TIMEOUT_S = 30
 
 

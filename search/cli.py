@@ -24,26 +24,36 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 import click
 from rich.text import Text
 
-from cluster.connection import CLUSTER_ENV, DEFAULT_INDEX_NAME
 from index.articles import printable
-from search import charts, grammar, render
-from search import concordance as concordances
-from search import export as exporting
-from search.api import (
-    COMMIT_EVERY,
-    Engine,
-    FilterError,
-    Filters,
-    IndexProblem,
-    QuerySyntaxError,
-    check_directory,
-    corpus_roots,
-    ensure_index,
-    index_exists,
-    index_outdated,
+from search import lazy
+from search.config import (
+    CLUSTER_ENV,
+    CLUSTER_INDEX_ENV,
+    CORPUS_ENV,
+    DEFAULT_CLUSTER_INDEX,
+    INDEX_ENV,
+    data_dir,
+    default_corpus_dir,
+    default_index_dir,
 )
-from search.config import CORPUS_ENV, INDEX_ENV, data_dir, default_corpus_dir, default_index_dir
 from search.periods import GRANULARITIES, Granularity
+
+# The engine (numpy, Whoosh), the renderers and the exporters are imported by
+# the first command that uses them: `search --help` needs none.
+if TYPE_CHECKING:
+    from search import api, charts, grammar, render
+    from search import concordance as concordances
+    from search import export as exporting
+else:
+    api = lazy.module("search.api")
+    charts = lazy.module("search.charts")
+    grammar = lazy.module("search.grammar")
+    render = lazy.module("search.render")
+    concordances = lazy.module("search.concordance")
+    exporting = lazy.module("search.export")
+
+# Written in the --commit-every help; a test checks it is index.store's.
+COMMIT_EVERY = 10_000
 
 CLUSTER_KEY = "search.cluster"
 # The commands that read a cluster so far; related, stories and the TUI are next.
@@ -71,7 +81,9 @@ def query_text(words: Sequence[str]) -> str:
     request for every article: that is ``*``."""
     text = " ".join(words)
     if not text.strip():
-        raise QuerySyntaxError("empty query: type the words to look for, or * for every article")
+        raise api.QuerySyntaxError(
+            "empty query: type the words to look for, or * for every article"
+        )
     grammar.parse(text)
     return text
 
@@ -121,8 +133,8 @@ def location_options(func: F) -> F:
     )
     @click.option(
         "--cluster-index",
-        envvar="SEARCH_CLUSTER_INDEX",
-        default=DEFAULT_INDEX_NAME,
+        envvar=CLUSTER_INDEX_ENV,
+        default=DEFAULT_CLUSTER_INDEX,
         show_default=True,
         help="The index on the cluster.",
     )
@@ -157,7 +169,7 @@ class Day(click.ParamType):
             return value
         try:
             first, last = grammar.day_bounds(str(value))
-        except QuerySyntaxError:
+        except api.QuerySyntaxError:
             self.fail(f"not a date: {value!r} (write YYYY-MM-DD, YYYY-MM or YYYY)", param, ctx)
         return first if self.end == "first" else last
 
@@ -192,7 +204,7 @@ def filter_options(func: F) -> F:
         until: Any,
         **kwargs: Any,
     ) -> Any:
-        filters = Filters(
+        filters = api.Filters(
             countries=countries,
             persons=persons,
             since=since,
@@ -315,19 +327,19 @@ def input_roots(paths: Sequence[Path], index_dir: Path, corpus: Path) -> list[Pa
         if missing:
             fail(f"no such file or directory: {', '.join(missing)}")
         return list(paths)
-    roots = corpus_roots(index_dir, corpus)
+    roots = api.corpus_roots(index_dir, corpus)
     if not any(r.exists() for r in roots):
         fail(f"no such file or directory: {', '.join(map(str, roots))} "
              "(the corpus: set --corpus or SEARCH_CORPUS, or name folders)")  # fmt: skip
     return roots
 
 
-def engine_opener() -> Callable[[Path], contextlib.AbstractContextManager[Engine]]:
+def engine_opener() -> Callable[[Path], contextlib.AbstractContextManager[api.Engine]]:
     """How a command gets its engine, for the length of a `with`: a fresh one it
     closes, or, inside `search serve`, one kept warm (the pool of
     search/resident.py, which the server passes as Click's context object)."""
     context = click.get_current_context(silent=True)
-    return (context.obj if context is not None else None) or Engine
+    return (context.obj if context is not None else None) or api.Engine
 
 
 def named_on_command_line(parameter: str) -> bool:
@@ -344,7 +356,7 @@ def cluster_target() -> tuple[str, str] | None:
     return context.meta.get(CLUSTER_KEY) if context is not None else None
 
 
-def open_engine(index_dir: Path, corpus: Path) -> contextlib.AbstractContextManager[Engine]:
+def open_engine(index_dir: Path, corpus: Path) -> contextlib.AbstractContextManager[api.Engine]:
     """Open the index, first building it from the corpus if there is none yet
     (or rebuilding it, if an older version of this program built it); or the
     cluster's index, with --cluster."""
@@ -356,9 +368,9 @@ def open_engine(index_dir: Path, corpus: Path) -> contextlib.AbstractContextMana
         from cluster.engine import ClusterEngine
 
         return ClusterEngine(*target)  # type: ignore[return-value]
-    check_directory(index_dir)
+    api.check_directory(index_dir)
     if (
-        not index_exists(index_dir)
+        not api.index_exists(index_dir)
         and named_on_command_line("index_dir")
         and not named_on_command_line("corpus")
     ):
@@ -368,14 +380,14 @@ def open_engine(index_dir: Path, corpus: Path) -> contextlib.AbstractContextMana
             f"no index at {index_dir}: build one with "
             f"`search index PATH… --index {index_dir}`, or check the name"
         )
-    if index_outdated(index_dir):
+    if api.index_outdated(index_dir):
         click.echo(f"The index at {index_dir} is from an older version: rebuilding it …", err=True)
-    elif not index_exists(index_dir):
+    elif not api.index_exists(index_dir):
         click.echo(f"No index at {index_dir} yet: building it from {corpus} …", err=True)
     else:
         return engine_opener()(index_dir)
     with progress_display(True) as progress:
-        report = ensure_index(index_dir, corpus, progress)
+        report = api.ensure_index(index_dir, corpus, progress)
     if report is not None:
         report_problems(report)
         click.echo(summary_line(report), err=True)
@@ -389,11 +401,11 @@ def handle_errors(func: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
-        except FilterError as error:
+        except api.FilterError as error:
             fail(f"--{error.name}: {error}")
-        except QuerySyntaxError as error:
+        except api.QuerySyntaxError as error:
             fail(f"query syntax: {error}")
-        except IndexProblem as error:
+        except api.IndexProblem as error:
             fail(str(error))
         except BrokenPipeError:
             # The reader stopped early (`| head`): what it wanted was delivered.
@@ -681,7 +693,7 @@ def query(
     sort: str,
     every: bool,
     as_json: bool,
-    filters: Filters,
+    filters: api.Filters,
     top: int,
     index_dir: Path,
     corpus: Path,
@@ -763,7 +775,7 @@ def export(
     output: Path | None,
     index_name: str,
     mapping: Path | None,
-    filters: Filters,
+    filters: api.Filters,
     index_dir: Path,
     corpus: Path,
 ) -> None:
@@ -913,7 +925,7 @@ def facets(
     granularity: str,
     as_json: bool,
     unit: str,
-    filters: Filters,
+    filters: api.Filters,
     top: int,
     index_dir: Path,
     corpus: Path,
@@ -974,7 +986,7 @@ def trend(
     file_dates: bool,
     plot: Path | None,
     unit: str,
-    filters: Filters,
+    filters: api.Filters,
     index_dir: Path,
     corpus: Path,
 ) -> None:
@@ -1045,7 +1057,7 @@ def kwic(
     order: concordances.KwicOrder,
     limit: int | None,
     as_json: bool,
-    filters: Filters,
+    filters: api.Filters,
     index_dir: Path,
     corpus: Path,
 ) -> None:
@@ -1093,7 +1105,7 @@ Examples:
 @location_options
 @handle_errors
 def related(
-    words: Sequence[str], top: int, as_json: bool, filters: Filters, index_dir: Path,
+    words: Sequence[str], top: int, as_json: bool, filters: api.Filters, index_dir: Path,
     corpus: Path,
 ) -> None:  # fmt: skip
     """What the articles matching QUERY talk about, compared with the whole index.

@@ -15,11 +15,13 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from index.analysis import TOKEN_PATTERN, fold
-from search.engine import Engine
-from search.facets import Filters
+
+if TYPE_CHECKING:  # annotations only: the CLI lists the orders without the engine
+    from search.engine import Engine
+    from search.facets import Filters
 
 KwicOrder = Literal["article", "date", "left", "right"]
 ORDERS: tuple[KwicOrder, ...] = ("article", "date", "left", "right")

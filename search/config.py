@@ -12,6 +12,10 @@ from pathlib import Path
 
 INDEX_ENV = "SEARCH_INDEX"
 CORPUS_ENV = "SEARCH_CORPUS"
+# A cluster instead of the local index (``--cluster``, ``--cluster-index``).
+CLUSTER_ENV = "SEARCH_CLUSTER"
+CLUSTER_INDEX_ENV = "SEARCH_CLUSTER_INDEX"
+DEFAULT_CLUSTER_INDEX = "presse"
 
 # The example articles shipped with the project, beside the packages.
 SEEDS_DIR = Path(__file__).resolve().parent.parent / "seeds"

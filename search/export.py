@@ -11,13 +11,15 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Callable, Iterator, Sequence
-from typing import IO, Any, Literal
+from typing import IO, TYPE_CHECKING, Any, Literal
 
 from index.analysis import APOSTROPHES, ELIDED, FRENCH_STOP_WORDS
 from index.articles import printable
 from index.dates import iso
-from search.engine import Article, Engine, Sort
-from search.facets import Filters
+
+if TYPE_CHECKING:  # annotations only: the CLI lists the formats without the engine
+    from search.engine import Article, Engine, Sort
+    from search.facets import Filters
 
 Format = Literal["csv", "jsonl", "opensearch"]
 FORMATS: tuple[Format, ...] = ("csv", "jsonl", "opensearch")

@@ -13,8 +13,6 @@ from collections import Counter
 from datetime import date, timedelta
 from typing import Any, Literal, get_args
 
-import numpy as np
-
 Granularity = Literal["year", "month", "week", "day"]
 GRANULARITIES: tuple[Granularity, ...] = get_args(Granularity)
 
@@ -27,6 +25,8 @@ def period_numbers(days: Any, granularity: Granularity) -> Any:
     Day numbers must be positive (articles without a date are left out first).
     Weeks start on Monday: day 1 (0001-01-01) is a Monday.
     """
+    import numpy as np  # here: the CLI names granularities without loading numpy
+
     days = np.asarray(days, dtype=np.int64)
     if granularity == "day":
         return days
@@ -86,6 +86,8 @@ def count(days: Any, granularity: Granularity) -> Counter[str]:
 
     Labels are made per distinct period, never per article.
     """
+    import numpy as np  # here: the CLI names granularities without loading numpy
+
     days = np.asarray(days, dtype=np.int64)
     days = days[days > 0]
     if not len(days):

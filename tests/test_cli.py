@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import FIXTURES, SEEDS, CliRun, run_subprocess
+from tests.conftest import FIXTURES, ROOT, SEEDS, CliRun, run_subprocess
 
 
 def test_first_query_builds_the_index_from_the_corpus(tmp_path: Path) -> None:
@@ -136,3 +138,24 @@ def test_corrupt_index_is_one_line(run: CliRun, tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert result.stderr.startswith("error: the index at") and "search doctor" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_the_cli_starts_without_the_engine() -> None:
+    """`search --help` and every command's first lines load no numpy, Whoosh index
+    or engine: they are imported by the command that needs them (a third of
+    a second of a cold start). Checked by what is loaded, not by a clock."""
+    # A module named but not yet used is a LazyLoader stand-in, not a 'module'.
+    probe = (
+        "import sys, search.cli; print(sorted(n for n in ('numpy', 'whoosh.index', 'search.engine', "
+        "'search.api') if type(sys.modules.get(n)).__name__ == 'module'))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          cwd=ROOT, check=True)  # fmt: skip
+    assert done.stdout.strip() == "[]", done.stdout
+
+
+def test_the_commit_every_default_is_the_index_s() -> None:
+    from index.store import COMMIT_EVERY
+    from search import cli
+
+    assert cli.COMMIT_EVERY == COMMIT_EVERY

@@ -30,7 +30,7 @@ from index.store import (
     index_exists,
     index_outdated,
 )
-from search.concordance import KwicOrder, Occurrence, concordance
+from search.concordance import KwicOrder, Occurrence, concordance, sort_lines
 from search.config import SEEDS_DIR
 from search.engine import Article, Engine, Hit, IndexStats, SearchResults, Sort, Unit
 from search.facets import FacetCounts, FacetValue, Filters, Granularity, country_name
@@ -117,6 +117,7 @@ __all__ = [
     "index_outdated",
     "inspect_paths",
     "repair",
+    "sort_lines",
 ]
 
 

@@ -146,8 +146,8 @@ def test_the_cli_starts_without_the_engine() -> None:
     a second of a cold start). Checked by what is loaded, not by a clock."""
     # A module named but not yet used is a LazyLoader stand-in, not a 'module'.
     probe = (
-        "import sys, search.cli; print(sorted(n for n in ('numpy', 'whoosh.index', 'search.engine', "
-        "'search.api') if type(sys.modules.get(n)).__name__ == 'module'))"
+        "import sys, search.cli; print(sorted(n for n in ('numpy', 'whoosh.index', "
+        "'search.engine', 'search.api') if type(sys.modules.get(n)).__name__ == 'module'))"
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                           cwd=ROOT, check=True)  # fmt: skip

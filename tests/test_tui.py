@@ -556,6 +556,16 @@ async def test_concordance_view_opens_the_article_at_the_occurrence(
         await wait_for(pilot, lambda: screen.order == "date" and screen.done)
         days = [x.date for x in screen.lines if x.date]
         assert days == sorted(days, reverse=True) and len(screen.lines) == len(expected)
+        # Sorted in place, not read again: the same lines as the engine's sort.
+        for order in ("left", "right"):
+            await pilot.press("s")
+            await wait_for(pilot, lambda order=order: screen.order == order and screen.done)  # type: ignore[misc]
+            with Engine(corpus_index[1]) as engine:
+                sorted_here = list(concordance(engine, "Finlande", order=order, width=screen.width))
+            assert screen.lines == sorted_here, order
+        await pilot.press("s")
+        await wait_for(pilot, lambda: screen.order == "article" and screen.done)
+        assert [(x.id, x.field, x.start) for x in screen.lines] == expected
 
 
 async def test_related_view_adds_a_word_to_the_query(

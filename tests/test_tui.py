@@ -234,6 +234,22 @@ async def test_views_that_need_a_query_are_dimmed_without_one(
         assert screen.check_action("export", ()) is None
 
 
+async def test_a_slow_search_says_it_is_running(
+    corpus_index: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """While a search runs past a quarter of a second (here: the engine's lock
+    held), the status says so and the previous hits are dimmed."""
+    app = make_app(corpus_index, tmp_path, "Finlande")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: status(app).startswith("9 hits"))
+        with app.lock:  # the next search waits for the engine
+            app.main.query_one(QueryInput).value = "Suède"
+            await wait_for(pilot, lambda: status(app).startswith("Searching « Suède »"))
+            assert app.query_one(ResultsList).has_class("stale")
+        await wait_for(pilot, lambda: "hits" in status(app))
+        assert not app.query_one(ResultsList).has_class("stale")
+
+
 async def test_a_phrase_being_typed_is_not_an_error(
     corpus_index: tuple[Path, Path], tmp_path: Path
 ) -> None:
@@ -345,7 +361,8 @@ async def test_empty_index_offers_to_build_it(tmp_path: Path) -> None:
     app = SearchApp(tmp_path / "none", corpus, history=tmp_path / "h", watch_interval=0.2)
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_for(pilot, lambda: "No index" in status(app))
-        assert "ctrl+r" in status(app)
+        await idle(pilot)  # past the moment a running search would be announced
+        assert "No index" in status(app) and "ctrl+r" in status(app)
         await pilot.press("ctrl+r")
         await wait_for(pilot, lambda: status(app).startswith("11 hits"), timeout=120)
 

@@ -55,6 +55,7 @@ if TYPE_CHECKING:
 
 PAGE = 30  # hits fetched at a time; more load as the list is scrolled
 DEBOUNCE_S = 0.15
+SEARCHING_AFTER_S = 0.25  # a search still running then is said to be
 
 
 class SearchScreen(Screen[None]):
@@ -84,6 +85,7 @@ class SearchScreen(Screen[None]):
         self.suggestion: str | None = None
         self._debounce: object | None = None
         self._searched_text: str | None = None  # the query text of the last search started
+        self._searching: object | None = None  # the timer that says a search is running
 
     @property
     def search_app(self) -> SearchApp:
@@ -124,6 +126,23 @@ class SearchScreen(Screen[None]):
         if self.alive:
             self._searched_text = self.query_text
             self.search(self.query_text, self.filters, self.sort, keep_highlight)
+            # A search that takes a while says so, rather than leave the last
+            # one's counts beside the new query; a quick one changes nothing.
+            if self._searching is not None:
+                self._searching.stop()  # type: ignore[attr-defined]
+            self._searching = self.set_timer(SEARCHING_AFTER_S, self.show_searching)
+
+    def show_searching(self) -> None:
+        if self.alive:
+            self.set_status(f"Searching « {printable(self.query_text.strip())} » …", "")
+            self.query_one(ResultsList).add_class("stale")
+
+    def searched(self) -> None:
+        """A search ended (results or an error): no longer searching."""
+        if self._searching is not None:
+            self._searching.stop()  # type: ignore[attr-defined]
+            self._searching = None
+        self.query_one(ResultsList).remove_class("stale")
 
     def search_typed(self) -> None:
         """A search for typing that paused, unless its text is already searched.
@@ -145,7 +164,8 @@ class SearchScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="search")
     def search(self, query: str, filters: Filters, sort: Sort, keep_highlight: bool) -> None:
         app = self.search_app
-        if app.engine is None:
+        if app.engine is None:  # no index yet: the status says how to build one
+            app.call_from_thread(self.searched)
             return
         try:
             with app.lock:
@@ -159,6 +179,7 @@ class SearchScreen(Screen[None]):
             # bracket still open is most often a phrase being typed: said
             # quietly, not in red.
             if not get_current_worker().is_cancelled:
+                app.call_from_thread(self.searched)
                 if isinstance(error, IndexProblem):
                     app.call_from_thread(self.set_status, str(error), "error")
                 elif _still_open(str(error)):
@@ -220,6 +241,7 @@ class SearchScreen(Screen[None]):
     ) -> None:
         if not self.alive:
             return
+        self.searched()
         self.results = results
         self.hits = list(results.hits)
         listing = self.query_one(ResultsList)

@@ -18,6 +18,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.reactive import reactive
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import (
     Button,
     Footer,
@@ -85,7 +86,7 @@ class SearchScreen(Screen[None]):
         self.suggestion: str | None = None
         self._debounce: object | None = None
         self._searched_text: str | None = None  # the query text of the last search started
-        self._searching: object | None = None  # the timer that says a search is running
+        self._searching: Timer | None = None  # says a search is running (set on mount)
 
     @property
     def search_app(self) -> SearchApp:
@@ -113,6 +114,8 @@ class SearchScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        # One timer, paused between searches, says that a search is running.
+        self._searching = self.set_interval(SEARCHING_AFTER_S, self.show_searching, pause=True)
         self.query_one("#progress").display = False
         self.query_one(QueryInput).focus()
 
@@ -128,11 +131,13 @@ class SearchScreen(Screen[None]):
             self.search(self.query_text, self.filters, self.sort, keep_highlight)
             # A search that takes a while says so, rather than leave the last
             # one's counts beside the new query; a quick one changes nothing.
-            if self._searching is not None:
-                self._searching.stop()  # type: ignore[attr-defined]
-            self._searching = self.set_timer(SEARCHING_AFTER_S, self.show_searching)
+            if self._searching is not None:  # mounted
+                self._searching.reset()
+                self._searching.resume()
 
     def show_searching(self) -> None:
+        if self._searching is not None:
+            self._searching.pause()
         if self.alive:
             self.set_status(f"Searching « {printable(self.query_text.strip())} » …", "")
             self.query_one(ResultsList).add_class("stale")
@@ -140,9 +145,9 @@ class SearchScreen(Screen[None]):
     def searched(self) -> None:
         """A search ended (results or an error): no longer searching."""
         if self._searching is not None:
-            self._searching.stop()  # type: ignore[attr-defined]
-            self._searching = None
-        self.query_one(ResultsList).remove_class("stale")
+            self._searching.pause()
+        if self.alive:
+            self.query_one(ResultsList).remove_class("stale")
 
     def search_typed(self) -> None:
         """A search for typing that paused, unless its text is already searched.

@@ -250,6 +250,21 @@ async def test_a_slow_search_says_it_is_running(
         assert not app.query_one(ResultsList).has_class("stale")
 
 
+async def test_quit_and_help_fit_in_the_footer_at_80_columns(
+    corpus_index: tuple[Path, Path], tmp_path: Path
+) -> None:
+    from textual.widgets._footer import FooterKey
+
+    app = make_app(corpus_index, tmp_path, "Finlande")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: status(app).startswith("9 hits"))
+        app.query_one(ResultsList).focus()  # where the most keys apply
+        await idle(pilot)
+        keys = {key.key: key.region for key in app.screen.query(FooterKey)}
+        for key in ("ctrl+q", "f1"):
+            assert key in keys and keys[key].right <= 80, (key, keys)
+
+
 async def test_a_phrase_being_typed_is_not_an_error(
     corpus_index: tuple[Path, Path], tmp_path: Path
 ) -> None:

@@ -48,7 +48,7 @@ class SearchApp(App[None]):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
     BINDINGS = [
         Binding("ctrl+q", "quit", "Quit", priority=True),
-        Binding("ctrl+r", "reindex", "Reindex"),
+        Binding("ctrl+r", "reindex", "Reindex", show=False),  # in the palette and F1
         Binding("f1,question_mark", "help", "Help"),
         # From any view: back to the search box (a box with the keyboard types it).
         Binding("slash", "go_search", "Search", show=False),

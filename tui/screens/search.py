@@ -63,14 +63,16 @@ class SearchScreen(Screen[None]):
     BINDINGS = [
         Binding("slash", "focus_query", "Search"),
         Binding("t", "trend", "Trend"),
-        Binding("x", "concordance", "Concordance"),
+        Binding("x", "concordance", "Kwic"),  # as `search kwic`: short, for the footer
         Binding("r", "related", "Related"),
         Binding("e", "export", "Export"),
-        Binding("s", "toggle_sort", "Sort"),
-        Binding("p", "pin", "Pin"),
-        Binding("f", "toggle_facets", "Facets"),
-        Binding("c", "clear_filters", "Clear filters"),
-        Binding("a", "toggle_copies", "All copies"),
+        # Off the footer, which must keep room for Quit and Help at 80
+        # columns; F1 and the palette list them.
+        Binding("f", "toggle_facets", "Facets", show=False),
+        Binding("s", "toggle_sort", "Sort", show=False),
+        Binding("p", "pin", "Pin", show=False),
+        Binding("c", "clear_filters", "Clear filters", show=False),
+        Binding("a", "toggle_copies", "All copies", show=False),
     ]
 
     sort: reactive[Sort] = reactive("relevance")

@@ -7,6 +7,7 @@ A period without any article is a gap in the line, never a zero.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +65,18 @@ def tick_positions(size: int, most: int = 6) -> list[int]:
     return sorted({round(i * step) for i in range(most)})
 
 
+def count_ticks(top: float, most: int = 5) -> list[int]:
+    """Whole numbers from 0 past *top*, at most about *most* of them, on a round step."""
+    peak = max(math.ceil(top), 1)
+    step = 1
+    while peak / step > most:
+        for factor in (2, 2.5, 2):  # 1, 2, 5, 10, 20, 50…
+            step = int(step * factor)
+            if peak / step <= most:
+                break
+    return list(range(0, peak + step, step))
+
+
 def draw(plt: Any, trend: Trend, *, ratio: bool) -> None:
     """Plot *trend* with *plt*: the ``plotext`` module or a textual-plotext ``Plot``."""
     plt.clear_data()
@@ -83,7 +96,14 @@ def draw(plt: Any, trend: Trend, *, ratio: bool) -> None:
     plt.ylabel("%" if ratio else "articles")
     if trend.periods:
         plt.xlim(-0.5, len(trend.periods) - 0.5)
-    plt.ylim(0, None)
+    if ratio:
+        plt.ylim(0, None)
+        return
+    # Whole articles on the axis, never 0.83 of one.
+    counts = [v for series in trend.series for v in values(series, False) if v]
+    steps = count_ticks(max(counts, default=0))
+    plt.yticks(steps, [f"{t:,}" for t in steps])
+    plt.ylim(0, steps[-1])
 
 
 def terminal(trend: Trend, *, ratio: bool, width: int, height: int, colour: bool) -> str:

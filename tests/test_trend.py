@@ -215,3 +215,19 @@ def test_granularity_follows_the_span() -> None:
     assert periods.choose(date(2022, 1, 1), date(2023, 6, 1)) == "week"
     assert periods.choose(date(2015, 1, 1), date(2022, 6, 1)) == "month"
     assert periods.choose(date(1944, 12, 19), date(2023, 1, 1)) == "year"
+
+
+def test_a_count_axis_reads_whole_articles(seeds_index: Path) -> None:
+    """Counts on the axis are whole numbers on a round step (the TUI's axis
+    read 0.83 articles); shares keep their decimals."""
+    from search import charts
+    from search.api import Engine
+
+    assert charts.count_ticks(0.83) == [0, 1]
+    assert charts.count_ticks(9) == [0, 2, 4, 6, 8, 10]
+    assert charts.count_ticks(18_769) == [0, 5_000, 10_000, 15_000, 20_000]
+    with Engine(seeds_index) as engine:
+        found = engine.trend(["Finlande", "OTAN"], granularity="month")
+    chart = charts.terminal(found, ratio=False, width=70, height=16, colour=False)
+    axis = [line.split("┤")[0].strip() for line in chart.splitlines() if "┤" in line]
+    assert axis and all(label.replace(",", "").isdigit() for label in axis), axis

@@ -131,7 +131,10 @@ class TrendScreen(QueryView[tuple[date, date] | None]):
     def action_cycle_granularity(self) -> None:
         current = self.trend.granularity if self.trend else "month"
         self.granularity = GRANULARITIES[(GRANULARITIES.index(current) + 1) % len(GRANULARITIES)]
-        self.notify(f"Periods: by {self.granularity}")
+        # The measure shown stays (share or count): it changed silently with the periods.
+        self.ratio = self.shares
+        measure = "share of all articles" if self.ratio else "articles"
+        self.notify(f"Periods: by {self.granularity} ({measure}; r: the other)")
         self.compute()
 
     def action_toggle_ratio(self) -> None:

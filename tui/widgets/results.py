@@ -12,23 +12,33 @@ from index.articles import printable
 from search.api import Hit
 from search.render import highlighted
 
+SNIPPET_CHARS = 180  # of a hit's snippet in the list: the article view has it all
+
 
 def hit_prompt(hit: Hit) -> Text:
-    """Title, one line of metadata, the snippet."""
+    """Title, a line of metadata, the snippet."""
     title = highlighted(hit.title or "(untitled)", hit.title_highlights)
     if hit.title_source == "derived":
         title.stylize("italic")
     title.stylize("bold")
-    meta_parts = [hit.date.date().isoformat() if hit.date else "", hit.source]
-    meta_parts.append(printable(Path(hit.path).name))
+    # One short line: the file's name is in the article view (from a dump it
+    # was the same on every hit, and wrapped the line to three).
+    meta_parts = [hit.date.date().isoformat() if hit.date else "", printable(hit.source)]
+    if not hit.date and not hit.source:
+        meta_parts.append(printable(Path(hit.path).name))
     if hit.countries:
-        meta_parts.append(" ".join(hit.countries[:6]) + ("…" if len(hit.countries) > 6 else ""))
+        meta_parts.append(" ".join(hit.countries[:4]) + ("…" if len(hit.countries) > 4 else ""))
     if hit.persons:
-        meta_parts.append(", ".join(hit.persons[:3]) + ("…" if len(hit.persons) > 3 else ""))
+        meta_parts.append(", ".join(hit.persons[:2]) + ("…" if len(hit.persons) > 2 else ""))
     if hit.copy_count:
         meta_parts.append(f"+{hit.copy_count} cop{'ies' if hit.copy_count > 1 else 'y'}")
     meta = Text(" · ".join(p for p in meta_parts if p), style="dim")
-    snippet = highlighted(hit.snippet.text, hit.snippet.highlights)
+    text, spans = hit.snippet.text, hit.snippet.highlights
+    if len(text) > SNIPPET_CHARS:  # a few lines: more hits on a screen of 24
+        cut = text.rfind(" ", 0, SNIPPET_CHARS)
+        cut = cut if cut > 0 else SNIPPET_CHARS
+        text, spans = text[:cut] + " …", tuple((a, b) for a, b in spans if b <= cut)
+    snippet = highlighted(text, spans)
     return Text("\n").join([title, meta, snippet, Text("")])  # a blank line between hits
 
 

@@ -12,7 +12,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, RadioButton, RadioSet
+from textual.widgets import Button, Footer, Input, Label, RadioButton, RadioSet
 
 from index.analysis import fold
 from search import export as exporting
@@ -73,6 +73,9 @@ class ExportScreen(ModalScreen[ExportRequest | None]):
             with Horizontal(id="export-buttons"):
                 yield Button("Export", variant="primary", id="export-go")
                 yield Button("Cancel", id="export-cancel")
+        # Its own keys, over the footer of the screen beneath (whose keys do
+        # not apply while this one is open).
+        yield Footer()
 
     def on_mount(self) -> None:
         self.query_one("#export-path", Input).focus()

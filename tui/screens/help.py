@@ -7,7 +7,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Label, Static
+from textual.widgets import Footer, Label, Static
 
 KEYS = [
     ("Search", ""),
@@ -68,3 +68,6 @@ class HelpScreen(ModalScreen[None]):
         with VerticalScroll(id="help"):
             yield Static(lines)
             yield Label("Escape closes this help.", classes="dim")
+        # Its own keys, over the footer of the screen beneath (whose keys do
+        # not apply while this one is open).
+        yield Footer()

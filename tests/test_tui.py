@@ -600,6 +600,20 @@ async def test_concordance_view_opens_the_article_at_the_occurrence(
         assert [(x.id, x.field, x.start) for x in screen.lines] == expected
 
 
+async def test_a_narrow_concordance_leaves_room_for_the_title(
+    corpus_index: tuple[Path, Path], tmp_path: Path
+) -> None:
+    app = make_app(corpus_index, tmp_path, "Finlande")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: status(app).startswith("9 hits"))
+        screen = await open_view(pilot, "x", ConcordanceScreen, lambda view: view.done)
+        table = screen.query_one("#kwic", DataTable)
+        title = next(c for k, c in table.columns.items() if k.value == "article")
+        shown = sum(c.get_render_width(table) for c in table.columns.values())
+        before = shown - title.get_render_width(table)
+        assert 80 - before >= 20, (before, screen.width)
+
+
 async def test_related_view_adds_a_word_to_the_query(
     corpus_index: tuple[Path, Path], tmp_path: Path
 ) -> None:

@@ -29,6 +29,7 @@ from tui.screens.query_view import QueryView
 
 MOST = 10_000  # lines shown; `search kwic` gives them all
 BATCH = 200  # lines added to the table at a time while they stream in
+TITLE_ROOM = 20  # columns kept for the article's title
 
 
 class ConcordanceScreen(QueryView[None]):
@@ -52,8 +53,9 @@ class ConcordanceScreen(QueryView[None]):
         yield DataTable(id="kwic", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
-        # Date, both contexts and the match fit the terminal; the title takes the rest.
-        self.width = max(20, min(60, (self.app.size.width - 34) // 2))
+        # Date, both contexts and the match fit the terminal, with room left for
+        # the title (at 80 columns it was one character wide).
+        self.width = max(12, min(60, (self.app.size.width - 34 - TITLE_ROOM) // 2))
         self.compute()
 
     @work(thread=True, exclusive=True, group="concordance")
@@ -109,6 +111,9 @@ class ConcordanceScreen(QueryView[None]):
                 key=str(len(self.lines)),
             )
             self.lines.append(line)
+        if not last:
+            self.caption(f"« {self.query_text} »: {len(self.lines):,} occurrences so far, "
+                         f"reading… · sorted by {self.order}")  # fmt: skip
         if last:
             self.done = True
             if self.order == "article" and not self.truncated:

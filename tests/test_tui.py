@@ -674,12 +674,25 @@ async def then_export(pilot) -> None:  # type: ignore[no-untyped-def]
     await idle(pilot)
 
 
+async def then_concordance(pilot) -> None:  # type: ignore[no-untyped-def]
+    await open_view(pilot, "x", ConcordanceScreen, lambda view: view.done)
+
+
+async def then_bad_date(pilot) -> None:  # type: ignore[no-untyped-def]
+    """A query the engine refuses: the error, whole, beside the last hits."""
+    pilot.app.main.query_one(QueryInput).value = "Finlande date:[banana TO 2020]"
+    await wait_for(pilot, lambda: status(pilot.app).startswith("Query error"))
+    await still(pilot)
+
+
 # Each view: the query typed, then what is done from its hits.
 VIEWS = {
     "results": ("Finlande", None),
     "article": ("Finlande croix", then_article),
     "trend": ("Finlande", then_trend),
     "export": ("Finlande", then_export),
+    "concordance": ("Finlande", then_concordance),
+    "bad-date": ("Finlande", then_bad_date),
 }
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import pytest
+from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import (
     Button,
@@ -411,6 +412,16 @@ async def test_history_sort_and_help(corpus_index: tuple[Path, Path], tmp_path: 
         app.query_one(ResultsList).focus()
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
+        # Read from the bindings: every key of every view is there, with what it does.
+        sections = dict(app.screen.rows())
+        kwic = "concordance: every occurrence of the query in its context"
+        assert ("x", kwic) in sections["Hits"]
+        assert ("/", "from any view: back to the search box") in sections["Anywhere"]
+        assert any(keys.startswith("esc") for keys, _ in sections["Article"])
+        for view, classes in app.screen.sections:
+            for binding in (b for cls in classes for b in cls.BINDINGS if isinstance(b, Binding)):
+                assert any(what in (binding.tooltip, binding.description)
+                           for _, what in sections[view]), binding  # fmt: skip
         await pilot.press("escape")
         assert not isinstance(app.screen, HelpScreen)
 
@@ -675,7 +686,13 @@ async def then_export(pilot) -> None:  # type: ignore[no-untyped-def]
 
 
 async def then_concordance(pilot) -> None:  # type: ignore[no-untyped-def]
-    await open_view(pilot, "x", ConcordanceScreen, lambda view: view.done)
+    screen = await open_view(pilot, "x", ConcordanceScreen, lambda view: view.done)
+    # Focus settled (the table takes it when its first lines come): the same
+    # picture every run.
+    table = screen.query_one("#kwic", DataTable)
+    table.focus()
+    table.move_cursor(row=0)
+    await idle(pilot)
 
 
 async def then_bad_date(pilot) -> None:  # type: ignore[no-untyped-def]

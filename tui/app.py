@@ -48,10 +48,12 @@ class SearchApp(App[None]):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
     BINDINGS = [
         Binding("ctrl+q", "quit", "Quit", priority=True),
-        Binding("ctrl+r", "reindex", "Reindex", show=False),  # in the palette and F1
-        Binding("f1,question_mark", "help", "Help"),
+        Binding("ctrl+r", "reindex", "Reindex", show=False,  # in the palette and F1
+                tooltip="index the new and changed files now (or build a missing index)"),
+        Binding("f1,question_mark", "help", "Help", tooltip="this help"),
         # From any view: back to the search box (a box with the keyboard types it).
-        Binding("slash", "go_search", "Search", show=False),
+        Binding("slash", "go_search", "Search", show=False,
+                tooltip="from any view: back to the search box"),
     ]
 
     def __init__(
@@ -190,7 +192,21 @@ class SearchApp(App[None]):
         self.main.action_focus_query()
 
     def action_help(self) -> None:
-        self.push_screen(HelpScreen())
+        # The help reads these classes' bindings (imported here: not on the
+        # way to the first results).
+        from tui.screens.article import ArticleScreen
+        from tui.screens.concordance import ConcordanceScreen
+        from tui.screens.related import RelatedScreen
+        from tui.screens.trend import TrendScreen
+        from tui.widgets.query import QueryInput
+        from tui.widgets.results import ResultsList
+
+        self.push_screen(HelpScreen([
+            ("Search", [QueryInput]), ("Hits", [ResultsList, SearchScreen]),
+            ("Trend", [TrendScreen]), ("Concordance", [ConcordanceScreen]),
+            ("Related", [RelatedScreen]), ("Article", [ArticleScreen]),
+            ("Anywhere", [SearchApp]),
+        ]))  # fmt: skip
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)

@@ -27,11 +27,12 @@ class ArticleScreen(Screen[None]):
     """One article, every match highlighted, n/N to jump between them."""
 
     BINDINGS = [
-        Binding("escape,q", "app.pop_screen", "Back"),
+        Binding("escape,q", "app.pop_screen", "Back", tooltip="back to the hits"),
         Binding("n", "next_match", "Next match"),
-        Binding("N", "previous_match", "Prev match"),
-        Binding("o", "open_file", "Open"),
-        Binding("y", "copy", "Copy url/path"),
+        Binding("N", "previous_match", "Prev match", tooltip="previous match"),
+        Binding("o", "open_file", "Open",
+                tooltip="open in $PAGER (or $EDITOR): the file, or this article alone"),
+        Binding("y", "copy", "Copy url/path", tooltip="copy the url (or the path)"),
     ]
 
     def __init__(self, article: Article, first_match: tuple[str, int] | None = None) -> None:

@@ -30,13 +30,15 @@ from tui.screens.query_view import QueryView
 MOST = 10_000  # lines shown; `search kwic` gives them all
 BATCH = 200  # lines added to the table at a time while they stream in
 TITLE_ROOM = 20  # columns kept for the article's title
+MATCH_WIDTH = 14  # the matched words (a longer match is cut)
 
 
 class ConcordanceScreen(QueryView[None]):
     SUB_TITLE = "concordance"
     BINDINGS = [
         Binding("escape,q", "app.pop_screen", "Back"),
-        Binding("s", "cycle_order", "Sort"),
+        Binding("s", "cycle_order", "Sort",
+                tooltip="sort by article, date, left or right context"),
     ]
 
     def __init__(self, query: str, filters: Filters) -> None:
@@ -88,11 +90,13 @@ class ConcordanceScreen(QueryView[None]):
         self.lines, self.done, self.truncated = [], False, False
         table = self.query_one("#kwic", DataTable)
         table.clear(columns=True)
-        table.add_column("date", key="date")
+        # Fixed widths: columns that grew as lines streamed in moved the text
+        # under the reader's eyes.
+        table.add_column("date", key="date", width=10)
         table.add_column(Text("left", justify="right"), key="left", width=self.width)
-        table.add_column("match", key="match")
+        table.add_column("match", key="match", width=MATCH_WIDTH)
         table.add_column("right", key="right", width=self.width)
-        table.add_column("article", key="article")
+        table.add_column("article", key="article", width=60)
         self.caption(f"« {self.query_text} »: reading the matches… · sorted by {self.order}")
 
     def add(self, batch: list[Occurrence], last: bool = False) -> None:

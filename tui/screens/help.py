@@ -1,69 +1,82 @@
-"""Every key, grouped by where it works."""
+"""Every key, grouped by where it works, read from the bindings themselves.
+
+Each binding's ``tooltip`` (or its footer ``description``) says what it
+does, so the help cannot drift from the keys (a hand-written list had: it
+promised a ``/`` the article view lacked). Only what no binding of ours
+holds is written here: typing, and the gestures of Textual's own lists.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
+from textual.dom import DOMNode
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Label, Static
 
-KEYS = [
-    ("Search", ""),
-    ("type", 'search as you type (words AND-ed; OU, SAUF, "phrases", pays:, date:[… TO …])'),
-    ("↑ / ↓ in an empty box", "query history"),
-    ("Enter / ↓", "go to the results"),
-    ("Results", ""),
-    ("↑ ↓ j k PgUp PgDn Home End", "move; more hits load as you scroll"),
-    ("Enter", "read the article"),
-    ("s", "sort by relevance / date"),
-    ("a", "every copy of a wire dispatch / one hit per story"),
-    ("t", "trend: the query's matches over time"),
-    ("x", "concordance: every occurrence of the query in its context"),
-    ("r", "related: words, persons, countries over-represented in the hits"),
-    ("p", "pin the query, to compare it in the trend"),
-    ("e", "export every hit to a file (CSV, JSON Lines, OpenSearch)"),
-    ("Facets", ""),
-    ("Tab", "move to the country, person and year lists"),
-    ("Space / Enter", "toggle a filter; click a chip to remove it"),
-    ("c", "clear all filters"),
-    ("f", "show / hide the facet panel"),
-    ("Trend", ""),
-    ("↑ ↓ or click a row", "move the period cursor (the line on the chart)"),
-    ("Enter / click it again", "show the hits of that period"),
-    ("b", "periods: by day, week, month or year"),
-    ("r", "share of all articles / counts"),
-    ("u", "unpin every pinned query"),
-    ("Concordance", ""),
-    ("s", "sort by article, date, left or right context"),
-    ("Enter / click a row twice", "read the article at that occurrence"),
-    ("Related", ""),
-    ("Enter", "add the word (expression, person, country) to the query"),
-    ("Article", ""),
-    ("n / N", "next / previous match"),
-    ("o", "open the file in $PAGER (or $EDITOR)"),
-    ("y", "copy the url (or the path)"),
-    ("Escape", "back"),
-    ("Anywhere", ""),
-    ("/", "go to the search box"),
-    ("ctrl+r", "reindex the corpus now"),
-    ("ctrl+p", "command palette"),
-    ("F1 or ?", "this help"),
-    ("ctrl+q", "quit"),
-]
+# A section: its title, and the classes whose bindings work there.
+Section = tuple[str, Sequence[type[DOMNode]]]
+
+# What is not a binding of ours, by section: typing, lists' own keys, clicks.
+GESTURES: dict[str, list[tuple[str, str]]] = {
+    "Search": [
+        ("type", 'search as you type (words AND-ed; OU, SAUF, "phrases", pays:, '
+                 "date:[… TO …])"),
+        ("Enter", "go to the hits"),
+    ],
+    "Hits": [
+        ("↑ ↓ PgUp PgDn Home End", "move; more hits load as you scroll"),
+        ("Enter", "read the article"),
+        ("Tab", "move to the country, person and year lists"),
+        ("Space / Enter", "toggle a filter (click a chip to remove it)"),
+    ],
+    "Trend": [
+        ("↑ ↓ or click a row", "move the period cursor (the line on the chart)"),
+        ("Enter / click it again", "show the hits of that period"),
+    ],
+    "Concordance": [("Enter / click a row twice", "read the article at that occurrence")],
+    "Related": [("Enter", "add the word (expression, person, country) to the query")],
+    "Anywhere": [("ctrl+p", "command palette: every command by name")],
+}  # fmt: skip
 
 
 class HelpScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,q,f1,question_mark", "dismiss", "Close")]
 
+    def __init__(self, sections: Sequence[Section]) -> None:
+        super().__init__()
+        self.sections = sections
+
+    def keys(self, binding: Binding) -> str:
+        """``Esc / q``: each key of a binding as the footer shows it."""
+        return " / ".join(
+            self.app.get_key_display(replace(binding, key=key.strip()))
+            for key in binding.key.split(",")
+        )
+
+    def rows(self) -> list[tuple[str, list[tuple[str, str]]]]:
+        """(section, [(keys, what they do)]) for every section."""
+        found = []
+        for title, classes in self.sections:
+            rows = list(GESTURES.get(title, []))
+            for cls in classes:
+                for binding in cls.BINDINGS:
+                    if isinstance(binding, Binding) and binding.action != "dismiss":
+                        rows.append((self.keys(binding), binding.tooltip or binding.description))
+            found.append((title, rows))
+        return found
+
     def compose(self) -> ComposeResult:
         lines = Text()
-        for key, what in KEYS:
-            if not what:
-                lines.append(f"\n{key}\n", style="bold underline")
-            else:
-                lines.append(f"  {key:<28}", style="bold")
+        for title, rows in self.rows():
+            lines.append(f"\n{title}\n", style="bold underline")
+            for keys, what in rows:
+                lines.append(f"  {keys:<28}", style="bold")
                 lines.append(f"{what}\n")
         with VerticalScroll(id="help"):
             yield Static(lines)

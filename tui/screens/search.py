@@ -61,18 +61,25 @@ SEARCHING_AFTER_S = 0.25  # a search still running then is said to be
 
 class SearchScreen(Screen[None]):
     BINDINGS = [
-        Binding("slash", "focus_query", "Search"),
-        Binding("t", "trend", "Trend"),
-        Binding("x", "concordance", "Kwic"),  # as `search kwic`: short, for the footer
-        Binding("r", "related", "Related"),
-        Binding("e", "export", "Export"),
+        Binding("slash", "focus_query", "Search", tooltip="go to the search box"),
+        Binding("t", "trend", "Trend", tooltip="trend: the query's matches over time"),
+        # "Kwic", as `search kwic`: short, for the footer.
+        Binding("x", "concordance", "Kwic",
+                tooltip="concordance: every occurrence of the query in its context"),
+        Binding("r", "related", "Related",
+                tooltip="related: words, persons, countries over-represented in the hits"),
+        Binding("e", "export", "Export",
+                tooltip="export every hit to a file (CSV, JSON Lines, OpenSearch)"),
         # Off the footer, which must keep room for Quit and Help at 80
         # columns; F1 and the palette list them.
-        Binding("f", "toggle_facets", "Facets", show=False),
-        Binding("s", "toggle_sort", "Sort", show=False),
-        Binding("p", "pin", "Pin", show=False),
-        Binding("c", "clear_filters", "Clear filters", show=False),
-        Binding("a", "toggle_copies", "All copies", show=False),
+        Binding("f", "toggle_facets", "Facets", show=False,
+                tooltip="show / hide the facet panel"),
+        Binding("s", "toggle_sort", "Sort", show=False, tooltip="sort by relevance / date"),
+        Binding("p", "pin", "Pin", show=False,
+                tooltip="pin the query, to compare it in the trend"),
+        Binding("c", "clear_filters", "Clear filters", show=False, tooltip="clear all filters"),
+        Binding("a", "toggle_copies", "All copies", show=False,
+                tooltip="every copy of a wire dispatch / one hit per story"),
     ]
 
     sort: reactive[Sort] = reactive("relevance")

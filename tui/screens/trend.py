@@ -24,9 +24,10 @@ class TrendScreen(QueryView[tuple[date, date] | None]):
     SUB_TITLE = "trend"
     BINDINGS = [
         Binding("escape,q", "back", "Back"),
-        Binding("b", "cycle_granularity", "Periods"),
-        Binding("r", "toggle_ratio", "Share/count"),
-        Binding("u", "unpin", "Unpin"),
+        Binding("b", "cycle_granularity", "Periods",
+                tooltip="periods: by day, week, month or year"),
+        Binding("r", "toggle_ratio", "Share/count", tooltip="share of all articles / counts"),
+        Binding("u", "unpin", "Unpin", tooltip="unpin every pinned query"),
     ]
 
     def __init__(self, query: str, filters: Filters) -> None:

@@ -14,9 +14,12 @@ class QueryInput(Input):
     """The query box; ↑/↓ in it walk the query history, ↓ past it goes to the hits."""
 
     BINDINGS = [
-        Binding("up", "history_previous", "History", show=False),
-        Binding("down", "history_next", "History", show=False),
-        Binding("tab", "accept_suggestion", "Accept the suggestion", show=False),
+        Binding("up", "history_previous", "History", show=False,
+                tooltip="in an empty box: the previous queries"),
+        Binding("down", "history_next", "History", show=False,
+                tooltip="the next query of the history, or the hits"),
+        Binding("tab", "accept_suggestion", "Accept the suggestion", show=False,
+                tooltip="with no hits: take the spelling suggested"),
     ]
 
     class LeaveDown(Message):

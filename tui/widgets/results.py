@@ -44,6 +44,6 @@ def hit_prompt(hit: Hit) -> Text:
 
 class ResultsList(OptionList):
     BINDINGS = [
-        Binding("j", "cursor_down", "Down", show=False),
-        Binding("k", "cursor_up", "Up", show=False),
+        Binding("j", "cursor_down", "Down", show=False, tooltip="next hit"),
+        Binding("k", "cursor_up", "Up", show=False, tooltip="previous hit"),
     ]

@@ -35,7 +35,7 @@ from search.engine import Engine
 from search.facets import Filters
 from tests.conftest import FIXTURES, ROOT, SEEDS, make_corpus, run_subprocess
 from tests.test_query_language import ROWS
-from tests.test_related import OTHER, REFORM
+from tests.test_related import write_wires
 from tests.test_tui import idle, open_trend, open_view, status, wait_for
 from tests.test_watch import ARTICLE, WatchProcess
 from tui.app import SearchApp
@@ -479,12 +479,7 @@ def test_related_on_the_cluster_is_the_local_related(
 ) -> None:
     """Every match and the whole index read (fewer than 120 and 600 articles):
     the same words, expressions, persons and countries, the same G²."""
-    folder = tmp_path / "depeches"
-    folder.mkdir()
-    with (folder / "fil.jsonl").open("w", encoding="utf-8") as out:
-        for n, text in enumerate(REFORM + OTHER):
-            record = {"id": f"d{n}", "title": text[:40], "body": text, "date": "2023-03-01"}
-            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+    folder = write_wires(tmp_path / "depeches")
     Pusher(connect(nodes.url), nodes.url, "wires", tmp_path / "state").update([folder])
     Indexer(tmp_path / "local").update([folder])
     for index, local_dir, queries in (

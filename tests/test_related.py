@@ -56,14 +56,19 @@ OTHER = [
 ]
 
 
-@pytest.fixture
-def wires(run: CliRun, tmp_path: Path) -> tuple[CliRun, Path]:
-    folder = tmp_path / "depeches"
+def write_wires(folder: Path) -> Path:
+    """The dispatches above as one JSON Lines dump in *folder* (made); *folder*."""
     folder.mkdir()
     with (folder / "fil.jsonl").open("w", encoding="utf-8") as out:
         for n, text in enumerate(REFORM + OTHER):
             record = {"id": f"d{n}", "title": text[:40], "body": text, "date": "2023-03-01"}
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
+    return folder
+
+
+@pytest.fixture
+def wires(run: CliRun, tmp_path: Path) -> tuple[CliRun, Path]:
+    folder = write_wires(tmp_path / "depeches")
     assert run("index", str(folder)).exit_code == 0
     return run, tmp_path / "default-index"
 

@@ -7,7 +7,7 @@ text with the local highlighter, so they mark what the local engine marks.
 
 Counting: totals are exact (``track_total_hits``). Facet counts come from
 ``terms`` aggregations whose ``shard_size`` covers every value a shard holds
-(up to :data:`EXACT_FACET_VALUES`), so no shard leaves a value out; the
+(up to :data:`cluster.persons.EXACT_VALUES`), so no shard leaves a value out; the
 response's ``doc_count_error_upper_bound`` is checked, and a count that may
 be off is an error rather than a quietly wrong number. Relevance uses
 ``dfs_query_then_fetch``: the term statistics of the whole index, not of one
@@ -24,7 +24,7 @@ from typing import Any
 
 from cluster.connection import DEFAULT_INDEX_NAME, ClusterProblem, connect, explain
 from cluster.documents import FORMAT, index_format
-from cluster.persons import SEPARATOR, canonical_keys, display_names
+from cluster.persons import EXACT_VALUES, SEPARATOR, canonical_keys, display_names, literal
 from cluster.related import ClusterCollection, ClusterMatches, sampled, texts_of
 from cluster.translate import matcher, positive_leaves, to_dsl
 from index.articles import printable
@@ -53,7 +53,6 @@ from search.facets import (
 from search.query import FilterError
 from search.snippets import TermMatcher
 
-EXACT_FACET_VALUES = 100_000
 FILE_DATE = FILE_DATE_BYTES.decode()  # an article dated only by its file's modification time
 SCROLL_PAGE = 500  # hits per page of an export
 _INTERVALS = {"day": "day", "week": "week", "month": "month", "year": "year"}
@@ -185,9 +184,8 @@ class ClusterEngine:
         words = person_key(name)
         if not words:
             return []
-        escaped = "".join(c if c.isalnum() else f"\\{c}" for c in words)
         keys = list(self.values({"match_all": {}}, "person",
-                                only=f"(.+ )?{escaped}( .+)?"))  # fmt: skip
+                                only=f"(.+ )?{literal(words)}( .+)?"))  # fmt: skip
         merges = [f"{key.rsplit(' ', 1)[1]}{SEPARATOR}{key}" for key in keys if " " in key]
         if merges:
             merged = self.values({"match_all": {}}, "person_alias", only=merges)
@@ -251,7 +249,7 @@ class ClusterEngine:
         """Each value of keyword *field* held by at least *least* matches (of
         *only*, a list or a pattern, if given), with its count: exact, or an error."""
         terms: dict[str, Any] = {"field": field, "min_doc_count": least,
-                                 "size": EXACT_FACET_VALUES, "shard_size": EXACT_FACET_VALUES}
+                                 "size": EXACT_VALUES, "shard_size": EXACT_VALUES}
         if only is not None:
             terms["include"] = only
         body = {"query": query, "size": 0, "aggs": {"values": {"terms": terms}}}
@@ -260,7 +258,7 @@ class ClusterEngine:
             "sum_other_doc_count", 0
         ):
             raise ClusterProblem(self.url, f"the {field} counts may be inexact (more than "
-                                           f"{EXACT_FACET_VALUES:,} values)")  # fmt: skip
+                                           f"{EXACT_VALUES:,} values)")  # fmt: skip
         return {b["key"]: int(b["doc_count"]) for b in found["values"]["buckets"]}
 
     def person_names(self, keys: list[str]) -> dict[str, str]:
@@ -348,7 +346,7 @@ class ClusterEngine:
         from opensearchpy import helpers
 
         query, _ = self._query(text, filters or Filters())
-        total = int(self._call(self.client.count, index=self.index, body={"query": query})["count"])
+        total = self.count(query)
         body = {"query": query, "_source": _SOURCE, "sort": _order(sort)}
 
         def pages() -> Iterator[list[dict[str, Any]]]:
@@ -447,7 +445,7 @@ def _date(value: str | None) -> datetime | None:
 
 def _aggregations(top: int, granularity: Granularity) -> dict[str, Any]:
     def terms(field: str) -> dict[str, Any]:
-        return {"terms": {"field": field, "size": top, "shard_size": EXACT_FACET_VALUES,
+        return {"terms": {"field": field, "size": top, "shard_size": EXACT_VALUES,
                           "order": [{"_count": "desc"}, {"_key": "asc"}]}}  # fmt: skip
 
     return {
@@ -471,7 +469,7 @@ def _facet_counts(
     for name in ("countries", "persons"):
         if aggs[name].get("doc_count_error_upper_bound", 0):
             raise ClusterProblem(url, f"the {name} counts may be inexact (a shard holds more "
-                                      f"than {EXACT_FACET_VALUES:,} values)")  # fmt: skip
+                                      f"than {EXACT_VALUES:,} values)")  # fmt: skip
     dates = []
     for bucket in aggs["dates"]["buckets"]:
         day = _utc_day(bucket["key"])

@@ -156,7 +156,7 @@ def display_names(client: Any, index: str, keys: Collection[str]) -> dict[str, s
         return {}
     aggs = {}
     for n, group in enumerate(_groups(sorted(keys))):
-        pattern = "|".join("".join(c if c.isalnum() else f"\\{c}" for c in k) for k in group)
+        pattern = "|".join(map(literal, group))
         aggs[str(n)] = {
             "filter": {"terms": {"person": group}},
             "aggs": {"names": {"terms": {
@@ -170,6 +170,12 @@ def display_names(client: Any, index: str, keys: Collection[str]) -> dict[str, s
             key, name = bucket["key"].split(SEPARATOR, 1)
             counts.append((key, name, int(bucket["doc_count"])))
     return best_spellings(counts)
+
+
+def literal(text: str) -> str:
+    """*text* matched as written in a cluster's regular expression (an
+    ``include`` pattern): every character but letters and digits escaped."""
+    return "".join(c if c.isalnum() else f"\\{c}" for c in text)
 
 
 def _groups(keys: list[str]) -> list[list[str]]:

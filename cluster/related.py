@@ -31,7 +31,6 @@ if TYPE_CHECKING:
     from cluster.engine import ClusterEngine
 
 SEED = 1_789  # of the sample: the same articles every time
-EXACT_VALUES = 100_000  # a terms aggregation's shard_size: every value a shard holds
 _TEXT = ["title", "lead", "body"]
 _FIELDS = {"persons": "person_canonical", "countries": "country"}
 

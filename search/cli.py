@@ -56,7 +56,8 @@ else:
 COMMIT_EVERY = 10_000
 
 CLUSTER_KEY = "search.cluster"
-# The commands that read a cluster so far; related, stories and the TUI are next.
+# The commands that read a cluster (the TUI too: `search tui --cluster`);
+# stories are not grouped there yet.
 CLUSTER_COMMANDS = frozenset(
     {"query", "show", "facets", "stats", "export", "trend", "kwic", "related"}
 )

@@ -92,7 +92,6 @@ class SearchScreen(Screen[None]):
         self.history = history
         self.results: SearchResults | None = None
         self.hits: list[Hit] = []
-        self.suggestion: str | None = None
         self._debounce: object | None = None
         self._searched_text: str | None = None  # the query text of the last search started
         self._searching: Timer | None = None  # says a search is running (set on mount)
@@ -264,7 +263,6 @@ class SearchScreen(Screen[None]):
             highlighted_id = listing.highlighted_option.id
         listing.clear_options()
         listing.add_options(Option(hit_prompt(h), id=h.id) for h in self.hits)
-        self.suggestion = suggestion
         self.query_one(QueryInput).suggestion = None if self.hits else suggestion
         if not self.hits:
             hint = f"  {results.hint}." if results.hint else ""

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import netrc
 import os
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -25,7 +24,7 @@ class ClusterProblem(IndexProblem):
     """The cluster cannot answer: one line for the user, naming the fix."""
 
     def __init__(self, url: str, message: str) -> None:
-        super().__init__(Path(url), f"cluster {url}: {message}")
+        super().__init__(url, f"cluster {url}: {message}")
 
 
 def credentials(url: str, env: dict[str, str] | None = None) -> tuple[str, str] | None:

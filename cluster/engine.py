@@ -19,7 +19,6 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime
 from itertools import islice
-from pathlib import Path
 from typing import Any
 
 from cluster.connection import DEFAULT_INDEX_NAME, ClusterProblem, connect, explain
@@ -30,6 +29,7 @@ from cluster.translate import matcher, positive_leaves, to_dsl
 from index.articles import printable
 from index.persons import person_key
 from search import grammar, keyness, periods, trend
+from search.config import cluster_index_url
 from search.engine import (
     MOST_HIT_FACETS,
     Article,
@@ -65,7 +65,7 @@ class ClusterEngine:
 
     def __init__(self, url: str, index: str = DEFAULT_INDEX_NAME) -> None:
         self.url, self.index = url, index
-        self.directory = Path(f"{url.rstrip('/')}/{index}")
+        self.directory = cluster_index_url(url, index)
         self.client = connect(url)
         made = self._call(index_format, client=self.client, index=index)
         if made is None:

@@ -62,6 +62,7 @@ from index.writer import (
     file_signature,
     not_an_article,
 )
+from search.config import cluster_index_url
 
 CHUNK = 500  # documents per bulk request
 SENDERS = 2  # bulk requests in flight at once
@@ -363,7 +364,7 @@ class Pusher:
             try:
                 fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
-                raise IndexLocked(Path(f"{self.url.rstrip('/')}/{self.index}"), 0) from None
+                raise IndexLocked(cluster_index_url(self.url, self.index), 0) from None
             try:
                 yield
             finally:

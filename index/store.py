@@ -38,9 +38,9 @@ INDEX_NAME = "articles"
 class IndexProblem(Exception):
     """Base class for index problems shown to users as one line."""
 
-    def __init__(self, directory: Path, message: str) -> None:
+    def __init__(self, directory: Path | str, message: str) -> None:
         super().__init__(message)
-        self.directory = directory
+        self.directory = directory  # a cluster's index: its URL
 
 
 class IndexMissing(IndexProblem):
@@ -105,7 +105,7 @@ class IndexReadOnly(IndexProblem):
 
 
 class IndexLocked(IndexProblem):
-    def __init__(self, directory: Path, waited: float) -> None:
+    def __init__(self, directory: Path | str, waited: float) -> None:
         super().__init__(
             directory,
             f"another process is writing the index at {directory}; "

@@ -32,6 +32,7 @@ from search.config import (
     CORPUS_ENV,
     DEFAULT_CLUSTER_INDEX,
     INDEX_ENV,
+    cluster_index_url,
     data_dir,
     default_corpus_dir,
     default_index_dir,
@@ -278,11 +279,6 @@ def report_problems(report: IndexReport, limit: int = 50) -> None:
         click.echo(f"… and {render.count(len(problems) - limit, 'more problem')}", err=True)
 
 
-def cluster_index_url(target: tuple[str, str]) -> str:
-    """The cluster index a command writes to, as reports name it."""
-    return f"{target[0].rstrip('/')}/{target[1]}"
-
-
 def cluster_pusher(target: tuple[str, str], *, entities: bool, workers: int | None) -> Any:
     """What writes to the cluster index of --cluster (a :class:`cluster.push.Pusher`)."""
     from cluster.connection import connect
@@ -509,7 +505,7 @@ def index(
             report = pusher.update(roots, again=rebuild, progress=progress)
         report_problems(report)
         if as_json:
-            render.dump(report_json(report, cluster_index_url(target)))
+            render.dump(report_json(report, cluster_index_url(*target)))
         else:
             click.echo(summary_line(report), err=True)
         return
@@ -567,7 +563,7 @@ def watch(
         else cluster_pusher(target, entities=not no_entities, workers=None)
     )
     watcher = Watcher(writer, roots)
-    written_to = str(index_dir) if target is None else cluster_index_url(target)
+    written_to = str(index_dir) if target is None else cluster_index_url(*target)
     stop = threading.Event()
 
     def interrupt(_signum: int, _frame: Any) -> None:

@@ -21,6 +21,12 @@ DEFAULT_CLUSTER_INDEX = "presse"
 SEEDS_DIR = Path(__file__).resolve().parent.parent / "seeds"
 
 
+def cluster_index_url(url: str, index: str) -> str:
+    """``https://host:9200/presse``: a cluster's index as messages and reports
+    name it (never a ``Path``: it folds the ``//`` of the scheme)."""
+    return f"{url.rstrip('/')}/{index}"
+
+
 def data_dir() -> Path:
     """The per-user data folder (XDG): the default index, and what a push to a
     cluster remembers (``cluster-*.json``)."""

@@ -153,7 +153,7 @@ class Article:
 
 @dataclass(frozen=True)
 class IndexStats:
-    directory: Path
+    directory: Path | str  # a cluster's index: its URL
     documents: int
     files: int
     segments: int

@@ -143,6 +143,9 @@ def test_the_cli_reads_the_cluster_like_the_local_index(
     assert json.loads(shown.stdout)["title"] == hit["title"]
     stats = json.loads(run_subprocess("stats", "--json", env=env).stdout)
     assert stats["documents"] == 18
+    # Named by its URL, "//" and all (a Path made it http:/…).
+    assert stats["directory"] == f"{nodes.url}/{pushed}"
+    assert f"index: {nodes.url}/{pushed}" in run_subprocess("stats", env=env).stdout
     refused = run_subprocess("serve", env=env)
     assert refused.returncode == 2 and refused.stderr.startswith("error: search serve does not")
     doctor = run_subprocess("doctor", env=env)

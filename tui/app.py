@@ -29,6 +29,7 @@ from search.api import (
     corpus_roots,
     index_exists,
 )
+from search.config import cluster_index_url
 from tui.history import History, default_history_path
 from tui.screens.help import HelpScreen
 from tui.screens.search import SearchScreen
@@ -88,7 +89,7 @@ class SearchApp(App[None]):
     @property
     def source(self) -> str:
         """What the app reads, as the status line names it: empty for the local index."""
-        return f"cluster {self.cluster[0].rstrip('/')}/{self.cluster[1]}" if self.cluster else ""
+        return f"cluster {cluster_index_url(*self.cluster)}" if self.cluster else ""
 
     def new_engine(self) -> Engine:
         """An engine of its own for a long task (a concordance, an export)."""

@@ -1,7 +1,8 @@
 """The same articles in the local index and in a real OpenSearch cluster, one run:
 push rate against the local build, query latency of the four query sets on
-both, whether they find the same articles and facets; ``related`` (top-20
-agreement), ``trend`` and ``kwic`` on both; the nodes' memory.
+both, whether they find the same articles and facets; the stories of the
+whole index and collapsed queries (story totals, latency); ``related``
+(top-20 agreement), ``trend`` and ``kwic`` on both; the nodes' memory.
 
 A cluster of ``--nodes`` real nodes (``cluster/node``, JVMs of their own on
 loopback ports, 512 MB heaps; 2 shards, 1 replica when there are two nodes)
@@ -30,6 +31,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from cluster import scroll  # noqa: E402
 from cluster.connection import connect  # noqa: E402
 from cluster.engine import ClusterEngine  # noqa: E402
 from cluster.local_nodes import LocalCluster  # noqa: E402
@@ -143,6 +145,43 @@ def _kwic(local: Engine, remote: ClusterEngine, word: str) -> dict[str, Any]:
     return found
 
 
+def _stories(local: Engine, remote: ClusterEngine, queries: list[str]) -> dict[str, Any]:
+    """The stories with copies of the whole index on both sides (as sets of
+    record ids), and collapsed queries: the same story totals, and latency."""
+    reader = local._searcher.reader()
+    labels = local.facet_table.stories
+    here: dict[int, set[str]] = {}
+    for doc, label in enumerate(labels.tolist()):
+        if reader.has_deletions() and reader.is_deleted(doc):
+            continue
+        here.setdefault(label, set()).add(reader.stored_fields(doc)["id"].rsplit("#", 1)[-1])
+    mine = {frozenset(s) for s in here.values() if len(s) > 1}
+    there: dict[str, set[str]] = {}
+    body = {"query": {"range": {"story_size": {"gte": 2}}}, "_source": ["article_id", "story"]}
+    for page in scroll.pages(remote.client, remote.index, body, 1000):
+        for hit in page:
+            source = hit["_source"]
+            there.setdefault(source["story"], set()).add(source["article_id"].rsplit("#", 1)[-1])
+    theirs = {frozenset(s) for s in there.values()}
+    times: dict[str, list[float]] = {"local": [], "cluster": []}
+    same_total = 0
+    for text in queries:
+        began = time.perf_counter()
+        a = local.search(text, collapse=True, facets=True)
+        times["local"].append((time.perf_counter() - began) * 1000)
+        began = time.perf_counter()
+        b = remote.search(text, collapse=True, facets=True)
+        times["cluster"].append((time.perf_counter() - began) * 1000)
+        same_total += (a.total, a.articles) == (b.total, b.articles)
+    return {
+        "stories_with_copies": {"local": len(mine), "cluster": len(theirs),
+                                "same": len(mine & theirs)},
+        "articles_in_them": {"local": sum(map(len, mine)), "cluster": sum(map(len, theirs))},
+        "collapsed_queries": len(queries), "same_story_total": same_total,
+        **_latency(times),
+    }  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--docs", type=int, default=3000, help="0: every article")
@@ -179,6 +218,8 @@ def main() -> None:
         # Part of the push: persons merged across the index (cluster.persons).
         result["push_merge"] = {"rewritten": pusher.last_merge[0],
                                 "seconds": round(pusher.last_merge[1], 1)}  # fmt: skip
+        result["push_grouping"] = {"rewritten": pusher.last_grouping[0],
+                                   "seconds": round(pusher.last_grouping[1], 1)}  # fmt: skip
         result["local_build_per_s"] = round(len(lines) / result["local_build_s"], 1)
         sets: dict[str, Any] = {}
         with Engine(work / "index") as local, ClusterEngine(nodes.url, "bench") as remote:
@@ -208,6 +249,9 @@ def main() -> None:
                     **_latency(times),
                 }
             result["query_sets"] = sets
+            collapsed = [q for path in sorted(QUERIES.glob("*.txt"))
+                         for q in path.read_text(encoding="utf-8").splitlines()[:10]]  # fmt: skip
+            result["stories"] = _stories(local, remote, collapsed)
             result["related"] = _related(local, remote, args.related)
             result["trend"] = _trend(local, remote)
             result["kwic"] = _kwic(local, remote, args.kwic_word)

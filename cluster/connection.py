@@ -86,6 +86,10 @@ def explain(error: Exception) -> str:
     """What went wrong, in words a user can act on."""
     from opensearchpy import exceptions as errors
 
+    from cluster.scroll import IncompleteScroll
+
+    if isinstance(error, IncompleteScroll):
+        return str(error)
     if isinstance(error, errors.AuthenticationException):
         return "refused the credentials (set SEARCH_CLUSTER_USER and SEARCH_CLUSTER_PASSWORD)"
     if isinstance(error, errors.AuthorizationException):

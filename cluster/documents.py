@@ -18,8 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from cluster.persons import person_fields, spellings
+from cluster.stories import story_fields
 from index.analysis import exact_analyzer, stemmed_analyzer
 from index.articles import Article
+from index.minhash import signature
 from index.persons import person_key
 
 _STEMMED = stemmed_analyzer()
@@ -37,8 +39,8 @@ TERM_FIELDS = {
 }
 _TERMS = {"type": "text", "analyzer": "whitespace", "similarity": "BM25"}
 # The layout of a document; an index of another is pushed again (``--rebuild``).
-# 2: persons merged across the index.
-FORMAT = 2
+# 2: persons merged across the index; 3: stories (cluster.stories).
+FORMAT = 3
 
 
 def index_body(shards: int = 2, replicas: int = 1) -> dict[str, Any]:
@@ -72,6 +74,13 @@ def index_body(shards: int = 2, replicas: int = 1) -> dict[str, Any]:
                 "person_words": {"type": "text", "analyzer": "whitespace",
                                  "position_increment_gap": 100},
                 "person_names": {"type": "keyword"},
+                # Stories (cluster.stories): the signature is only read back.
+                "signature": {"type": "binary"},
+                "story_band": {"type": "keyword", "doc_values": False},
+                "order": {"type": "keyword"},
+                "story": {"type": "keyword"},
+                "story_size": {"type": "integer"},
+                "pushed": {"type": "integer"},
                 **{name: _TERMS for name in TERM_FIELDS.values()},
             },
         },
@@ -131,9 +140,13 @@ def document_id(shown_id: str) -> str:
     return hashlib.blake2b(shown_id.encode("utf-8"), digest_size=16).hexdigest()
 
 
-def document(article: Article, shown_path: str, shown_id: str) -> dict[str, Any]:
-    """The cluster document of an annotated *article*; *shown_path* and *shown_id*
-    are what hits show (relative to the folder pushed: no local path leaks)."""
+def document(
+    article: Article, shown_path: str, shown_id: str, position: int = 0, pushed: int = 1
+) -> dict[str, Any]:
+    """The cluster document of an annotated *article*, the *position*-th of its
+    file, sent by the push numbered *pushed* (:func:`cluster.stories.generation`);
+    *shown_path* and *shown_id* are what hits show (relative to the folder
+    pushed: no local path leaks)."""
     text = "\n".join(part for part in (article.title, article.lead, article.body) if part)
     keys = [person_key(p) for p in article.persons]
     doc: dict[str, Any] = {
@@ -162,6 +175,10 @@ def document(article: Article, shown_path: str, shown_id: str) -> dict[str, Any]
         "source_terms": terms(_EXACT, article.source),
         "author_terms": terms(_EXACT, article.author),
         "section_terms": terms(_EXACT, article.section),
+        # As the local index signs it (index.schema).
+        **story_fields(
+            signature(article.body or article.lead), shown_id, shown_path, position, pushed
+        ),
     }
     if article.date is not None:
         doc["date"] = article.date.isoformat()

@@ -17,13 +17,21 @@ shard, as the local engine has them.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from datetime import UTC, date, datetime
-from itertools import islice
 from typing import Any
 
+from cluster import scroll
 from cluster.connection import DEFAULT_INDEX_NAME, ClusterProblem, connect, explain
 from cluster.documents import FORMAT, index_format
-from cluster.persons import EXACT_VALUES, SEPARATOR, canonical_keys, display_names, literal
+from cluster.persons import (
+    EXACT_VALUES,
+    SEPARATOR,
+    TERMS_PER_QUERY,
+    canonical_keys,
+    display_names,
+    literal,
+)
 from cluster.related import ClusterCollection, ClusterMatches, sampled, texts_of
 from cluster.translate import matcher, positive_leaves, to_dsl
 from index.articles import printable
@@ -31,6 +39,7 @@ from index.persons import person_key
 from search import grammar, keyness, periods, trend
 from search.config import cluster_index_url
 from search.engine import (
+    MOST_COPIES,
     MOST_HIT_FACETS,
     Article,
     Hit,
@@ -146,8 +155,9 @@ class ClusterEngine:
         filters: Filters | None = None, facets: bool = False, top: int = 10,
         granularity: Granularity = "month", collapse: bool = False, unit: str = "articles",
     ) -> SearchResults:  # fmt: skip
-        """Ranked hits; copies of one dispatch are not grouped into stories on a
-        cluster yet: every article is a hit (``collapsed`` is false)."""
+        """Ranked hits, as the local engine's. With *collapse*, each story shows
+        once (``collapse`` on ``story``: its best-ranked match), with its other
+        matches as ``inner_hits``; the total counts stories exactly."""
         filters = filters or Filters()
         query, tree = self._query(text, filters)
         body: dict[str, Any] = {
@@ -155,27 +165,77 @@ class ClusterEngine:
             "_source": _SOURCE,
             "sort": _order(sort),
         }  # fmt: skip
+        body["aggs"] = {}
+        if collapse:
+            body["collapse"] = {"field": "story", "inner_hits": {
+                "name": "copies", "size": MOST_COPIES + 1, "_source": ["article_id"],
+                "sort": _order(sort)}}  # fmt: skip
+            body["aggs"] = _story_count_aggregations()
         if facets:
-            body["aggs"] = _aggregations(top, granularity)
+            counted = self._in_unit(query, unit)
+            body["aggs"]["counted"] = {"filter": counted,
+                                       "aggs": _aggregations(top, granularity)}  # fmt: skip
+        if not body["aggs"]:
+            del body["aggs"]
         found = self._call(self.client.search, index=self.index, body=body,
                            search_type="dfs_query_then_fetch")  # fmt: skip
         marks = matcher(tree)
-        aggs = found.get("aggregations")
+        aggs = found["aggregations"]["counted"] if facets else None
         names = self.person_names(
             [key for item in found["hits"]["hits"] for key in canonical_keys(item["_source"])]
             + _top_persons(aggs)
         )  # fmt: skip
         hits = [
-            _hit(rank, item, marks, sort, names)
+            _with_copies(_hit(rank, item, marks, sort, names), item) if collapse
+            else _hit(rank, item, marks, sort, names)
             for rank, item in enumerate(found["hits"]["hits"], offset + 1)
-        ]
-        total = int(found["hits"]["total"]["value"])
-        counts = _facet_counts(aggs, granularity, self.url, names) if facets else None
+        ]  # fmt: skip
+        articles = int(found["hits"]["total"]["value"])
+        total = self._story_count(query, found["aggregations"]) if collapse else articles
+        counts = _facet_counts(aggs, granularity, self.url, names, unit) if facets else None
         return SearchResults(
             text, total, float(found.get("took", 0)), hits, offset, sort, filters,  # type: ignore[arg-type]
-            counts, None if total else explain_no_hits(text), articles=total,
-            notes=persons_notes(text, self._persons_named),
+            counts, None if total else explain_no_hits(text), collapsed=collapse,
+            articles=articles, notes=persons_notes(text, self._persons_named),
         )  # fmt: skip
+
+    # --- Stories (cluster.stories keeps each document's story up to date) --------------
+
+    def _story_count(self, query: dict[str, Any], aggs: dict[str, Any]) -> int:
+        """How many stories the matches of *query* make, from the search's
+        :func:`_story_count_aggregations`: the matches alone in their story,
+        plus the distinct stories of the others. Those come listed whole with
+        the hits where they are few (nothing left in ``sum_other_doc_count``);
+        otherwise a composite aggregation pages through them (a composite
+        cannot sit under the ``filter``: the cluster ignores the filter then)."""
+        stories = aggs["grouped"]["stories"]
+        alone = int(aggs["alone"]["doc_count"])
+        if not stories["sum_other_doc_count"]:
+            return alone + len(stories["buckets"])
+        grouped = {"bool": {"filter": [query, _GROUPED]}}
+        try:
+            found = scroll.buckets(self.client, self.index, ["story"], grouped)
+            return alone + sum(1 for _ in found)
+        except Exception as error:
+            raise ClusterProblem(self.url, explain(error)) from error
+
+    def _in_unit(self, query: dict[str, Any], unit: str) -> dict[str, Any]:
+        """*query* as it counts: every match, or with *unit* ``stories`` the
+        first match of each story in reading order, as the local engine takes
+        the first in document order."""
+        if unit == "articles":
+            return query
+        grouped = {"bool": {"filter": [query, _GROUPED]}}
+        first = {"first": {"top_hits": {"size": 1, "sort": [{"order": "asc"}], "_source": False}}}
+        try:
+            firsts = [bucket["first"]["hits"]["hits"][0]["_id"] for bucket in scroll.buckets(
+                self.client, self.index, ["story"], grouped, first)]  # fmt: skip
+        except Exception as error:
+            raise ClusterProblem(self.url, explain(error)) from error
+        chosen: list[dict[str, Any]] = [{"bool": {"filter": [query], "must_not": [_GROUPED]}}]
+        chosen += [{"ids": {"values": firsts[at : at + TERMS_PER_QUERY]}}
+                   for at in range(0, len(firsts), TERMS_PER_QUERY)]  # fmt: skip
+        return {"bool": {"should": chosen, "minimum_should_match": 1}}
 
     def _persons_named(self, name: str) -> list[str]:
         """The persons ``personne:NAME`` finds, as the local engine lists them:
@@ -201,10 +261,11 @@ class ClusterEngine:
         granularity: Granularity = "month", unit: str = "articles",
     ) -> FacetCounts:  # fmt: skip
         query, _ = self._query(text, filters or Filters())
-        body = {"query": query, "size": 0, "track_total_hits": True,
+        body = {"query": self._in_unit(query, unit), "size": 0, "track_total_hits": True,
                 "aggs": _aggregations(top, granularity)}  # fmt: skip
         aggs = self._call(self.client.search, index=self.index, body=body).get("aggregations")
-        return _facet_counts(aggs, granularity, self.url, self.person_names(_top_persons(aggs)))
+        names = self.person_names(_top_persons(aggs))
+        return _facet_counts(aggs, granularity, self.url, names, unit)
 
     def related(
         self, text: str, *, filters: Filters | None = None, top: int = 20
@@ -277,9 +338,6 @@ class ClusterEngine:
         """As the local engine's, from a day-by-day histogram of each query's
         matches inside the base (and of the base): the periods, gaps and shares
         are then reckoned by the local code, so they are the same numbers."""
-        if unit != "articles":
-            raise ClusterProblem(self.url, "stories are not grouped on a cluster yet: "
-                                           "count articles (--count articles)")  # fmt: skip
         filters = filters or Filters()
         window = Filters(since=filters.since, until=filters.until)
         base_query, _ = self._query(base, window)
@@ -288,7 +346,8 @@ class ClusterEngine:
         for name, text in zip(names, queries, strict=True):
             query, _ = self._query(text, filters)
             inside = {"bool": {"must": [query], "filter": [base_query]}}
-            series.append((name, text, self._days(inside, file_dates)))
+            series.append((name, text, self._days(self._in_unit(inside, unit), file_dates)))
+        base_query = self._in_unit(base_query, unit)
         return trend.from_days(
             self._days(base_query, file_dates), series, granularity=granularity,
             since=filters.since, until=filters.until, base_query=base, unit=unit,
@@ -343,25 +402,21 @@ class ClusterEngine:
     ) -> tuple[int, Iterator[tuple[Article, float | None]]]:
         """As the local engine's: the count, then the articles, streamed from a
         scroll of :data:`SCROLL_PAGE` hits at a time, in the order of ``query``."""
-        from opensearchpy import helpers
-
         query, _ = self._query(text, filters or Filters())
         total = self.count(query)
         body = {"query": query, "_source": _SOURCE, "sort": _order(sort)}
 
-        def pages() -> Iterator[list[dict[str, Any]]]:
+        def checked_pages() -> Iterator[list[dict[str, Any]]]:
             try:
-                found = helpers.scan(
-                    self.client, query=body, index=self.index, size=SCROLL_PAGE, scroll="5m",
-                    preserve_order=True, search_type="dfs_query_then_fetch",
+                yield from scroll.pages(
+                    self.client, self.index, body, SCROLL_PAGE,
+                    search_type="dfs_query_then_fetch",
                 )  # fmt: skip
-                while page := list(islice(found, SCROLL_PAGE)):
-                    yield page
             except Exception as error:
                 raise ClusterProblem(self.url, explain(error)) from error
 
         def articles() -> Iterator[tuple[Article, float | None]]:
-            for page in pages():
+            for page in checked_pages():
                 names = self.person_names(
                     [key for item in page for key in canonical_keys(item["_source"])]
                 )  # fmt: skip
@@ -377,7 +432,23 @@ class ClusterEngine:
         return [item["_source"]["article_id"] for item in found]
 
     def copies(self, doc_id: str) -> list[Article]:
-        return []
+        """The other articles of *doc_id*'s story, in reading order (the local
+        engine's index order for an archive built at once)."""
+        body = {"query": {"term": {"article_id": doc_id}}, "size": 1, "_source": ["story"]}
+        found = self._call(self.client.search, index=self.index, body=body)["hits"]["hits"]
+        if not found:
+            return []
+        story = found[0]["_source"].get("story", doc_id)
+        body = {"query": {"bool": {"filter": [{"term": {"story": story}}],
+                                   "must_not": [{"term": {"article_id": doc_id}}]}},
+                "_source": _SOURCE, "sort": [{"order": "asc"}]}  # fmt: skip
+        try:
+            members = [hit["_source"] for page in scroll.pages(self.client, self.index, body, 500)
+                       for hit in page]  # fmt: skip
+        except Exception as error:
+            raise ClusterProblem(self.url, explain(error)) from error
+        names = self.person_names([k for source in members for k in canonical_keys(source)])
+        return [_article(source, None, names) for source in members]
 
     def stats(self) -> IndexStats:
         count = self._call(self.client.count, index=self.index)["count"]
@@ -407,6 +478,10 @@ def _hit(rank: int, item: dict[str, Any], marks: Any, sort: str, names: dict[str
         countries=countries[:MOST_HIT_FACETS], persons=persons[:MOST_HIT_FACETS],
         country_count=len(countries), person_count=len(persons),
     )  # fmt: skip
+
+
+# Documents in a story of two or more articles (cluster.stories).
+_GROUPED = {"range": {"story_size": {"gte": 2}}}
 
 
 def _order(sort: str) -> list[Any]:
@@ -461,11 +536,30 @@ def _top_persons(aggs: dict[str, Any] | None) -> list[str]:
     return [b["key"] for b in aggs["persons"]["buckets"]] if aggs else []
 
 
+def _story_count_aggregations() -> dict[str, Any]:
+    """What :meth:`ClusterEngine._story_count` reads, asked with the hits."""
+    return {
+        "alone": {"filter": {"bool": {"must_not": [_GROUPED]}}},
+        "grouped": {"filter": _GROUPED, "aggs": {"stories": {"terms": {
+            "field": "story", "size": scroll.PAGE, "shard_size": scroll.PAGE}}}},
+    }  # fmt: skip
+
+
+def _with_copies(hit: Hit, item: dict[str, Any]) -> Hit:
+    """A collapsed hit with the ids of its story's other matches."""
+    inner = item["inner_hits"]["copies"]["hits"]
+    others = [h["_source"]["article_id"] for h in inner["hits"]
+              if h["_source"]["article_id"] != hit.id]  # fmt: skip
+    return replace(hit, copies=tuple(others[:MOST_COPIES]),
+                   copy_count=int(inner["total"]["value"]) - 1)  # fmt: skip
+
+
 def _facet_counts(
-    aggs: dict[str, Any] | None, granularity: Granularity, url: str, names: dict[str, str]
-) -> FacetCounts:
+    aggs: dict[str, Any] | None, granularity: Granularity, url: str, names: dict[str, str],
+    unit: str = "articles",
+) -> FacetCounts:  # fmt: skip
     if not aggs:
-        return FacetCounts(granularity=granularity)
+        return FacetCounts(granularity=granularity, unit=unit)
     for name in ("countries", "persons"):
         if aggs[name].get("doc_count_error_upper_bound", 0):
             raise ClusterProblem(url, f"the {name} counts may be inexact (a shard holds more "
@@ -480,7 +574,7 @@ def _facet_counts(
                    for b in aggs["countries"]["buckets"]],
         persons=[FacetValue(names.get(b["key"], b["key"]), names.get(b["key"], b["key"]),
                             int(b["doc_count"])) for b in aggs["persons"]["buckets"]],
-        dates=dates, granularity=granularity,
+        dates=dates, granularity=granularity, unit=unit,
     )  # fmt: skip
 
 

@@ -23,12 +23,13 @@ next one, which always reconciles.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
+from itertools import chain
 from typing import Any
 
+from cluster import scroll
 from index.persons import best_spellings, surname_aliases
 
 SEPARATOR = "\t"  # between a key and what follows it in person_alias and person_spelling
-PAGE = 10_000  # values per page of a composite aggregation
 TERMS_PER_QUERY = 10_000  # well under the cluster's 65,536 terms of a terms query
 EXACT_VALUES = 100_000  # shard_size of a terms aggregation: every value a shard holds
 # Characters of one include pattern: the cluster refuses a regular expression
@@ -55,24 +56,7 @@ def canonical_keys(source: Mapping[str, Any]) -> list[str]:
 
 def all_values(client: Any, index: str, field: str) -> dict[str, int]:
     """Every value of keyword *field* in the index, with its number of documents."""
-    found: dict[str, int] = {}
-    after: dict[str, Any] | None = None
-    while True:
-        composite: dict[str, Any] = {
-            "size": PAGE,
-            "sources": [{"value": {"terms": {"field": field}}}],
-        }
-        if after:
-            composite["after"] = after
-        answer = client.search(
-            index=index, body={"size": 0, "aggs": {"all": {"composite": composite}}}
-        )
-        part = answer["aggregations"]["all"]
-        for bucket in part["buckets"]:
-            found[bucket["key"]["value"]] = int(bucket["doc_count"])
-        after = part.get("after_key")
-        if not part["buckets"] or after is None:
-            return found
+    return {b["key"][field]: int(b["doc_count"]) for b in scroll.buckets(client, index, [field])}
 
 
 # Documents pushed before persons were merged (cluster.documents.FORMAT 1):
@@ -125,7 +109,7 @@ def reconcile(client: Any, index: str) -> int:
     rewritten = 0
     for query in queries:
         body = {"query": query, "_source": ["person", "person_names", "person_spelling"]}
-        found = helpers.scan(client, index=index, size=1000, query=body)
+        found = chain.from_iterable(scroll.pages(client, index, body, 1000))
         actions = (
             {
                 "_op_type": "update",

@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cluster import persons, stories
 from cluster.connection import ClusterProblem, explain
 from cluster.documents import (
     FORMAT,
@@ -48,7 +49,6 @@ from cluster.documents import (
     shown_path,
     upgrade_mapping,
 )
-from cluster.persons import reconcile
 from index.articles import Article, Problem
 from index.extraction import annotate
 from index.fresh_pool import FreshProcessPool, WorkerDied
@@ -112,17 +112,19 @@ class _Task:
 
 
 def build_documents(
-    items: list[tuple[Article, str, str]], index: str, entities: bool
+    items: list[tuple[Article, str, str, int]], index: str, entities: bool, pushed: int
 ) -> list[dict[str, Any]]:
-    """Bulk actions for *items* (article, id, where it is shown): entities
-    extracted, text analysed. Runs in a worker process for a large push."""
+    """Bulk actions for *items* (article, id, where it is shown, its place in
+    its file), sent by the push numbered *pushed*: entities extracted, text
+    analysed. Runs in a worker process for a large push."""
     actions = []
-    for article, doc_id, shown_id in items:
+    for article, doc_id, shown_id, position in items:
         if entities:
             annotate(article)
         shown = shown_id[: len(shown_id) - (len(article.id) - len(article.path))]
         actions.append({"_index": index, "_id": doc_id,
-                        "_source": document(article, shown, shown_id)})  # fmt: skip
+                        "_source": document(article, shown, shown_id, position,
+                                            pushed)})  # fmt: skip
     return actions
 
 
@@ -146,7 +148,7 @@ class _Pipeline:
     report: IndexReport
     builders: Executor
     senders: ThreadPoolExecutor
-    batch: list[tuple[Article, str, str]] = field(default_factory=list)
+    batch: list[tuple[Article, str, str, int]] = field(default_factory=list)
     ended: list[_File] = field(default_factory=list)
     tasks: deque[_Task] = field(default_factory=deque)
     actions: list[dict[str, Any]] = field(default_factory=list)
@@ -154,8 +156,8 @@ class _Pipeline:
     where: dict[str, str] = field(default_factory=dict)
     ahead: int = AHEAD
 
-    def add(self, article: Article, doc_id: str, shown_id: str) -> None:
-        self.batch.append((article, doc_id, shown_id))
+    def add(self, article: Article, doc_id: str, shown_id: str, position: int) -> None:
+        self.batch.append((article, doc_id, shown_id, position))
         self.where[doc_id] = shown_id
         if len(self.batch) >= BATCH:
             self._submit()
@@ -173,8 +175,9 @@ class _Pipeline:
         if not self.batch and not self.ended:
             return
         future = self.builders.submit(
-            build_documents, self.batch, self.pusher.index, self.pusher.entities
-        )
+            build_documents, self.batch, self.pusher.index, self.pusher.entities,
+            self.pusher.generation,
+        )  # fmt: skip
         self.tasks.append(_Task(future, self.ended))
         self.batch, self.ended = [], []
         while len(self.tasks) > self.ahead:
@@ -218,6 +221,9 @@ class Pusher:
         self.roots: list[Path] = []  # the folders ids are made under
         # The last push's merge of persons (cluster.persons): documents rewritten, seconds.
         self.last_merge = (0, 0.0)
+        # The last push's grouping of stories (cluster.stories): the same.
+        self.last_grouping = (0, 0.0)
+        self.generation = 1  # the number this push's documents carry (cluster.stories)
 
     def ensure_index(self, shards: int = 2, replicas: int = 1) -> None:
         """Create the index, or bring one an older version made up to date."""
@@ -286,6 +292,7 @@ class Pusher:
         report.problems += problems
         with self._lock():
             self.ensure_index()
+            self.generation = stories.generation(self.client, self.index)
             self.manifest = PushManifest(self.manifest.path)  # as the last push left it
             known = self.manifest.files
             stale: set[str] = set()  # ids of articles that may have to go
@@ -299,10 +306,17 @@ class Pusher:
             self.manifest.save()
             try:  # refreshes the index, and again if it rewrote any document
                 merging = time.perf_counter()
-                rewritten = reconcile(self.client, self.index)
+                rewritten = persons.reconcile(self.client, self.index)
                 self.last_merge = (rewritten, time.perf_counter() - merging)
             except Exception as error:
                 problem = f"{explain(error)} (while merging persons: run the push again)"
+                raise ClusterProblem(self.url, problem) from error
+            try:
+                grouping = time.perf_counter()
+                regrouped = stories.reconcile(self.client, self.index, self.generation)
+                self.last_grouping = (regrouped, time.perf_counter() - grouping)
+            except Exception as error:
+                problem = f"{explain(error)} (while grouping stories: run the push again)"
                 raise ClusterProblem(self.url, problem) from error
         report.seconds = time.perf_counter() - started
         return report
@@ -342,8 +356,8 @@ class Pusher:
                         continue
                     shown_id = shown + item.id[len(item.path) :]  # "" or "#record"
                     doc_id = document_id(shown_id)
+                    pipeline.add(item, doc_id, shown_id, len(ids))
                     ids.add(doc_id)
-                    pipeline.add(item, doc_id, shown_id)
                     articles += 1
                 pipeline.file_ended(_File(key, size, mtime, ids, old))
                 pushed.update(ids)

@@ -57,8 +57,7 @@ else:
 COMMIT_EVERY = 10_000
 
 CLUSTER_KEY = "search.cluster"
-# The commands that read a cluster (the TUI too: `search tui --cluster`);
-# stories are not grouped there yet.
+# The commands that read a cluster (the TUI too: `search tui --cluster`).
 CLUSTER_COMMANDS = frozenset(
     {"query", "show", "facets", "stats", "export", "trend", "kwic", "related"}
 )

@@ -558,9 +558,9 @@ class Engine:
         ]
         counts = None
         if facets:
-            counts = self.facet_table.count(
+            counts = replace(self.facet_table.count(
                 self._in_unit(docnums, unit), top=top, granularity=granularity
-            )
+            ), unit=unit)  # fmt: skip
         took_ms = (time.perf_counter() - started) * 1000
         hint = None if docnums else explain_no_hits(text)
         return SearchResults(
@@ -594,7 +594,9 @@ class Engine:
         counts = None
         if facets:
             chosen = docs[firsts] if unit == "stories" else docs
-            counts = self.facet_table.count(chosen, top=top, granularity=granularity)
+            counts = replace(
+                self.facet_table.count(chosen, top=top, granularity=granularity), unit=unit
+            )
         took_ms = (time.perf_counter() - started) * 1000
         hint = None if len(docs) else explain_no_hits(text)
         return SearchResults(

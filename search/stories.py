@@ -43,10 +43,9 @@ def group(signatures: Any, live: Any) -> Any:
     valid = np.asarray(live, dtype=bool) & signatures.any(axis=1)
     docs = np.flatnonzero(valid)
     firsts, seconds = [], []
+    all_keys = band_keys(signatures[docs])
     for band in range(BANDS):
-        rows = signatures[docs, band * ROWS : (band + 1) * ROWS].astype(np.uint64)
-        with np.errstate(over="ignore"):
-            keys = (rows * _MIX[None, :]).sum(axis=1)
+        keys = all_keys[:, band]
         order = np.argsort(keys, kind="stable")
         same = keys[order[1:]] == keys[order[:-1]]
         # Neighbours in sorted order: a run of equal keys becomes a chain.
@@ -71,6 +70,23 @@ def group(signatures: Any, live: Any) -> Any:
         np.minimum.at(labels, b, low)
         labels = labels[labels]
     return labels
+
+
+def band_keys(signatures: Any) -> Any:
+    """Each signature's :data:`BANDS` band keys (uint64): two articles whose
+    keys agree in a band are candidates to be one story."""
+    keys = np.empty((len(signatures), BANDS), dtype=np.uint64)
+    for band in range(BANDS):
+        rows = signatures[:, band * ROWS : (band + 1) * ROWS].astype(np.uint64)
+        with np.errstate(over="ignore"):
+            keys[:, band] = (rows * _MIX[None, :]).sum(axis=1)
+    return keys
+
+
+def agreement(signature: Any, others: Any) -> Any:
+    """The share of values on which *signature* agrees with each of *others*:
+    the estimated Jaccard similarity that :data:`THRESHOLD` is compared with."""
+    return (others == signature[None, :]).mean(axis=1)
 
 
 def first_positions(story_of: Any) -> Any:

@@ -24,6 +24,7 @@ from typing import Any
 import pytest
 from textual.widgets import Button, SelectionList
 
+from cluster import scroll
 from cluster.connection import connect
 from cluster.documents import index_body
 from cluster.engine import ClusterEngine
@@ -31,11 +32,12 @@ from cluster.local_nodes import LauncherUnavailable, LocalCluster
 from cluster.push import Pusher
 from index.writer import Indexer
 from search.concordance import concordance
-from search.engine import Engine
+from search.engine import Engine, Hit
 from search.facets import Filters
 from tests.conftest import FIXTURES, ROOT, SEEDS, make_corpus, run_subprocess
 from tests.test_query_language import ROWS
 from tests.test_related import write_wires
+from tests.test_stories import ANOTHER, COPIES, write_dump
 from tests.test_tui import idle, open_trend, open_view, status, wait_for
 from tests.test_watch import ARTICLE, WatchProcess
 from tui.app import SearchApp
@@ -328,6 +330,86 @@ def test_persons_are_merged_across_the_index_as_locally(
     assert both() == [("Édouard Philippe", 4)]
 
 
+def same_stories(nodes: LocalCluster, index: str, local_dir: Path, under: Path) -> list[int]:
+    """The cluster's stories as the local index groups them: collapsed hits,
+    story totals, facets and trend counted in stories, ``show --copies``.
+    The sizes of the stories with copies, largest first. (Local ids are
+    paths on this machine; the cluster's, paths under *under*.)"""
+
+    def stories_of(hits: list[Hit]) -> set[frozenset[str]]:
+        return {frozenset(os.path.relpath(i, under) if os.path.isabs(i) else i
+                          for i in (h.id, *h.copies)) for h in hits}  # fmt: skip
+
+    with ClusterEngine(nodes.url, index) as remote, Engine(local_dir) as local:
+        groups = []
+        for text in ("*", "soignants", "hôpital OR Finlande"):
+            mine = local.search(text, collapse=True, limit=100, facets=True, unit="stories")
+            theirs = remote.search(text, collapse=True, limit=100, facets=True, unit="stories")
+            assert (theirs.total, theirs.articles, theirs.collapsed) == (
+                mine.total, mine.articles, True), text  # fmt: skip
+            stories = stories_of(mine.hits)
+            assert stories_of(theirs.hits) == stories, text
+            # (In rank order but for ties, which the two engines break apart.)
+            assert sorted(h.copy_count for h in theirs.hits) == sorted(
+                h.copy_count for h in mine.hits
+            )
+            assert theirs.facets == mine.facets, text
+            mine_counts = local.facets(text, unit="stories", granularity="day")
+            assert remote.facets(text, unit="stories", granularity="day") == mine_counts, text
+            here = local.trend([text], granularity="day", unit="stories")
+            there = remote.trend([text], granularity="day", unit="stories")
+            assert there.series[0].counts == here.series[0].counts, text
+            assert there.totals == here.totals, text
+            groups = sorted((len(s) for s in stories if len(s) > 1), reverse=True)
+        for hit in local.search("soignants", collapse=False, limit=100).hits:
+            copies = [a.id for a in remote.copies(os.path.relpath(hit.id, under))]
+            assert copies == [os.path.relpath(a.id, under) for a in local.copies(hit.id)]
+        return groups
+
+
+def test_stories_are_grouped_as_locally(
+    nodes: LocalCluster, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Wire copy is one story on the cluster as locally; a new copy joins its
+    story on the next push, and a story shrinks when a copy goes, with no
+    document re-pushed but those of the files that changed."""
+    corpus, local_dir = tmp_path / "corpus", tmp_path / "local"
+    shutil.copytree(SEEDS, corpus)
+    wire = corpus / "fil"
+    write_dump(wire, [*COPIES[:3], ("afp", "Grève mardi dans les hôpitaux", ANOTHER)])
+    pusher = Pusher(connect(nodes.url), nodes.url, "stories", tmp_path / "state")
+    indexer = Indexer(local_dir)
+
+    def both() -> list[int]:
+        assert pusher.update([corpus]).problems == []
+        indexer.update([corpus])
+        return same_stories(nodes, "stories", local_dir, tmp_path)
+
+    assert both() == [3]
+    assert pusher.last_grouping[0] == 3  # only the copies were rewritten
+    with monkeypatch.context() as small:  # aggregations paged a bucket at a time
+        small.setattr(scroll, "PAGE", 1)
+        assert same_stories(nodes, "stories", local_dir, tmp_path) == [3]
+    env = env_for(nodes, tmp_path, "stories")
+    text = run_subprocess("query", "soignants", env=env).stdout
+    assert "2 stories (4 articles" in text and "+2 copies" in text
+    counted = json.loads(run_subprocess("facets", "soignants", "--count", "stories", "--by",
+                                        "year", "--json", env=env).stdout)  # fmt: skip
+    assert counted["unit"] == "stories" and counted["dates"][0]["count"] == 2
+    shown = run_subprocess("show", "corpus/fil/fil-0.jsonl#sud-2", "--copies", env=env)
+    assert shown.returncode == 0, shown.stderr
+    assert "2 other copies of this story" in shown.stdout
+    write_dump(wire, [COPIES[3]], start=10)  # a new copy, in a file of its own
+    assert both() == [4]
+    assert pusher.last_grouping[0] == 4  # the new copy, and the three whose story grew...
+    (wire / "fil-0.jsonl").unlink()  # ... and the story loses three copies
+    assert both() == []
+    assert pusher.last_grouping[0] == 1
+    with ClusterEngine(nodes.url, "stories") as remote:
+        alone = remote.search("soignants", collapse=True)
+        assert (alone.total, alone.articles) == (1, 1)
+
+
 def test_an_index_of_the_first_layout_is_brought_up_to_date(
     nodes: LocalCluster, tmp_path: Path
 ) -> None:
@@ -554,6 +636,36 @@ async def test_the_tui_reads_the_cluster(
         await idle(pilot)
     rows = list(csv.DictReader(io.StringIO((tmp_path / "finlande.csv").read_text("utf-8"))))
     assert len(rows) == total
+
+
+def test_an_export_whose_scroll_is_lost_fails_in_one_line(
+    nodes: LocalCluster, tmp_path: Path
+) -> None:
+    """Every scroll context cleared while the export waits on its full pipe
+    (what a node leaving does to the contexts it held): exit 2 with one
+    line, never exit 0 with the first page alone (opensearch-py's scan
+    helper ends quietly there)."""
+    corpus = tmp_path / "corpus"
+    make_corpus(corpus, 40)  # 720 articles: more than one scroll page
+    env = env_for(nodes, tmp_path, "export-lost")
+    assert run_subprocess("index", str(corpus), env=env).returncode == 0
+    total = count(nodes, "export-lost")
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("SEARCH_")}
+    full_env.update(env)
+    export = subprocess.Popen(
+        [sys.executable, "-m", "search.cli", "export", "--format", "jsonl", "--text"],
+        env=full_env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    assert export.stdout is not None
+    first = export.stdout.readline()
+    assert json.loads(first)["id"]
+    connect(nodes.url).clear_scroll(scroll_id="_all")
+    rest, errors = export.communicate(timeout=300)
+    message = errors.decode()
+    assert export.returncode == 2, message
+    assert message.startswith("error: cluster ") and message.count("\n") == 1, message
+    assert "run it again" in message
+    assert 0 < len([first, *rest.splitlines()]) < total
 
 
 def test_a_node_stopped_during_an_export_never_gives_a_short_file(

@@ -1167,6 +1167,9 @@ def tui(words: Sequence[str], index_dir: Path, corpus: Path) -> None:
         # Redirected, it would write escape codes into a file until killed.
         fail("search tui needs a terminal (its input or output is redirected): "
              "for text, use search query")  # fmt: skip
+    from search import i18n
+
+    i18n.activate()  # the user's language, before the TUI's classes are made
     from tui.app import run  # Textual is only imported for the UI
 
     run(index_dir, corpus, " ".join(words), cluster=cluster_target())

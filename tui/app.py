@@ -30,6 +30,7 @@ from search.api import (
     index_exists,
 )
 from search.config import cluster_index_url
+from search.i18n import N_, _, number
 from tui.history import History, default_history_path
 from tui.screens.help import HelpScreen
 from tui.screens.search import SearchScreen
@@ -38,23 +39,33 @@ if TYPE_CHECKING:
     from search.api import Progress
 
 WATCH_INTERVAL_S = 2.0
+# Textual's own palette commands, translated as ours (their text is Textual's).
+TEXTUAL_COMMANDS = (
+    N_("Theme"), N_("Change the current theme"),
+    N_("Quit"), N_("Quit the application as soon as possible"),
+    N_("Keys"), N_("Hide the keys and widget help panel"),
+    N_("Show help for the focused widget and a summary of available keys"),
+    N_("Minimize"), N_("Minimize the widget and restore to normal size"),
+    N_("Maximize"), N_("Maximize the focused widget"),
+    N_("Screenshot"), N_("Save an SVG 'screenshot' of the current screen"),
+)  # fmt: skip
 
 
 class SearchApp(App[None]):
     """Search French news as you type."""
 
-    TITLE = "search — presse française"
+    TITLE = _("search — French press")
     CSS_PATH = "app.tcss"
     # Screen.-wide in app.tcss: at 110 columns and more, facet names get room.
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
     BINDINGS = [
-        Binding("ctrl+q", "quit", "Quit", priority=True),
-        Binding("ctrl+r", "reindex", "Reindex", show=False,  # in the palette and F1
-                tooltip="index the new and changed files now (or build a missing index)"),
-        Binding("f1,question_mark", "help", "Help", tooltip="this help"),
+        Binding("ctrl+q", "quit", _("Quit"), priority=True),
+        Binding("ctrl+r", "reindex", _("Reindex"), show=False,  # in the palette and F1
+                tooltip=_("index the new and changed files now (or build a missing index)")),
+        Binding("f1,question_mark", "help", _("Help"), tooltip=_("this help")),
         # From any view: back to the search box (a box with the keyboard types it).
-        Binding("slash", "go_search", "Search", show=False,
-                tooltip="from any view: back to the search box"),
+        Binding("slash", "go_search", _("Search"), show=False,
+                tooltip=_("from any view: back to the search box")),
     ]
 
     def __init__(
@@ -89,7 +100,9 @@ class SearchApp(App[None]):
     @property
     def source(self) -> str:
         """What the app reads, as the status line names it: empty for the local index."""
-        return f"cluster {cluster_index_url(*self.cluster)}" if self.cluster else ""
+        if self.cluster is None:
+            return ""
+        return _("cluster {url}").format(url=cluster_index_url(*self.cluster))
 
     def new_engine(self) -> Engine:
         """An engine of its own for a long task (a concordance, an export)."""
@@ -104,7 +117,8 @@ class SearchApp(App[None]):
         if self.cluster is None and not index_exists(self.index_dir):
             self.call_from_thread(
                 self.main.set_status,
-                f"No index at {self.index_dir} yet. Press ctrl+r to build it from {self.corpus}.",
+                _("No index at {index} yet. Press ctrl+r to build it from {corpus}.").format(
+                    index=self.index_dir, corpus=self.corpus),
                 "warning",
             )
             return
@@ -136,7 +150,9 @@ class SearchApp(App[None]):
             self.call_from_thread(self.main.set_status, str(error), "error")
             return
         if changed:
-            self.call_from_thread(self.notify, f"Index updated: {documents:,} articles")
+            self.call_from_thread(
+                self.notify, _("Index updated: {count} articles").format(count=number(documents))
+            )
             self.call_from_thread(self.main.run_search, True)
 
     @work(thread=True, exclusive=True, group="reindex")
@@ -150,7 +166,7 @@ class SearchApp(App[None]):
 
         roots = [r for r in corpus_roots(self.index_dir, self.corpus) if r.exists()]
         where = ", ".join(map(str, roots)) or str(self.corpus)
-        self.call_from_thread(self.main.set_status, f"Indexing {where} …", "")
+        self.call_from_thread(self.main.set_status, _("Indexing {where} …").format(where=where), "")
         try:
             if not roots:
                 raise CorpusMissing(self.index_dir, self.corpus)
@@ -160,10 +176,11 @@ class SearchApp(App[None]):
             return
         finally:
             self.call_from_thread(self.main.hide_progress)
-        message = (
-            f"Indexed {report.added:,} new, {report.updated:,} updated, {report.removed:,} "
-            f"removed, {len(report.skipped):,} skipped in {report.seconds:.1f}s"
-        )
+        message = _(
+            "Indexed {added} new, {updated} updated, {removed} removed, {skipped} skipped in {s} s"
+        ).format(added=number(report.added), updated=number(report.updated),
+                 removed=number(report.removed), skipped=number(len(report.skipped)),
+                 s=f"{report.seconds:.1f}")  # fmt: skip
         self.call_from_thread(self.notify, message)
         if self.engine is not None and not (report.added or report.updated or report.removed):
             # Nothing new: the hits stand, and the status says them again.
@@ -176,8 +193,8 @@ class SearchApp(App[None]):
     def action_reindex(self) -> None:
         if self.cluster is not None:
             command = f"search index PATH --cluster {self.cluster[0]}"
-            self.notify(f"This reads the {self.source}: push new files with {command}",
-                        severity="warning")  # fmt: skip
+            self.notify(_("This reads the {source}: push new files with {command}").format(
+                source=self.source, command=command), severity="warning")  # fmt: skip
             return
         self.reindex()
 
@@ -203,34 +220,40 @@ class SearchApp(App[None]):
         from tui.widgets.results import ResultsList
 
         self.push_screen(HelpScreen([
-            ("Search", [QueryInput]), ("Hits", [ResultsList, SearchScreen]),
-            ("Trend", [TrendScreen]), ("Concordance", [ConcordanceScreen]),
-            ("Related", [RelatedScreen]), ("Article", [ArticleScreen]),
-            ("Anywhere", [SearchApp]),
+            (_("Search"), [QueryInput]), (_("Hits"), [ResultsList, SearchScreen]),
+            (_("Trend"), [TrendScreen]), (_("Concordance"), [ConcordanceScreen]),
+            (_("Related"), [RelatedScreen]), (_("Article"), [ArticleScreen]),
+            (_("Anywhere"), [SearchApp]),
         ]))  # fmt: skip
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
+        for command in super().get_system_commands(screen):
+            yield command._replace(title=_(command.title), help=_(command.help))
         main = self.main
         commands: list[tuple[str, str, Callable[[], object]]] = [
-            ("Trend of this query", "Matches over time, with the pinned queries",
+            (_("Trend of this query"), _("Matches over time, with the pinned queries"),
              main.action_trend),
-            ("Concordance of this query", "Every occurrence in its context",
+            (_("Concordance of this query"), _("Every occurrence in its context"),
              main.action_concordance),
-            ("Related: what the matches talk about", "Over-represented words, persons, countries",
-             main.action_related),
-            ("Pin this query", "Compare it with the next ones in the trend", main.action_pin),
-            ("Export results…", "Every hit to a CSV, JSON Lines or OpenSearch file",
+            (_("Related: what the matches talk about"),
+             _("Over-represented words, persons, countries"), main.action_related),
+            (_("Pin this query"), _("Compare it with the next ones in the trend"),
+             main.action_pin),
+            (_("Export results…"), _("Every hit to a CSV, JSON Lines or OpenSearch file"),
              main.action_export),
-            ("Sort by relevance / date", "Toggle the order of hits", main.action_toggle_sort),
-            ("Clear filters", "Remove every facet filter", main.action_clear_filters),
-            ("Filter by country…", "Go to the country list", lambda: main.focus_facet("countries")),
-            ("Filter by person…", "Go to the person list", lambda: main.focus_facet("persons")),
-            ("Filter by year…", "Go to the year list", lambda: main.focus_facet("years")),
-            ("Reindex now", f"Index new and changed files in {self.indexed_folders()}",
+            (_("Sort by relevance / date"), _("Toggle the order of hits"),
+             main.action_toggle_sort),
+            (_("Clear filters"), _("Remove every facet filter"), main.action_clear_filters),
+            (_("Filter by country…"), _("Go to the country list"),
+             lambda: main.focus_facet("countries")),
+            (_("Filter by person…"), _("Go to the person list"),
+             lambda: main.focus_facet("persons")),
+            (_("Filter by year…"), _("Go to the year list"), lambda: main.focus_facet("years")),
+            (_("Reindex now"),
+             _("Index new and changed files in {folders}").format(folders=self.indexed_folders()),
              self.action_reindex),
-            ("Toggle facet panel", "Show or hide the facets", main.action_toggle_facets),
-            ("Help", "Every key binding", self.action_help),
+            (_("Toggle facet panel"), _("Show or hide the facets"), main.action_toggle_facets),
+            (_("Help"), _("Every key binding"), self.action_help),
         ]  # fmt: skip
         for title, help_text, callback in commands:
             yield SystemCommand(title, help_text, callback)

@@ -17,6 +17,7 @@ from textual.widgets import Footer, Header, Static
 
 from index.articles import printable
 from search.api import Article
+from search.i18n import _
 from search.render import MATCH_STYLE
 from search.snippets import Span
 
@@ -27,12 +28,12 @@ class ArticleScreen(Screen[None]):
     """One article, every match highlighted, n/N to jump between them."""
 
     BINDINGS = [
-        Binding("escape,q", "app.pop_screen", "Back", tooltip="back to the hits"),
-        Binding("n", "next_match", "Next match"),
-        Binding("N", "previous_match", "Prev match", tooltip="previous match"),
-        Binding("o", "open_file", "Open",
-                tooltip="open in $PAGER (or $EDITOR): the file, or this article alone"),
-        Binding("y", "copy", "Copy url/path", tooltip="copy the url (or the path)"),
+        Binding("escape,q", "app.pop_screen", _("Back"), tooltip=_("back to the hits")),
+        Binding("n", "next_match", _("Next match")),
+        Binding("N", "previous_match", _("Prev match"), tooltip=_("previous match")),
+        Binding("o", "open_file", _("Open"),
+                tooltip=_("open in $PAGER (or $EDITOR): the file, or this article alone")),
+        Binding("y", "copy", _("Copy url/path"), tooltip=_("copy the url (or the path)")),
     ]
 
     def __init__(self, article: Article, first_match: tuple[str, int] | None = None) -> None:
@@ -70,7 +71,7 @@ class ArticleScreen(Screen[None]):
         if self.first_match is None:
             return
         field, start = self.first_match
-        for n, (piece, (begin, _)) in enumerate(self.matches):
+        for n, (piece, (begin, _end)) in enumerate(self.matches):
             origin_field, offset = self.origins[piece]
             if origin_field == field and offset + begin == start:
                 self.current = n - 1
@@ -88,20 +89,23 @@ class ArticleScreen(Screen[None]):
 
     def _metadata(self) -> Text:
         a = self.article
+        dated = _("{date} (from {source})").format(
+            date=a.date.date().isoformat(), source=a.date_source) if a.date else ""  # fmt: skip
         rows = [
-            ("date", f"{a.date.date().isoformat()} (from {a.date_source})" if a.date else ""),
-            ("source", a.source),
-            ("url", a.url),
+            (_("date"), dated),
+            (_("source"), a.source),
+            (_("url"), a.url),
             # The record too (``dump.jsonl#27``): one article of a file of many.
-            ("path", printable(a.id if a.id.startswith(a.path) else a.path)),
-            ("countries", ", ".join(a.countries)),
-            ("persons", ", ".join(a.persons)),
-            ("matches", str(len(self.matches))),
+            (_("path"), printable(a.id if a.id.startswith(a.path) else a.path)),
+            (_("countries"), ", ".join(a.countries)),
+            (_("persons"), ", ".join(a.persons)),
+            (_("matches"), str(len(self.matches))),
         ]
+        width = max(len(label) for label, _value in rows)
         meta = Text()
         for label, value in rows:
             if value:
-                meta.append(f"{label:>9}: ", style="bold")
+                meta.append(f"{label:>{width}}: ", style="bold")
                 meta.append(f"{value}\n")
         return meta
 
@@ -114,7 +118,7 @@ class ArticleScreen(Screen[None]):
 
     def _jump(self, step: int) -> None:
         if not self.matches:
-            self.notify("No match to jump to", severity="warning")
+            self.notify(_("No match to jump to"), severity="warning")
             return
         previous = self.matches[self.current][0] if self.current >= 0 else None
         self.current = (self.current + step) % len(self.matches)
@@ -124,7 +128,9 @@ class ArticleScreen(Screen[None]):
             widget = self.query_one(f"#piece-{piece}", Static)
             widget.update(self._render_chunk(piece, self.pieces[piece][1]))
         self.query_one(f"#piece-{index}").scroll_visible(animate=False)
-        self.sub_title = f"match {self.current + 1}/{len(self.matches)}"
+        self.sub_title = _("match {n}/{count}").format(
+            n=self.current + 1, count=len(self.matches)
+        )
 
     def action_next_match(self) -> None:
         self._jump(1)
@@ -140,7 +146,7 @@ class ArticleScreen(Screen[None]):
                 with self.app.suspend():
                     subprocess.call([*shlex.split(viewer), path])
             except SuspendNotSupported:
-                self.notify("No pager in this terminal", severity="warning")
+                self.notify(_("No pager in this terminal"), severity="warning")
 
     def file_to_show(self, stack: contextlib.ExitStack) -> str:
         """The article's file, for the pager; for one record of a dump (a 33 MB
@@ -159,7 +165,7 @@ class ArticleScreen(Screen[None]):
     def action_copy(self) -> None:
         what = self.article.url or self.article.path
         self.app.copy_to_clipboard(what)
-        self.notify(f"Copied {what}")
+        self.notify(_("Copied {what}").format(what=what))
 
 
 def _chunks(text: str, size: int = 400) -> list[tuple[int, str]]:

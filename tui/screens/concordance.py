@@ -23,6 +23,7 @@ from search.api import (
     concordance,
     sort_lines,
 )
+from search.i18n import ORDERS, _, named, ngettext, number
 from search.render import MATCH_STYLE
 from tui.screens.article import ArticleScreen
 from tui.screens.query_view import QueryView
@@ -34,11 +35,11 @@ MATCH_WIDTH = 14  # the matched words (a longer match is cut)
 
 
 class ConcordanceScreen(QueryView[None]):
-    SUB_TITLE = "concordance"
+    SUB_TITLE = _("concordance")
     BINDINGS = [
-        Binding("escape,q", "app.pop_screen", "Back"),
-        Binding("s", "cycle_order", "Sort",
-                tooltip="sort by article, date, left or right context"),
+        Binding("escape,q", "app.pop_screen", _("Back")),
+        Binding("s", "cycle_order", _("Sort"),
+                tooltip=_("sort by article, date, left or right context")),
     ]
 
     def __init__(self, query: str, filters: Filters) -> None:
@@ -92,12 +93,13 @@ class ConcordanceScreen(QueryView[None]):
         table.clear(columns=True)
         # Fixed widths: columns that grew as lines streamed in moved the text
         # under the reader's eyes.
-        table.add_column("date", key="date", width=10)
-        table.add_column(Text("left", justify="right"), key="left", width=self.width)
-        table.add_column("match", key="match", width=MATCH_WIDTH)
-        table.add_column("right", key="right", width=self.width)
-        table.add_column("article", key="article", width=60)
-        self.caption(f"« {self.query_text} »: reading the matches… · sorted by {self.order}")
+        table.add_column(_("date"), key="date", width=10)
+        table.add_column(Text(_("left"), justify="right"), key="left", width=self.width)
+        table.add_column(_("match"), key="match", width=MATCH_WIDTH)
+        table.add_column(_("right"), key="right", width=self.width)
+        table.add_column(_("article"), key="article", width=60)
+        self.caption(_("« {query} »: reading the matches… · sorted by {order}").format(
+            query=self.query_text, order=named(self.order, ORDERS)))  # fmt: skip
 
     def add(self, batch: list[Occurrence], last: bool = False) -> None:
         if not self.is_attached:
@@ -116,19 +118,22 @@ class ConcordanceScreen(QueryView[None]):
             )
             self.lines.append(line)
         if not last:
-            self.caption(f"« {self.query_text} »: {len(self.lines):,} occurrences so far, "
-                         f"reading… · sorted by {self.order}")  # fmt: skip
+            self.caption(_("« {query} »: {count} occurrences so far, reading… · sorted by "
+                           "{order}").format(query=self.query_text, count=number(len(self.lines)),
+                                             order=named(self.order, ORDERS)))  # fmt: skip
         if last:
             self.done = True
             if self.order == "article" and not self.truncated:
                 self.streamed = list(self.lines)
             n = len(self.lines)
-            count = f"{n:,} occurrence{'s' if n != 1 else ''}"
+            count = ngettext("{count} occurrence", "{count} occurrences", n).format(
+                count=number(n))  # fmt: skip
             if self.truncated:
-                count = f"the first {MOST:,} occurrences (search kwic gives all)"
-            self.caption(
-                f"« {self.query_text} »: {count} · sorted by {self.order} · s: sort · Enter: read"
-            )
+                count = _("the first {count} occurrences (search kwic gives all)").format(
+                    count=number(MOST))  # fmt: skip
+            self.caption(_("« {query} »: {count} · sorted by {order} · s: sort · Enter: read")
+                         .format(query=self.query_text, count=count,
+                                 order=named(self.order, ORDERS)))  # fmt: skip
         if self.lines and table.has_focus is False:
             table.focus()
 

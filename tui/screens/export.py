@@ -16,11 +16,12 @@ from textual.widgets import Button, Footer, Input, Label, RadioButton, RadioSet
 
 from index.analysis import fold
 from search import export as exporting
+from search.i18n import N_, _, number
 
 # (label, format, for French Excel)
 CHOICES: list[tuple[str, exporting.Format, bool]] = [
     ("CSV (UTF-8, RFC 4180)", "csv", False),
-    ("CSV for French Excel (; and a BOM)", "csv", True),
+    (N_("CSV for French Excel (; and a BOM)"), "csv", True),
     ("JSON Lines", "jsonl", False),
     ("OpenSearch / Elasticsearch _bulk", "opensearch", False),
 ]
@@ -51,7 +52,7 @@ def free_name(folder: Path, query: str, suffix: str) -> Path:
 class ExportScreen(ModalScreen[ExportRequest | None]):
     """Choose a format and a file; Enter exports, Escape cancels."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS = [Binding("escape", "cancel", _("Cancel"))]
 
     def __init__(self, query: str, total: int, folder: Path | None = None) -> None:
         super().__init__()
@@ -60,19 +61,20 @@ class ExportScreen(ModalScreen[ExportRequest | None]):
 
     def compose(self) -> ComposeResult:
         query = self.query_text.strip()
-        title = (f"Export the {self.total:,} articles matching « {query} »" if query
-                 else f"Export all {self.total:,} articles")  # fmt: skip
+        title = (_("Export the {count} articles matching « {query} »") if query
+                 else _("Export all {count} articles")).format(
+            count=number(self.total), query=query)  # fmt: skip
         with Vertical(id="export"):
             yield Label(title, classes="dialog-title")
             with RadioSet(id="export-format"):
-                for n, (label, _, _) in enumerate(CHOICES):
-                    yield RadioButton(label, value=n == 0)
-            yield Label("File (created; an existing file is never replaced):")
+                for n, (label, _fmt, _excel) in enumerate(CHOICES):
+                    yield RadioButton(_(label), value=n == 0)
+            yield Label(_("File (created; an existing file is never replaced):"))
             yield Input(str(free_name(self.folder, self.query_text, ".csv")), id="export-path")
             yield Label("", id="export-error", classes="error")
             with Horizontal(id="export-buttons"):
-                yield Button("Export", variant="primary", id="export-go")
-                yield Button("Cancel", id="export-cancel")
+                yield Button(_("Export"), variant="primary", id="export-go")
+                yield Button(_("Cancel"), id="export-cancel")
         # Its own keys, over the footer of the screen beneath (whose keys do
         # not apply while this one is open).
         yield Footer()
@@ -82,7 +84,7 @@ class ExportScreen(ModalScreen[ExportRequest | None]):
 
     def choice(self) -> tuple[exporting.Format, bool]:
         index = self.query_one(RadioSet).pressed_index
-        _, fmt, excel = CHOICES[max(index, 0)]
+        _label, fmt, excel = CHOICES[max(index, 0)]
         return fmt, excel
 
     @on(RadioSet.Changed)
@@ -90,9 +92,9 @@ class ExportScreen(ModalScreen[ExportRequest | None]):
         """The suggested name follows the format, unless the user wrote another name."""
         path_input = self.query_one("#export-path", Input)
         current = Path(path_input.value)
-        suffixes = {exporting.suffix(f) for _, f, _ in CHOICES}
+        suffixes = {exporting.suffix(choice[1]) for choice in CHOICES}
         if current.suffix in suffixes:
-            fmt, _ = self.choice()
+            fmt, _excel = self.choice()
             stem = current.with_suffix("")
             path_input.value = str(free_name(stem.parent, stem.name, exporting.suffix(fmt)))
 
@@ -102,11 +104,11 @@ class ExportScreen(ModalScreen[ExportRequest | None]):
         path = Path(os.path.expanduser(self.query_one("#export-path", Input).value.strip()))
         error = self.query_one("#export-error", Label)
         if not path.name:
-            error.update("Name a file.")
+            error.update(_("Name a file."))
         elif path.exists():
-            error.update(f"{path} exists: choose another name.")
+            error.update(_("{path} exists: choose another name.").format(path=path))
         elif not path.parent.is_dir():
-            error.update(f"No folder {path.parent}.")
+            error.update(_("No folder {path}.").format(path=path.parent))
         else:
             fmt, excel = self.choice()
             self.dismiss(ExportRequest(path, fmt, excel))

@@ -19,34 +19,37 @@ from textual.dom import DOMNode
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Label, Static
 
+from search.i18n import _
+
 # A section: its title, and the classes whose bindings work there.
 Section = tuple[str, Sequence[type[DOMNode]]]
 
 # What is not a binding of ours, by section: typing, lists' own keys, clicks.
+# (Section titles as the app names them: translated alike.)
 GESTURES: dict[str, list[tuple[str, str]]] = {
-    "Search": [
-        ("type", 'search as you type (words AND-ed; OU, SAUF, "phrases", pays:, '
-                 "date:[… TO …])"),
-        ("Enter", "go to the hits"),
+    _("Search"): [
+        (_("type"), _('search as you type (words AND-ed; OU, SAUF, "phrases", pays:, '
+                      "date:[… TO …])")),
+        ("Enter", _("go to the hits")),
     ],
-    "Hits": [
-        ("↑ ↓ PgUp PgDn Home End", "move; more hits load as you scroll"),
-        ("Enter", "read the article"),
-        ("Tab", "move to the country, person and year lists"),
-        ("Space / Enter", "toggle a filter (click a chip to remove it)"),
+    _("Hits"): [
+        ("↑ ↓ PgUp PgDn Home End", _("move; more hits load as you scroll")),
+        ("Enter", _("read the article")),
+        ("Tab", _("move to the country, person and year lists")),
+        (_("Space / Enter"), _("toggle a filter (click a chip to remove it)")),
     ],
-    "Trend": [
-        ("↑ ↓ or click a row", "move the period cursor (the line on the chart)"),
-        ("Enter / click it again", "show the hits of that period"),
+    _("Trend"): [
+        (_("↑ ↓ or click a row"), _("move the period cursor (the line on the chart)")),
+        (_("Enter / click it again"), _("show the hits of that period")),
     ],
-    "Concordance": [("Enter / click a row twice", "read the article at that occurrence")],
-    "Related": [("Enter", "add the word (expression, person, country) to the query")],
-    "Anywhere": [("ctrl+p", "command palette: every command by name")],
+    _("Concordance"): [(_("Enter / click a row twice"), _("read the article at that occurrence"))],
+    _("Related"): [("Enter", _("add the word (expression, person, country) to the query"))],
+    _("Anywhere"): [("ctrl+p", _("command palette: every command by name"))],
 }  # fmt: skip
 
 
 class HelpScreen(ModalScreen[None]):
-    BINDINGS = [Binding("escape,q,f1,question_mark", "dismiss", "Close")]
+    BINDINGS = [Binding("escape,q,f1,question_mark", "dismiss", _("Close"))]
 
     def __init__(self, sections: Sequence[Section]) -> None:
         super().__init__()
@@ -80,7 +83,7 @@ class HelpScreen(ModalScreen[None]):
                 lines.append(f"{what}\n")
         with VerticalScroll(id="help"):
             yield Static(lines)
-            yield Label("Escape closes this help.", classes="dim")
+            yield Label(_("Escape closes this help."), classes="dim")
         # Its own keys, over the footer of the screen beneath (whose keys do
         # not apply while this one is open).
         yield Footer()

@@ -14,6 +14,7 @@ from textual.widgets.option_list import Option
 
 from index.articles import printable
 from search.api import Filters, IndexProblem, Keyword, QuerySyntaxError, Related
+from search.i18n import _, decimal, number
 from tui.screens.query_view import QueryView
 
 TOP = 15
@@ -33,8 +34,8 @@ def query_term(kind: str, keyword: Keyword) -> str:
 class RelatedScreen(QueryView[str | None]):
     """Dismissed with the query term to add, or ``None``."""
 
-    SUB_TITLE = "related"
-    BINDINGS = [Binding("escape,q", "back", "Back")]
+    SUB_TITLE = _("related")
+    BINDINGS = [Binding("escape,q", "back", _("Back"))]
 
     def __init__(self, query: str, filters: Filters) -> None:
         super().__init__(query, filters)
@@ -45,20 +46,20 @@ class RelatedScreen(QueryView[str | None]):
         yield OptionList(id="related")
 
     def on_mount(self) -> None:
-        self.caption("Reading the matches…")
+        self.caption(_("Reading the matches…"))
         self.compute()
 
     @work(thread=True, exclusive=True, group="related")
     def compute(self) -> None:
         app = self.search_app
         if app.engine is None:
-            app.call_from_thread(self.caption, "No index yet: ctrl+r builds it.")
+            app.call_from_thread(self.caption, _("No index yet: ctrl+r builds it."))
             return
         try:
             with app.lock:
                 found = app.engine.related(self.query_text, filters=self.filters, top=TOP)
         except QuerySyntaxError as error:
-            app.call_from_thread(self.caption, f"Query error: {error}")
+            app.call_from_thread(self.caption, _("Query error: {error}").format(error=error))
             return
         except IndexProblem as error:  # a damaged index, a cluster out of reach
             app.call_from_thread(self.caption, str(error))
@@ -69,18 +70,18 @@ class RelatedScreen(QueryView[str | None]):
         if not self.is_attached:
             return
         self.related = related
-        self.caption(
-            f"« {printable(self.query_text)} »: {related.matches:,} of {related.documents:,} "
-            "articles. Over-represented in them (G², in/out: matching/other articles "
-            "holding it). Enter adds one to the query."
-        )
+        self.caption(_(
+            "« {query} »: {matches} of {documents} articles. Over-represented in them (G², "
+            "in/out: matching/other articles holding it). Enter adds one to the query."
+        ).format(query=printable(self.query_text), matches=number(related.matches),
+                 documents=number(related.documents)))  # fmt: skip
         listing = self.query_one("#related", OptionList)
         listing.clear_options()
         sections = [
-            ("words", "Words", related.words),
-            ("expressions", "Expressions", related.expressions),
-            ("persons", "Persons", related.persons),
-            ("countries", "Countries", related.countries),
+            ("words", _("Words"), related.words),
+            ("expressions", _("Expressions"), related.expressions),
+            ("persons", _("Persons"), related.persons),
+            ("countries", _("Countries"), related.countries),
         ]
         for kind, title, keywords in sections:
             listing.add_option(Option(Text(title, style="bold underline"), disabled=True))
@@ -91,7 +92,9 @@ class RelatedScreen(QueryView[str | None]):
                 option_id = f"{kind}-{n}"
                 self.terms[option_id] = query_term(kind, k)
                 row = Text(f"  {printable(k.text):<{width}}  ")
-                row.append(f"{k.g2:>9,.1f}  in {k.inside:>6,}  out {k.outside:>7,}", style="dim")
+                row.append(_("{g2}  in {inside}  out {outside}").format(
+                    g2=f"{decimal(k.g2):>9}", inside=f"{number(k.inside):>6}",
+                    outside=f"{number(k.outside):>7}"), style="dim")  # fmt: skip
                 listing.add_option(Option(row, id=option_id))
         listing.focus()
         first = next((i for i in range(listing.option_count)

@@ -42,6 +42,7 @@ from search.api import (
     SearchResults,
     Sort,
 )
+from search.i18n import _, ngettext, number
 from tui.history import History
 from tui.widgets.facets import FacetPanel, FilterChips, toggle, toggle_year
 from tui.widgets.query import QueryInput
@@ -61,25 +62,26 @@ SEARCHING_AFTER_S = 0.25  # a search still running then is said to be
 
 class SearchScreen(Screen[None]):
     BINDINGS = [
-        Binding("slash", "focus_query", "Search", tooltip="go to the search box"),
-        Binding("t", "trend", "Trend", tooltip="trend: the query's matches over time"),
+        Binding("slash", "focus_query", _("Search"), tooltip=_("go to the search box")),
+        Binding("t", "trend", _("Trend"), tooltip=_("trend: the query's matches over time")),
         # "Kwic", as `search kwic`: short, for the footer.
-        Binding("x", "concordance", "Kwic",
-                tooltip="concordance: every occurrence of the query in its context"),
-        Binding("r", "related", "Related",
-                tooltip="related: words, persons, countries over-represented in the hits"),
-        Binding("e", "export", "Export",
-                tooltip="export every hit to a file (CSV, JSON Lines, OpenSearch)"),
+        Binding("x", "concordance", _("Kwic"),
+                tooltip=_("concordance: every occurrence of the query in its context")),
+        Binding("r", "related", _("Related"),
+                tooltip=_("related: words, persons, countries over-represented in the hits")),
+        Binding("e", "export", _("Export"),
+                tooltip=_("export every hit to a file (CSV, JSON Lines, OpenSearch)")),
         # Off the footer, which must keep room for Quit and Help at 80
         # columns; F1 and the palette list them.
-        Binding("f", "toggle_facets", "Facets", show=False,
-                tooltip="show / hide the facet panel"),
-        Binding("s", "toggle_sort", "Sort", show=False, tooltip="sort by relevance / date"),
-        Binding("p", "pin", "Pin", show=False,
-                tooltip="pin the query, to compare it in the trend"),
-        Binding("c", "clear_filters", "Clear filters", show=False, tooltip="clear all filters"),
-        Binding("a", "toggle_copies", "All copies", show=False,
-                tooltip="every copy of a wire dispatch / one hit per story"),
+        Binding("f", "toggle_facets", _("Facets"), show=False,
+                tooltip=_("show / hide the facet panel")),
+        Binding("s", "toggle_sort", _("Sort"), show=False, tooltip=_("sort by relevance / date")),
+        Binding("p", "pin", _("Pin"), show=False,
+                tooltip=_("pin the query, to compare it in the trend")),
+        Binding("c", "clear_filters", _("Clear filters"), show=False,
+                tooltip=_("clear all filters")),
+        Binding("a", "toggle_copies", _("All copies"), show=False,
+                tooltip=_("every copy of a wire dispatch / one hit per story")),
     ]
 
     sort: reactive[Sort] = reactive("relevance")
@@ -110,7 +112,7 @@ class SearchScreen(Screen[None]):
         yield QueryInput(
             self.history,
             value=self.initial_query,
-            placeholder='Rechercher… (ex. OTAN Finlande, "sommet de Madrid", pays:FI)',
+            placeholder=_('Search… (e.g. OTAN Finlande, "sommet de Madrid", pays:FI)'),
             id="query",
         )
         yield FilterChips(id="chips")
@@ -147,7 +149,9 @@ class SearchScreen(Screen[None]):
         if self._searching is not None:
             self._searching.pause()
         if self.alive:
-            self.set_status(f"Searching « {printable(self.query_text.strip())} » …", "")
+            self.set_status(
+                _("Searching « {query} » …").format(query=printable(self.query_text.strip())), ""
+            )
             self.query_one(ResultsList).add_class("stale")
 
     def searched(self) -> None:
@@ -172,7 +176,7 @@ class SearchScreen(Screen[None]):
 
     def action_toggle_copies(self) -> None:
         self.every_copy = not self.every_copy
-        self.notify("Every copy of a dispatch" if self.every_copy else "One hit per story")
+        self.notify(_("Every copy of a dispatch") if self.every_copy else _("One hit per story"))
 
     @work(thread=True, exclusive=True, group="search")
     def search(self, query: str, filters: Filters, sort: Sort, keep_highlight: bool) -> None:
@@ -198,7 +202,9 @@ class SearchScreen(Screen[None]):
                 elif _still_open(str(error)):
                     app.call_from_thread(self.set_status, f"… {error}", "")
                 else:
-                    app.call_from_thread(self.set_status, f"Query error: {error}", "error")
+                    app.call_from_thread(
+                        self.set_status, _("Query error: {error}").format(error=error), "error"
+                    )
             return
         # A thread cannot be interrupted: a search overtaken by a newer one
         # finishes, but must not show its stale results.
@@ -266,17 +272,24 @@ class SearchScreen(Screen[None]):
         self.query_one(QueryInput).suggestion = None if self.hits else suggestion
         if not self.hits:
             hint = f"  {results.hint}." if results.hint else ""
-            hint += f'  Did you mean "{suggestion}"? (Tab to use it)' if suggestion else ""
-            listing.add_option(Option(Text("No hits." + hint, style="italic"), disabled=True))
+            if suggestion:
+                hint += "  " + _('Did you mean "{suggestion}"? (Tab to use it)').format(
+                    suggestion=suggestion
+                )
+            listing.add_option(Option(Text(_("No hits.") + hint, style="italic"), disabled=True))
         else:
             ids = [h.id for h in self.hits]
             listing.highlighted = ids.index(highlighted_id) if highlighted_id in ids else 0
-        sort = "date" if results.sort == "date" else "relevance"
-        found = f"{results.total:,} hit{'s' if results.total != 1 else ''}"
+        sort = _("sorted by date") if results.sort == "date" else _("sorted by relevance")
+        found = ngettext("{count} hit", "{count} hits", results.total).format(
+            count=number(results.total)
+        )
         if results.collapsed and results.articles > results.total:
-            found = f"{results.total:,} stories ({results.articles:,} articles; a: every copy)"
+            found = _("{stories} stories ({articles} articles; a: every copy)").format(
+                stories=number(results.total), articles=number(results.articles)
+            )
         source = f" · {self.search_app.source}" if self.search_app.source else ""
-        self.set_status(f"{found} · {results.took_ms:.0f} ms · sorted by {sort}{source}")
+        self.set_status(f"{found} · {results.took_ms:.0f} ms · {sort}{source}")
         self.refresh_bindings()  # export needs hits
         if results.facets is not None:
             self.query_one(FacetPanel).show(results.facets, self.filters)
@@ -300,8 +313,9 @@ class SearchScreen(Screen[None]):
         bar = self.query_one("#progress", ProgressBar)
         bar.display = True
         bar.update(total=max(event.files_total, 1), progress=event.files_done)
-        self.set_status(f"Indexing: {event.files_done}/{event.files_total} files, "
-                        f"{event.articles:,} articles")  # fmt: skip
+        self.set_status(_("Indexing: {done}/{total} files, {articles} articles").format(
+            done=number(event.files_done), total=number(event.files_total),
+            articles=number(event.articles)))  # fmt: skip
 
     def show_export_progress(self, done: int, total: int) -> None:
         if not self.alive:
@@ -394,7 +408,7 @@ class SearchScreen(Screen[None]):
 
     def action_toggle_sort(self) -> None:
         self.sort = "date" if self.sort == "relevance" else "relevance"
-        self.notify(f"Sorted by {self.sort}")
+        self.notify(_("Sorted by date") if self.sort == "date" else _("Sorted by relevance"))
 
     def action_clear_filters(self) -> None:
         self.filters = Filters()
@@ -416,7 +430,10 @@ class SearchScreen(Screen[None]):
         pinned = self.search_app.pinned
         if query and query not in pinned:
             pinned.append(query)
-        self.notify(f"Pinned for the trend: {', '.join(pinned)}" if pinned else "Nothing to pin")
+        self.notify(
+            _("Pinned for the trend: {queries}").format(queries=", ".join(pinned))
+            if pinned else _("Nothing to pin")
+        )  # fmt: skip
 
     def action_trend(self) -> None:
         from tui.screens.trend import TrendScreen
@@ -431,7 +448,8 @@ class SearchScreen(Screen[None]):
 
     def action_concordance(self) -> None:
         if not self.query_text.strip():
-            self.notify("Type a query first: a concordance shows its matches", severity="warning")
+            self.notify(_("Type a query first: a concordance shows its matches"),
+                        severity="warning")  # fmt: skip
             return
         from tui.screens.concordance import ConcordanceScreen
 
@@ -439,7 +457,7 @@ class SearchScreen(Screen[None]):
 
     def action_related(self) -> None:
         if not self.query_text.strip():
-            self.notify("Type a query first: this compares its matches with the rest",
+            self.notify(_("Type a query first: this compares its matches with the rest"),
                         severity="warning")  # fmt: skip
             return
         from tui.screens.related import RelatedScreen
@@ -457,7 +475,7 @@ class SearchScreen(Screen[None]):
         # Every matching article, copies of a dispatch included: what is exported.
         articles = self.results.articles if self.results else 0
         if not articles:
-            self.notify("No hits to export", severity="warning")
+            self.notify(_("No hits to export"), severity="warning")
             return
         from tui.screens.export import ExportScreen
 
@@ -495,14 +513,14 @@ class SearchScreen(Screen[None]):
                 request.path.unlink(missing_ok=True)
             reason = error.strerror if isinstance(error, OSError) and error.strerror else error
             app.call_from_thread(
-                self.notify, f"Export failed: {printable(str(reason))}", severity="error"
+                self.notify, _("Export failed: {reason}").format(reason=printable(str(reason))),
+                severity="error",
             )
             return
         finally:
             app.call_from_thread(self.hide_progress)
-        app.call_from_thread(
-            self.notify, f"Exported {count:,} articles to {printable(str(request.path))}"
-        )
+        app.call_from_thread(self.notify, _("Exported {count} articles to {path}").format(
+            count=number(count), path=printable(str(request.path))))  # fmt: skip
 
 
 def _still_open(message: str) -> bool:

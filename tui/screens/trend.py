@@ -13,6 +13,7 @@ from textual.widgets import DataTable
 
 from index.articles import printable
 from search.api import Filters, IndexProblem, QuerySyntaxError, Trend
+from search.i18n import PERIODS, _, decimal, named, number
 from search.periods import GRANULARITIES, Granularity
 from tui.screens.query_view import QueryView
 from tui.widgets.trend_chart import TrendChart
@@ -21,13 +22,14 @@ from tui.widgets.trend_chart import TrendChart
 class TrendScreen(QueryView[tuple[date, date] | None]):
     """Dismissed with the chosen period's first and last day, or ``None``."""
 
-    SUB_TITLE = "trend"
+    SUB_TITLE = _("trend")
     BINDINGS = [
-        Binding("escape,q", "back", "Back"),
-        Binding("b", "cycle_granularity", "Periods",
-                tooltip="periods: by day, week, month or year"),
-        Binding("r", "toggle_ratio", "Share/count", tooltip="share of all articles / counts"),
-        Binding("u", "unpin", "Unpin", tooltip="unpin every pinned query"),
+        Binding("escape,q", "back", _("Back")),
+        Binding("b", "cycle_granularity", _("Periods"),
+                tooltip=_("periods: by day, week, month or year")),
+        Binding("r", "toggle_ratio", _("Share/count"),
+                tooltip=_("share of all articles / counts")),
+        Binding("u", "unpin", _("Unpin"), tooltip=_("unpin every pinned query")),
     ]
 
     def __init__(self, query: str, filters: Filters) -> None:
@@ -56,17 +58,17 @@ class TrendScreen(QueryView[tuple[date, date] | None]):
     def compute(self) -> None:
         app = self.search_app
         if app.engine is None:
-            app.call_from_thread(self.caption, "No index yet: ctrl+r builds it.")
+            app.call_from_thread(self.caption, _("No index yet: ctrl+r builds it."))
             return
         queries = self.queries()
-        labels = [q or "(all articles)" for q in queries]
+        labels = [q or _("(all articles)") for q in queries]
         try:
             with app.lock:
                 found = app.engine.trend(
                     queries, labels=labels, filters=self.filters, granularity=self.granularity
                 )
         except QuerySyntaxError as error:
-            app.call_from_thread(self.caption, f"Query error: {error}")
+            app.call_from_thread(self.caption, _("Query error: {error}").format(error=error))
             return
         except IndexProblem as error:  # a damaged index, a cluster out of reach
             app.call_from_thread(self.caption, str(error))
@@ -83,25 +85,29 @@ class TrendScreen(QueryView[tuple[date, date] | None]):
         if not self.is_attached:
             return
         self.trend = trend
-        measure = "share of all articles (%)" if self.shares else "matching articles"
-        span = f", {trend.periods[0]} → {trend.periods[-1]}" if trend.periods else ", no dates"
+        period = named(trend.granularity, PERIODS)
+        measure = (_("Share of all articles (%) per {period}") if self.shares
+                   else _("Matching articles per {period}")).format(period=period)  # fmt: skip
+        span = f", {trend.periods[0]} → {trend.periods[-1]}" if trend.periods else _(", no dates")
         undated = max((s.undated for s in trend.series), default=0)
-        left_out = f" · {undated:,} undated, off the timeline" if undated else ""
-        self.caption(
-            f"{measure.capitalize()} per {trend.granularity}{span}{left_out} · Enter: its hits"
-        )
+        left_out = _(" · {count} undated, off the timeline").format(
+            count=number(undated)) if undated else ""  # fmt: skip
+        self.caption(f"{measure}{span}{left_out} · " + _("Enter: its hits"))
         table = self.query_one("#periods", DataTable)
         table.clear(columns=True)
-        table.add_column(trend.granularity, key="period")
-        table.add_column("articles", key="articles")
+        table.add_column(period, key="period")
+        table.add_column(_("articles"), key="articles")
         for s in trend.series:
             table.add_column(printable(s.label)[:24])
         # Newest first: the end of the timeline is what a reader checks first.
         for index in range(len(trend.periods) - 1, -1, -1):
-            cells: list[str] = [trend.periods[index], f"{trend.totals[index]:,}"]
+            cells: list[str] = [trend.periods[index], number(trend.totals[index])]
             for s in trend.series:
                 count, share = s.counts[index], s.ratios[index]
-                cells.append("" if count is None else f"{count:,} ({100 * (share or 0):.1f} %)")
+                if count is None:
+                    cells.append("")
+                else:
+                    cells.append(f"{number(count)} ({decimal(100 * (share or 0))} %)")
             table.add_row(*cells, key=str(index))
         self.draw(table.cursor_row)
         table.focus()
@@ -134,8 +140,9 @@ class TrendScreen(QueryView[tuple[date, date] | None]):
         self.granularity = GRANULARITIES[(GRANULARITIES.index(current) + 1) % len(GRANULARITIES)]
         # The measure shown stays (share or count): it changed silently with the periods.
         self.ratio = self.shares
-        measure = "share of all articles" if self.ratio else "articles"
-        self.notify(f"Periods: by {self.granularity} ({measure}; r: the other)")
+        measure = _("share of all articles") if self.ratio else _("articles")
+        self.notify(_("Periods: by {period} ({measure}; r: the other)").format(
+            period=named(self.granularity, PERIODS), measure=measure))  # fmt: skip
         self.compute()
 
     def action_toggle_ratio(self) -> None:
@@ -145,5 +152,5 @@ class TrendScreen(QueryView[tuple[date, date] | None]):
 
     def action_unpin(self) -> None:
         self.search_app.pinned.clear()
-        self.notify("Pinned queries cleared")
+        self.notify(_("Pinned queries cleared"))
         self.compute()

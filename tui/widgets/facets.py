@@ -10,6 +10,7 @@ from textual.widgets import Button, Label, SelectionList, Sparkline
 from textual.widgets.selection_list import Selection
 
 from search.api import FacetCounts, Filters, country_name
+from search.i18n import _, number
 
 
 def years_in(filters: Filters) -> set[str]:
@@ -35,11 +36,11 @@ class FacetPanel(Vertical):
     """Counts per country, person and year over every match; a click filters."""
 
     def compose(self) -> ComposeResult:
-        yield Label("Pays", classes="facet-title")
+        yield Label(_("Countries"), classes="facet-title")
         yield SelectionList[str](id="countries")
-        yield Label("Personnes", classes="facet-title")
+        yield Label(_("Persons"), classes="facet-title")
         yield SelectionList[str](id="persons")
-        yield Label("Dates", classes="facet-title")
+        yield Label(_("Dates"), classes="facet-title")
         yield Sparkline([], id="timeline")
         yield Label("", id="timeline-range")
         yield SelectionList[str](id="years")
@@ -47,7 +48,7 @@ class FacetPanel(Vertical):
     def _fill(self, widget_id: str, items: list[tuple[str, str, int]], chosen: set[str]) -> None:
         """Refill a list, keeping chosen values even when their count is 0."""
         selection = self.query_one(f"#{widget_id}", SelectionList)
-        present = {value for value, _, _ in items}
+        present = {item[0] for item in items}
         items = items + [(v, v, 0) for v in sorted(chosen - present)]
         # The cursor stays on its value (just toggled, say), not back at the top.
         at = selection.highlighted
@@ -55,10 +56,10 @@ class FacetPanel(Vertical):
         with selection.prevent(SelectionList.SelectedChanged, SelectionList.SelectionToggled):
             selection.clear_options()
             selection.add_options(
-                Selection(f"{label} ({count:,})", value, value in chosen)
+                Selection(f"{label} ({number(count)})", value, value in chosen)
                 for value, label, count in items
             )
-            values = [value for value, _, _ in items]
+            values = [item[0] for item in items]
             if kept in values:
                 selection.highlighted = values.index(kept)
 

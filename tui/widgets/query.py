@@ -7,6 +7,7 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import Input
 
+from search.i18n import _
 from tui.history import History
 
 
@@ -14,12 +15,12 @@ class QueryInput(Input):
     """The query box; ↑/↓ in it walk the query history, ↓ past it goes to the hits."""
 
     BINDINGS = [
-        Binding("up", "history_previous", "History", show=False,
-                tooltip="in an empty box: the previous queries"),
-        Binding("down", "history_next", "History", show=False,
-                tooltip="the next query of the history, or the hits"),
-        Binding("tab", "accept_suggestion", "Accept the suggestion", show=False,
-                tooltip="with no hits: take the spelling suggested"),
+        Binding("up", "history_previous", _("History"), show=False,
+                tooltip=_("in an empty box: the previous queries")),
+        Binding("down", "history_next", _("History"), show=False,
+                tooltip=_("the next query of the history, or the hits")),
+        Binding("tab", "accept_suggestion", _("Accept the suggestion"), show=False,
+                tooltip=_("with no hits: take the spelling suggested")),
     ]
 
     class LeaveDown(Message):

@@ -10,6 +10,7 @@ from textual.widgets import OptionList
 
 from index.articles import printable
 from search.api import Hit
+from search.i18n import _, ngettext
 from search.render import highlighted
 
 SNIPPET_CHARS = 180  # of a hit's snippet in the list: the article view has it all
@@ -17,7 +18,7 @@ SNIPPET_CHARS = 180  # of a hit's snippet in the list: the article view has it a
 
 def hit_prompt(hit: Hit) -> Text:
     """Title, a line of metadata, the snippet."""
-    title = highlighted(hit.title or "(untitled)", hit.title_highlights)
+    title = highlighted(hit.title or _("(untitled)"), hit.title_highlights)
     if hit.title_source == "derived":
         title.stylize("italic")
     title.stylize("bold")
@@ -31,7 +32,8 @@ def hit_prompt(hit: Hit) -> Text:
     if hit.persons:
         meta_parts.append(", ".join(hit.persons[:2]) + ("…" if len(hit.persons) > 2 else ""))
     if hit.copy_count:
-        meta_parts.append(f"+{hit.copy_count} cop{'ies' if hit.copy_count > 1 else 'y'}")
+        copies = ngettext("+{count} copy", "+{count} copies", hit.copy_count)
+        meta_parts.append(copies.format(count=hit.copy_count))
     meta = Text(" · ".join(p for p in meta_parts if p), style="dim")
     text, spans = hit.snippet.text, hit.snippet.highlights
     if len(text) > SNIPPET_CHARS:  # a few lines: more hits on a screen of 24
@@ -44,6 +46,6 @@ def hit_prompt(hit: Hit) -> Text:
 
 class ResultsList(OptionList):
     BINDINGS = [
-        Binding("j", "cursor_down", "Down", show=False, tooltip="next hit"),
-        Binding("k", "cursor_up", "Up", show=False, tooltip="previous hit"),
+        Binding("j", "cursor_down", _("Down"), show=False, tooltip=_("next hit")),
+        Binding("k", "cursor_up", _("Up"), show=False, tooltip=_("previous hit")),
     ]

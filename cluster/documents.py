@@ -80,6 +80,7 @@ def index_body(shards: int = 2, replicas: int = 1) -> dict[str, Any]:
                 "order": {"type": "keyword"},
                 "story": {"type": "keyword"},
                 "story_size": {"type": "integer"},
+                "sample_key": {"type": "long"},  # related's sample (index.minhash)
                 "pushed": {"type": "integer"},
                 **{name: _TERMS for name in TERM_FIELDS.values()},
             },

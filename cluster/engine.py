@@ -32,7 +32,7 @@ from cluster.persons import (
     display_names,
     literal,
 )
-from cluster.related import ClusterCollection, ClusterMatches, sampled, texts_of
+from cluster.related import ClusterCollection, ClusterMatches, texts_of
 from cluster.translate import matcher, positive_leaves, to_dsl
 from index.articles import printable
 from index.persons import person_key
@@ -283,8 +283,10 @@ class ClusterEngine:
         return int(self._call(self.client.count, index=self.index, body={"query": query})["count"])
 
     def sample(self, query: dict[str, Any], most: int) -> tuple[list[str], list[str]]:
-        """Ids and texts of at most *most* matches of *query*, drawn by a hash of their ids."""
-        body = {"query": sampled(query), "size": most, "_source": ["title", "lead", "body"]}
+        """Ids and texts of at most *most* matches of *query*: those of smallest
+        ``sample_key``, as the local engine reads them (ties: reading order)."""
+        body = {"query": query, "size": most, "_source": ["title", "lead", "body"],
+                "sort": [{"sample_key": "asc"}, {"order": "asc"}]}  # fmt: skip
         found = self._call(self.client.search, index=self.index, body=body)["hits"]["hits"]
         return [item["_id"] for item in found], [texts_of(item["_source"]) for item in found]
 

@@ -10,12 +10,10 @@ countries by G² from counts and texts; here the cluster gives them:
   match was read, the same aggregation under the query: exact, as locally;
 - the articles read (up to :data:`search.keyness.SAMPLE` matches, and the
   :data:`search.keyness.BACKGROUND` articles expressions are compared
-  with): a sample drawn by a hash of each article's id (``random_score``
-  on ``article_id``), where the local index spreads its sample evenly over
-  the order articles were indexed in. With every match read (up to 120),
-  words are then the local ones; expressions, and words of larger result
-  sets, rest on a different sample (their agreement is measured in
-  ``bench/cluster.py``).
+  with): those of smallest ``sample_key``, a key each document carries
+  from its text's signature (:func:`index.minhash.sample_keys`), as the
+  local engine chooses them: the same articles, so the same result (but
+  for ties between copies of one text).
 """
 
 from __future__ import annotations
@@ -30,15 +28,8 @@ from search.keyness import BACKGROUND, Reading, cut, read_background
 if TYPE_CHECKING:
     from cluster.engine import ClusterEngine
 
-SEED = 1_789  # of the sample: the same articles every time
 _TEXT = ["title", "lead", "body"]
 _FIELDS = {"persons": "person_canonical", "countries": "country"}
-
-
-def sampled(query: dict[str, Any]) -> dict[str, Any]:
-    """*query*'s matches in an order fixed by a hash of their ids."""
-    return {"function_score": {"query": query, "boost_mode": "replace",
-                               "random_score": {"seed": SEED, "field": "article_id"}}}  # fmt: skip
 
 
 class ClusterCollection:

@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 
 from cluster import scroll
-from index.minhash import PERMUTATIONS, signature, unpack
+from index.minhash import NO_WORDS_KEY, PERMUTATIONS, sample_keys, signature, unpack
 from search import stories
 
 TERMS_PER_QUERY = 10_000  # well under the cluster's 65,536 terms of a terms query
@@ -60,6 +60,9 @@ def story_fields(
         "order": reading_order(shown_path, position),
         "story": shown_id,
         "pushed": pushed,
+        # Not a story's: related reads the matches of smallest key, as locally.
+        "sample_key": int(sample_keys(np.frombuffer(text_signature, dtype="<u4"))[0])
+        if len(text_signature) == 4 * PERMUTATIONS else NO_WORDS_KEY,
     }
 
 

@@ -89,3 +89,19 @@ def unpack(value: bytes | None) -> np.ndarray:
     if not value or len(value) != 4 * PERMUTATIONS:
         return np.zeros(PERMUTATIONS, dtype=np.uint32)
     return np.frombuffer(value, dtype="<u4").astype(np.uint32)
+
+
+NO_WORDS_KEY = np.iinfo(np.int64).max  # a text without words: read last
+
+
+def sample_keys(signatures: np.ndarray) -> np.ndarray:
+    """A key per article (int64) from its first two signature values: the
+    articles of smallest key are ``related``'s sample. Pseudo-random across
+    different texts, fixed by the text alone: the same articles whatever the
+    order an index was built in (a build with two workers numbers its
+    documents otherwise than one), and the ones a cluster reads, which sorts
+    on the same key (``cluster.stories``). Copies of one text share a key."""
+    signatures = np.asarray(signatures, dtype=np.uint32).reshape(-1, PERMUTATIONS)
+    keys = (signatures[:, 0].astype(np.int64) << 31) | (signatures[:, 1].astype(np.int64) >> 1)
+    keys[~signatures.any(axis=1)] = NO_WORDS_KEY
+    return keys

@@ -35,7 +35,7 @@ import numpy as np
 from index import minhash
 from index.analysis import fold
 from index.countries import find_countries, names, table
-from index.minhash import PERMUTATIONS
+from index.minhash import PERMUTATIONS, sample_keys
 from index.persons import best_spellings, person_key, surname_aliases
 from index.schema import unpack_facets
 from index.store import write_atomically
@@ -106,7 +106,8 @@ def country_name(code: str) -> str:
 FACET_CACHE_PREFIX = ".facets-"
 SEGMENT_CACHE = ".facets-segments"
 # Bumped when the layout of the cached arrays changes: older caches are rebuilt.
-CACHE_FORMAT = 6  # 6: ties between spellings of a name broken by code point
+# 6: ties between spellings of a name broken by code point; 7: related's sample keys
+CACHE_FORMAT = 7
 # ``dated_by`` of an article whose only date is its file's modification time.
 FILE_DATE = b"mtime"
 
@@ -392,6 +393,7 @@ class FacetTable:
     persons: _ValueLists  # canonical person keys
     days: Any  # numpy int64 day numbers, 0 for no date
     stories: Any  # numpy int64 story ids (search.stories): the first document of each
+    sample_keys: Any  # numpy int64 (index.minhash.sample_keys): related reads the smallest
     file_dated: Any  # numpy bool: dated only by the file's modification time
     segments: list[str]
     display: dict[str, str]  # person key -> the name shown
@@ -407,6 +409,7 @@ class FacetTable:
         try:
             table.days = arrays["days"]
             table.stories = arrays["stories"]
+            table.sample_keys = arrays["sample_keys"]
             table.file_dated = arrays["file_dated"]
             table.countries = _ValueLists.from_arrays(arrays, "country")
             table.persons = _ValueLists.from_arrays(arrays, "person")
@@ -424,6 +427,7 @@ class FacetTable:
             path,
             days=self.days,
             stories=self.stories,
+            sample_keys=self.sample_keys,
             file_dated=self.file_dated,
             segments=_strings(self.segments),
             display_keys=_strings(self.display),
@@ -466,10 +470,9 @@ class FacetTable:
         if reader.has_deletions():
             live[:] = False
             live[np.fromiter(reader.all_doc_ids(), dtype=np.int64)] = True
-        self.stories = stories.group(
-            np.concatenate(signatures) if signatures else np.zeros((0, PERMUTATIONS), np.uint32),
-            live,
-        )
+        every = np.concatenate(signatures) if signatures else np.zeros((0, PERMUTATIONS), np.uint32)
+        self.stories = stories.group(every, live)
+        self.sample_keys = sample_keys(every)
         self.countries = _ValueLists.build(countries)
         self._merge_persons(persons, keys)
         # Counting reads canonical keys: computed once here, not per query.

@@ -10,13 +10,15 @@ not occurrences, keeps one article that repeats a word thirty times from
 passing for a trend. Only over-represented items are kept.
 
 Cost. Matching articles are read (stored text, tokenised with the
-highlighter's cached analysis) up to :data:`SAMPLE` of them, evenly spread
-over the matches; beyond, word counts inside are first estimated from that
-sample, then the best candidates are counted exactly from the index's
-postings. Counts outside come from the index's document frequencies, so
-single words are exact. Two-word expressions have no postings: they are
-counted in the sample of matches against a fixed sample of the index
-(:data:`BACKGROUND` articles), and reported as such. Persons and countries
+highlighter's cached analysis) up to :data:`SAMPLE` of them, drawn by a
+key made from each text's signature (:func:`by_sample_key`: the same
+articles however the index was built, and on a cluster); beyond, word
+counts inside are first estimated from that sample, then the best
+candidates are counted exactly from the index's postings. Counts outside
+come from the index's document frequencies, so single words are exact.
+Two-word expressions have no postings: they are counted in the sample of
+matches against a fixed sample of the index (:data:`BACKGROUND` articles,
+drawn alike), and reported as such. Persons and countries
 come from the facet table, exactly.
 """
 
@@ -202,13 +204,13 @@ def _read(texts: Iterable[str], skip: frozenset[str], reading: Reading) -> None:
     reading.pair_forms.update(pair_forms)
 
 
-def _spread(docs: Sequence[int], most: int) -> list[int]:
-    """At most *most* of *docs*, evenly spaced over them: deterministic, and not
-    bunched in one part of the archive (document order follows indexing order)."""
-    if len(docs) <= most:
-        return list(docs)
-    step = len(docs) / most
-    return [docs[int(i * step)] for i in range(most)]
+def by_sample_key(docs: Sequence[int], keys: Any, most: int) -> list[int]:
+    """At most *most* of *docs*: those of smallest sample key
+    (:func:`index.minhash.sample_keys`), in key order (ties: document order).
+    The same articles however the index was built, and those a cluster reads
+    for the same archive: it sorts its matches on the same key."""
+    found = np.asarray(docs, dtype=np.int64)
+    return found[np.lexsort((found, keys[found]))[:most]].tolist()
 
 
 class Collection(Protocol):
@@ -430,7 +432,7 @@ class Keyness:
 
     def background(self) -> tuple[list[Any], Reading, Counter[tuple[str, str]]]:
         if self._background is None:
-            docs = _spread(self.live, BACKGROUND)
+            docs = by_sample_key(self.live, self.table.sample_keys, BACKGROUND)
             self._background = (docs, *read_background(self.texts(docs)))
         return self._background
 
@@ -451,7 +453,8 @@ class _LocalMatches:
         self.keyness, self.docs, self.count = keyness, docs, len(docs)
 
     def texts(self, most: int) -> list[str]:
-        return list(self.keyness.texts(_spread(self.docs, most)))
+        return list(self.keyness.texts(by_sample_key(self.docs, self.keyness.table.sample_keys,
+                                                     most)))  # fmt: skip
 
     def among(self, docs: Sequence[Any]) -> set[Any]:
         return set(docs) & set(self.docs)

@@ -34,6 +34,7 @@ from index.writer import Indexer
 from search.concordance import concordance
 from search.engine import Engine, Hit
 from search.facets import Filters
+from search.keyness import BACKGROUND, SAMPLE
 from tests.conftest import FIXTURES, ROOT, SEEDS, make_corpus, run_subprocess
 from tests.test_query_language import ROWS
 from tests.test_related import write_wires
@@ -581,6 +582,28 @@ def test_related_on_the_cluster_is_the_local_related(
     shown = run_subprocess("related", "réforme", "--json", env=env)
     assert shown.returncode == 0, shown.stderr
     assert json.loads(shown.stdout)["words"][0]["text"] == "Matignon"
+
+
+def test_related_reads_the_local_sample_past_what_it_reads(
+    nodes: LocalCluster, tmp_path: Path
+) -> None:
+    """More matches than related reads (120) and an index larger than its
+    background (600): both engines read the articles of smallest sample key,
+    so the result is the local one, G² and all, whether the local index was
+    built by one process or by two workers (which number documents otherwise)."""
+    corpus = tmp_path / "corpus"
+    make_corpus(corpus, 40)  # 720 articles
+    assert Pusher(connect(nodes.url), nodes.url, "lots", tmp_path / "state").update(
+        [corpus]).added == 720  # fmt: skip
+    Indexer(tmp_path / "one", workers=0).update([corpus])
+    Indexer(tmp_path / "two", workers=2).update([corpus])
+    with ClusterEngine(nodes.url, "lots") as remote, Engine(tmp_path / "one") as one, Engine(
+        tmp_path / "two") as two:  # fmt: skip
+        for text in ("OTAN OU Finlande", "pays OU gouvernement"):
+            here = one.related(text, top=20)
+            assert here.matches > SAMPLE and here.documents > BACKGROUND, here.matches
+            assert two.related(text, top=20) == here, text
+            assert remote.related(text, top=20) == here, text
 
 
 async def test_the_tui_reads_the_cluster(

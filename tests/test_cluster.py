@@ -661,6 +661,28 @@ async def test_the_tui_reads_the_cluster(
     assert len(rows) == total
 
 
+def held_export(
+    nodes: LocalCluster, tmp_path: Path, index: str
+) -> tuple[int, subprocess.Popen[bytes], bytes]:
+    """720 articles pushed to *index* (two scroll pages and a half), and an
+    export of them started and held after its first line: nobody reads its
+    output, so it waits on its full pipe. The total, the process, that line."""
+    corpus = tmp_path / "corpus"
+    make_corpus(corpus, 40)
+    env = env_for(nodes, tmp_path, index)
+    assert run_subprocess("index", str(corpus), env=env).returncode == 0
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("SEARCH_")}
+    full_env.update(env)
+    export = subprocess.Popen(
+        [sys.executable, "-m", "search.cli", "export", "--format", "jsonl", "--text"],
+        env=full_env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    assert export.stdout is not None and export.stderr is not None
+    first = export.stdout.readline()
+    assert json.loads(first)["id"]
+    return count(nodes, index), export, first
+
+
 def test_an_export_whose_scroll_is_lost_fails_in_one_line(
     nodes: LocalCluster, tmp_path: Path
 ) -> None:
@@ -668,20 +690,7 @@ def test_an_export_whose_scroll_is_lost_fails_in_one_line(
     (what a node leaving does to the contexts it held): exit 2 with one
     line, never exit 0 with the first page alone (opensearch-py's scan
     helper ends quietly there)."""
-    corpus = tmp_path / "corpus"
-    make_corpus(corpus, 40)  # 720 articles: more than one scroll page
-    env = env_for(nodes, tmp_path, "export-lost")
-    assert run_subprocess("index", str(corpus), env=env).returncode == 0
-    total = count(nodes, "export-lost")
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("SEARCH_")}
-    full_env.update(env)
-    export = subprocess.Popen(
-        [sys.executable, "-m", "search.cli", "export", "--format", "jsonl", "--text"],
-        env=full_env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-    )  # fmt: skip
-    assert export.stdout is not None
-    first = export.stdout.readline()
-    assert json.loads(first)["id"]
+    total, export, first = held_export(nodes, tmp_path, "export-lost")
     connect(nodes.url).clear_scroll(scroll_id="_all")
     rest, errors = export.communicate(timeout=300)
     message = errors.decode()
@@ -697,20 +706,7 @@ def test_a_node_stopped_during_an_export_never_gives_a_short_file(
     """The export is held half-way (nobody reads its output, the pipe fills)
     while a node stops: it then either gives every match, once each, or
     fails in one line (exit 2); never a quietly short export."""
-    corpus = tmp_path / "corpus"
-    make_corpus(corpus, 40)  # 720 articles: two scroll pages and a half
-    env = env_for(nodes, tmp_path, "export-node")
-    assert run_subprocess("index", str(corpus), env=env).returncode == 0
-    total = count(nodes, "export-node")
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("SEARCH_")}
-    full_env.update(env)
-    export = subprocess.Popen(
-        [sys.executable, "-m", "search.cli", "export", "--format", "jsonl", "--text"],
-        env=full_env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-    )  # fmt: skip
-    assert export.stdout is not None and export.stderr is not None
-    first = export.stdout.readline()
-    assert json.loads(first)["id"]
+    total, export, first = held_export(nodes, tmp_path, "export-node")
     other = 1 - nodes.elected()
     # Stopped where its copies served the export's first page (or not: both
     # outcomes below are right), while the export waits on its full pipe.

@@ -304,22 +304,27 @@ class Pusher:
             if gone:
                 report.removed = self._delete(gone)
             self.manifest.save()
-            try:  # refreshes the index, and again if it rewrote any document
-                merging = time.perf_counter()
-                rewritten = persons.reconcile(self.client, self.index)
-                self.last_merge = (rewritten, time.perf_counter() - merging)
-            except Exception as error:
-                problem = f"{explain(error)} (while merging persons: run the push again)"
-                raise ClusterProblem(self.url, problem) from error
-            try:
-                grouping = time.perf_counter()
-                regrouped = stories.reconcile(self.client, self.index, self.generation)
-                self.last_grouping = (regrouped, time.perf_counter() - grouping)
-            except Exception as error:
-                problem = f"{explain(error)} (while grouping stories: run the push again)"
-                raise ClusterProblem(self.url, problem) from error
+            # Each refreshes the index, and again if it rewrote any document.
+            self.last_merge = self._settle(
+                "merging persons", lambda: persons.reconcile(self.client, self.index)
+            )
+            self.last_grouping = self._settle(
+                "grouping stories",
+                lambda: stories.reconcile(self.client, self.index, self.generation),
+            )
         report.seconds = time.perf_counter() - started
         return report
+
+    def _settle(self, what: str, step: Callable[[], int]) -> tuple[int, float]:
+        """Run a step that brings the whole index in line after the documents
+        are in: the documents it rewrote, and its seconds. A failure is one
+        line, and the next push does the step again."""
+        started = time.perf_counter()
+        try:
+            return step(), time.perf_counter() - started
+        except Exception as error:
+            problem = f"{explain(error)} (while {what}: run the push again)"
+            raise ClusterProblem(self.url, problem) from error
 
     def _send(
         self, files: list[Path], again: bool, known: dict[str, Any], stale: set[str],

@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 
 from cluster import scroll
-from index.minhash import NO_WORDS_KEY, PERMUTATIONS, sample_keys, signature, unpack
+from index.minhash import PERMUTATIONS, sample_keys, signature, unpack
 from search import stories
 
 TERMS_PER_QUERY = 10_000  # well under the cluster's 65,536 terms of a terms query
@@ -61,8 +61,7 @@ def story_fields(
         "story": shown_id,
         "pushed": pushed,
         # Not a story's: related reads the matches of smallest key, as locally.
-        "sample_key": int(sample_keys(np.frombuffer(text_signature, dtype="<u4"))[0])
-        if len(text_signature) == 4 * PERMUTATIONS else NO_WORDS_KEY,
+        "sample_key": int(sample_keys(unpack(text_signature))[0]),
     }
 
 
@@ -131,17 +130,16 @@ def _sign_older(client: Any, index: str, pushed: int) -> int:
         "query": {"bool": {"must_not": [{"exists": {"field": "order"}}]}},
         "_source": ["article_id", "path", "body", "lead"],
     }
-    updates = (
-        (hit["_id"], {
-            **story_fields(signature(source.get("body") or source.get("lead") or ""),
-                           source["article_id"], source["path"], 0, pushed),
-            # Older documents have no record position: the record id orders them.
-            "order": reading_order(source["path"], 0) + source["article_id"],
-        })
-        for hit in chain.from_iterable(scroll.pages(client, index, body, 1000))
-        for source in (hit["_source"],)
-    )  # fmt: skip
-    return _write(client, index, updates)
+
+    def signed(source: Mapping[str, Any]) -> dict[str, Any]:
+        text = source.get("body") or source.get("lead") or ""
+        fields = story_fields(signature(text), source["article_id"], source["path"], 0, pushed)
+        # Older documents have no record position: the record id orders them.
+        fields["order"] = reading_order(source["path"], 0) + source["article_id"]
+        return fields
+
+    hits = chain.from_iterable(scroll.pages(client, index, body, 1000))
+    return _write(client, index, ((hit["_id"], signed(hit["_source"])) for hit in hits))
 
 
 def _shrunk(client: Any, index: str) -> Iterator[str]:

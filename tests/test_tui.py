@@ -571,13 +571,18 @@ async def test_export_formats_follow_the_choice(
     assert all(json.loads(line)["id"] for line in lines)
 
 
+async def finlande_concordance(pilot) -> ConcordanceScreen:  # type: ignore[no-untyped-def]
+    """The concordance view of the app's query, "Finlande" (9 hits), read whole."""
+    await wait_for(pilot, lambda: status(pilot.app).startswith("9 hits"))
+    return await open_view(pilot, "x", ConcordanceScreen, lambda view: view.done)
+
+
 async def test_concordance_view_opens_the_article_at_the_occurrence(
     corpus_index: tuple[Path, Path], tmp_path: Path
 ) -> None:
     app = make_app(corpus_index, tmp_path, "Finlande")
     async with app.run_test(size=(120, 30)) as pilot:
-        await wait_for(pilot, lambda: status(app).startswith("9 hits"))
-        screen = await open_view(pilot, "x", ConcordanceScreen, lambda view: view.done)
+        screen = await finlande_concordance(pilot)
         with Engine(corpus_index[1]) as engine:
             expected = [(x.id, x.field, x.start) for x in concordance(engine, "Finlande")]
         assert [(x.id, x.field, x.start) for x in screen.lines] == expected
@@ -616,8 +621,7 @@ async def test_a_narrow_concordance_leaves_room_for_the_title(
 ) -> None:
     app = make_app(corpus_index, tmp_path, "Finlande")
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_for(pilot, lambda: status(app).startswith("9 hits"))
-        screen = await open_view(pilot, "x", ConcordanceScreen, lambda view: view.done)
+        screen = await finlande_concordance(pilot)
         table = screen.query_one("#kwic", DataTable)
         title = next(c for k, c in table.columns.items() if k.value == "article")
         shown = sum(c.get_render_width(table) for c in table.columns.values())

@@ -53,12 +53,12 @@ from search.facets import FILE_DATE as FILE_DATE_BYTES
 from search.facets import (
     FacetCounts,
     FacetValue,
-    Filters,
     Granularity,
     UnknownCountry,
     country_name,
     resolve_country,
 )
+from search.filters import Filters
 from search.query import FilterError
 from search.snippets import TermMatcher
 

@@ -33,7 +33,8 @@ from index.store import (
 from search.concordance import KwicOrder, Occurrence, concordance, sort_lines
 from search.config import SEEDS_DIR
 from search.engine import Article, Engine, Hit, IndexStats, SearchResults, Sort, Unit
-from search.facets import FacetCounts, FacetValue, Filters, Granularity, country_name
+from search.facets import FacetCounts, FacetValue, Granularity, country_name
+from search.filters import Filters
 from search.keyness import Keyword, Related
 from search.query import FilterError, QuerySyntaxError
 from search.snippets import Snippet

@@ -21,7 +21,7 @@ from index.analysis import TOKEN_PATTERN, fold
 
 if TYPE_CHECKING:  # annotations only: the CLI lists the orders without the engine
     from search.engine import Engine
-    from search.facets import Filters
+    from search.filters import Filters
 
 KwicOrder = Literal["article", "date", "left", "right"]
 ORDERS: tuple[KwicOrder, ...] = ("article", "date", "left", "right")

@@ -40,12 +40,12 @@ from search.facets import (
     SEGMENT_CACHE,
     FacetCounts,
     FacetTable,
-    Filters,
     Granularity,
     UnknownCountry,
     resolve_country,
     segment_ids,
 )
+from search.filters import Filters
 from search.keyness import Keyness, Related
 from search.query import (
     FIELD_HELP,

@@ -19,7 +19,7 @@ from index.dates import iso
 
 if TYPE_CHECKING:  # annotations only: the CLI lists the formats without the engine
     from search.engine import Article, Engine, Sort
-    from search.facets import Filters
+    from search.filters import Filters
 
 Format = Literal["csv", "jsonl", "opensearch"]
 FORMATS: tuple[Format, ...] = ("csv", "jsonl", "opensearch")

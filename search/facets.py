@@ -24,7 +24,7 @@ import zipfile
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from functools import cache, cached_property
 from itertools import chain, pairwise
 from pathlib import Path
@@ -41,19 +41,6 @@ from index.schema import unpack_facets
 from index.store import write_atomically
 from search import periods, stories
 from search.periods import Granularity
-
-
-@dataclass(frozen=True)
-class Filters:
-    """Drill-down: AND across facets, OR within one (``countries=("FI", "SE")``)."""
-
-    countries: tuple[str, ...] = ()
-    persons: tuple[str, ...] = ()
-    since: date | None = None
-    until: date | None = None
-
-    def __bool__(self) -> bool:
-        return bool(self.countries or self.persons or self.since or self.until)
 
 
 @dataclass(frozen=True)

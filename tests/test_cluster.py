@@ -33,7 +33,7 @@ from cluster.push import Pusher
 from index.writer import Indexer
 from search.concordance import concordance
 from search.engine import Engine, Hit
-from search.facets import Filters
+from search.filters import Filters
 from search.keyness import BACKGROUND, SAMPLE
 from tests.conftest import FIXTURES, ROOT, SEEDS, make_corpus, run_subprocess
 from tests.test_query_language import ROWS

@@ -16,11 +16,11 @@ from index.persons import person_key
 from search.engine import Engine
 from search.facets import (
     FACET_CACHE_PREFIX,
-    Filters,
     _load_arrays,
     _npz_members,
     resolve_country,
 )
+from search.filters import Filters
 from search.query import QuerySyntaxError
 from tests.conftest import SHARED, CliRun, orangesum_records
 

@@ -15,7 +15,7 @@ from whoosh import query as wq
 
 from index.writer import Indexer
 from search.engine import Engine
-from search.facets import Filters
+from search.filters import Filters
 from search.ranking import Unsupported
 from tests.conftest import orangesum_records
 

@@ -22,21 +22,17 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
-from search.api import (
-    CorpusMissing,
-    Engine,
-    IndexProblem,
-    corpus_roots,
-    index_exists,
-)
 from search.config import cluster_index_url
 from search.i18n import N_, _, number
 from tui.history import History, default_history_path
 from tui.screens.help import HelpScreen
 from tui.screens.search import SearchScreen
 
+# The engine (numpy, Whoosh: half the start) is imported by the workers that
+# open the index, after the first screen is drawn: the search box takes keys
+# before the index is open.
 if TYPE_CHECKING:
-    from search.api import Progress
+    from search.api import Engine, Progress
 
 WATCH_INTERVAL_S = 2.0
 # Textual's own palette commands, translated as ours (their text is Textual's).
@@ -92,7 +88,9 @@ class SearchApp(App[None]):
         return self.main
 
     def on_mount(self) -> None:
-        self.open_index()
+        # Opened once the first screen is painted: the worker's imports would
+        # otherwise hold the interpreter while the screen is drawn.
+        self.call_after_refresh(self.open_index)
         self.set_interval(self.watch_interval, self.check_index)
 
     # --- The index (always in workers) ----------------------------------------------
@@ -110,10 +108,14 @@ class SearchApp(App[None]):
             from search.api import ClusterEngine
 
             return ClusterEngine(*self.cluster)  # type: ignore[return-value]
+        from search.api import Engine
+
         return Engine(self.index_dir)
 
     @work(thread=True, exclusive=True, group="open")
     def open_index(self) -> None:
+        from search.api import IndexProblem, index_exists
+
         if self.cluster is None and not index_exists(self.index_dir):
             self.call_from_thread(
                 self.main.set_status,
@@ -138,6 +140,8 @@ class SearchApp(App[None]):
 
     @work(thread=True, exclusive=True, group="watch")
     def refresh_index(self) -> None:
+        from search.api import IndexProblem, index_exists
+
         if self.engine is None:
             if self.cluster is None and index_exists(self.index_dir):
                 self.call_from_thread(self.open_index)
@@ -159,7 +163,7 @@ class SearchApp(App[None]):
     def reindex(self) -> None:
         # The write side (readers, YAML, workers) is loaded when first used,
         # not on the way to the first results.
-        from search.api import Indexer
+        from search.api import CorpusMissing, Indexer, IndexProblem, corpus_roots
 
         def progress(event: Progress) -> None:
             self.call_from_thread(self.main.show_progress, event)
@@ -202,6 +206,7 @@ class SearchApp(App[None]):
         """What ctrl+r reads: the folders the open index was built from."""
         if self.cluster is not None:
             return self.source
+        from search.api import corpus_roots
         return ", ".join(map(str, corpus_roots(self.index_dir, self.corpus)))
 
     def action_go_search(self) -> None:

@@ -33,25 +33,19 @@ from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
 from index.articles import printable
-from search import export as exporting
-from search.api import (
-    Filters,
-    Hit,
-    IndexProblem,
-    QuerySyntaxError,
-    SearchResults,
-    Sort,
-)
+from search.filters import Filters
 from search.i18n import _, ngettext, number
 from tui.history import History
 from tui.widgets.facets import FacetPanel, FilterChips, toggle, toggle_year
 from tui.widgets.query import QueryInput
 from tui.widgets.results import ResultsList, hit_prompt
 
-# The other screens are imported when first opened: the charting library and
-# the screens' own modules are not on the way to the first results.
+# The engine's modules (numpy, Whoosh) are imported by the workers that call
+# it, after the first screen is drawn; the other screens when first opened:
+# the charting library and the screens' own modules are not on the way to
+# the first results.
 if TYPE_CHECKING:
-    from search.api import Progress
+    from search.api import Hit, Progress, SearchResults, Sort
     from tui.app import SearchApp
     from tui.screens.export import ExportRequest
 
@@ -184,6 +178,8 @@ class SearchScreen(Screen[None]):
         if app.engine is None:  # no index yet: the status says how to build one
             app.call_from_thread(self.searched)
             return
+        from search.api import IndexProblem, QuerySyntaxError
+
         try:
             with app.lock:
                 results = app.engine.search(
@@ -213,6 +209,8 @@ class SearchScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="more")
     def load_more(self) -> None:
+        from search.api import IndexProblem, QuerySyntaxError
+
         app, results, offset = self.search_app, self.results, len(self.hits)
         if app.engine is None or results is None or offset >= results.total:
             return
@@ -228,6 +226,8 @@ class SearchScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="article")
     def read_article(self, doc_id: str) -> None:
+        from search.api import IndexProblem, QuerySyntaxError
+
         app = self.search_app
         if app.engine is None:
             return
@@ -491,6 +491,9 @@ class SearchScreen(Screen[None]):
 
         The file is created, never overwritten (the dialog offers a free name).
         """
+        from search import export as exporting
+        from search.api import IndexProblem, QuerySyntaxError
+
         app = self.search_app
 
         def progress(done: int, total: int) -> None:

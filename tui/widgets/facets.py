@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Label, SelectionList, Sparkline
 from textual.widgets.selection_list import Selection
 
-from search.api import FacetCounts, Filters, country_name
+from search.filters import Filters
 from search.i18n import _, number
+
+if TYPE_CHECKING:
+    from search.api import FacetCounts
 
 
 def years_in(filters: Filters) -> set[str]:
@@ -86,7 +90,10 @@ class FilterChips(Horizontal):
     async def show(self, filters: Filters) -> None:
         await self.remove_children()
         f = filters
-        # Named as the list names them (Finlande, not FI).
+        # Named as the list names them (Finlande, not FI). A country filter
+        # comes from the engine's facets: importing its names costs nothing more.
+        if f.countries:
+            from search.api import country_name
         buttons = [Button(f"{country_name(c)} ×", id=f"chip-country-{c}", classes="chip")
                    for c in f.countries]  # fmt: skip
         buttons += [

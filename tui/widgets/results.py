@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.binding import Binding
 from textual.widgets import OptionList
 
 from index.articles import printable
-from search.api import Hit
 from search.i18n import _, ngettext
-from search.render import highlighted
+
+if TYPE_CHECKING:
+    from search.api import Hit
 
 SNIPPET_CHARS = 180  # of a hit's snippet in the list: the article view has it all
 
 
 def hit_prompt(hit: Hit) -> Text:
     """Title, a line of metadata, the snippet."""
+    from search.render import highlighted  # loaded with the engine: there are hits
+
     title = highlighted(hit.title or _("(untitled)"), hit.title_highlights)
     if hit.title_source == "derived":
         title.stylize("italic")

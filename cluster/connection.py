@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from index.store import IndexProblem
 from search.config import DEFAULT_CLUSTER_INDEX
+from search.i18n import _
 
 DEFAULT_INDEX_NAME = DEFAULT_CLUSTER_INDEX
 TIMEOUT_S = 30
@@ -24,7 +25,7 @@ class ClusterProblem(IndexProblem):
     """The cluster cannot answer: one line for the user, naming the fix."""
 
     def __init__(self, url: str, message: str) -> None:
-        super().__init__(url, f"cluster {url}: {message}")
+        super().__init__(url, _("cluster {url}: {message}").format(url=url, message=message))
 
 
 def credentials(url: str, env: dict[str, str] | None = None) -> tuple[str, str] | None:
@@ -48,11 +49,11 @@ def connect(url: str) -> Any:
 
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ClusterProblem(url, "not a cluster URL (write http://host:9200 or https://…)")
+        raise ClusterProblem(url, _("not a cluster URL (write http://host:9200 or https://…)"))
     if parts.username or parts.password:
         raise ClusterProblem(
-            url, "a password in the URL shows in ps and in shell history: use "
-            "SEARCH_CLUSTER_USER and SEARCH_CLUSTER_PASSWORD, or ~/.netrc",
+            url, _("a password in the URL shows in ps and in shell history: use "
+                   "SEARCH_CLUSTER_USER and SEARCH_CLUSTER_PASSWORD, or ~/.netrc"),
         )  # fmt: skip
     options: dict[str, Any] = {"hosts": [url], "timeout": TIMEOUT_S, "retry_on_timeout": True}
     auth = credentials(url)
@@ -71,13 +72,13 @@ def connect(url: str) -> Any:
 
         if auth is None and isinstance(error, errors.AuthenticationException):
             raise ClusterProblem(
-                url, "asks for credentials: set SEARCH_CLUSTER_USER and "
-                "SEARCH_CLUSTER_PASSWORD, or add the host to ~/.netrc",
+                url, _("asks for credentials: set SEARCH_CLUSTER_USER and "
+                       "SEARCH_CLUSTER_PASSWORD, or add the host to ~/.netrc"),
             ) from error  # fmt: skip
         raise ClusterProblem(url, explain(error)) from error
     if health.get("status") == "red":
         raise ClusterProblem(
-            url, "the cluster is red (some shards have no copy): see _cluster/health"
+            url, _("the cluster is red (some shards have no copy): see _cluster/health")
         )
     return client
 
@@ -91,17 +92,17 @@ def explain(error: Exception) -> str:
     if isinstance(error, IncompleteScroll):
         return str(error)
     if isinstance(error, errors.AuthenticationException):
-        return "refused the credentials (set SEARCH_CLUSTER_USER and SEARCH_CLUSTER_PASSWORD)"
+        return _("refused the credentials (set SEARCH_CLUSTER_USER and SEARCH_CLUSTER_PASSWORD)")
     if isinstance(error, errors.AuthorizationException):
-        return "these credentials may not do that"
+        return _("these credentials may not do that")
     if isinstance(error, errors.SSLError):
-        return "the certificate could not be checked (set SEARCH_CLUSTER_CA to its CA file)"
+        return _("the certificate could not be checked (set SEARCH_CLUSTER_CA to its CA file)")
     if isinstance(error, errors.ConnectionTimeout):
-        return f"no answer within {TIMEOUT_S} s"
+        return _("no answer within {seconds} s").format(seconds=TIMEOUT_S)
     if isinstance(error, errors.ConnectionError):
-        return "cannot connect (is it running, and is the URL right?)"
+        return _("cannot connect (is it running, and is the URL right?)")
     if isinstance(error, errors.NotFoundError):
-        return "no such index (push articles with search index PATH --cluster URL)"
+        return _("no such index (push articles with search index PATH --cluster URL)")
     if isinstance(error, errors.TransportError):
         return f"{error.status_code}: {error.error}"
     return f"{type(error).__name__}: {error}"

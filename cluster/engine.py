@@ -59,6 +59,7 @@ from search.facets import (
     resolve_country,
 )
 from search.filters import Filters
+from search.i18n import _, number
 from search.query import FilterError
 from search.snippets import TermMatcher
 
@@ -78,14 +79,15 @@ class ClusterEngine:
         self.client = connect(url)
         made = self._call(index_format, client=self.client, index=index)
         if made is None:
-            raise ClusterProblem(url, f"no index {index!r} (push articles with "
-                                      f"search index PATH --cluster {url})")  # fmt: skip
+            missing = _("no index {index} (push articles with search index PATH --cluster {url})")
+            raise ClusterProblem(url, missing.format(index=repr(index), url=url))
         if made != FORMAT:
-            raise ClusterProblem(url, f"index {index!r} " + (
-                "was not made by search" if made == 0 else
-                "was made by a newer version of search" if made > FORMAT else
-                f"was made by an older version of search: push once to bring it up to date "
-                f"(search index PATH --cluster {url})"))  # fmt: skip
+            raise ClusterProblem(url, (
+                _("index {index} was not made by search") if made == 0 else
+                _("index {index} was made by a newer version of search") if made > FORMAT else
+                _("index {index} was made by an older version of search: push once to bring "
+                  "it up to date (search index PATH --cluster {url})")
+            ).format(index=repr(index), url=url))  # fmt: skip
         self._names: dict[str, str] = {}  # person key -> name shown, as the index has it
         self._seen: tuple[int, int, int] | None = None  # what refresh() last saw
         self._collection: ClusterCollection | None = None  # related's view of the index
@@ -320,8 +322,9 @@ class ClusterEngine:
         if found["values"].get("doc_count_error_upper_bound", 0) or found["values"].get(
             "sum_other_doc_count", 0
         ):
-            raise ClusterProblem(self.url, f"the {field} counts may be inexact (more than "
-                                           f"{EXACT_VALUES:,} values)")  # fmt: skip
+            raise ClusterProblem(self.url, _("the {field} counts may be inexact (more than "
+                                             "{most} values)").format(
+                field=field, most=number(EXACT_VALUES)))  # fmt: skip
         return {b["key"]: int(b["doc_count"]) for b in found["values"]["buckets"]}
 
     def person_names(self, keys: list[str]) -> dict[str, str]:
@@ -386,8 +389,8 @@ class ClusterEngine:
         if tree is not None and any(
             isinstance(leaf, grammar.Pattern | grammar.Fuzzy) for leaf in positive_leaves(tree)
         ):
-            raise FilterError("query", "wildcards and fuzzy words are not concorded on a "
-                                       "cluster yet: write the words out")  # fmt: skip
+            raise FilterError("query", _("wildcards and fuzzy words are not concorded on a "
+                                         "cluster yet: write the words out"))  # fmt: skip
         return matcher(tree)
 
     def article(self, doc_id: str, text: str | None = None) -> Article | None:
@@ -564,8 +567,9 @@ def _facet_counts(
         return FacetCounts(granularity=granularity, unit=unit)
     for name in ("countries", "persons"):
         if aggs[name].get("doc_count_error_upper_bound", 0):
-            raise ClusterProblem(url, f"the {name} counts may be inexact (a shard holds more "
-                                      f"than {EXACT_VALUES:,} values)")  # fmt: skip
+            raise ClusterProblem(url, _("the {field} counts may be inexact (a shard holds more "
+                                        "than {most} values)").format(
+                field=name, most=number(EXACT_VALUES)))  # fmt: skip
     dates = []
     for bucket in aggs["dates"]["buckets"]:
         day = _utc_day(bucket["key"])

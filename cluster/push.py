@@ -63,6 +63,7 @@ from index.writer import (
     not_an_article,
 )
 from search.config import cluster_index_url
+from search.i18n import N_, _
 
 CHUNK = 500  # documents per bulk request
 SENDERS = 2  # bulk requests in flight at once
@@ -188,8 +189,9 @@ class _Pipeline:
         try:
             self.actions += task.future.result()
         except WorkerDied as error:
-            raise ClusterProblem(self.pusher.url, f"{error}; every file acknowledged so far is "
-                                 "recorded: run the push again to finish") from None  # fmt: skip
+            raise ClusterProblem(self.pusher.url, _(
+                "{error}; every file acknowledged so far is recorded: run the push again to finish"
+            ).format(error=error)) from None  # fmt: skip
         self.ready += task.files
         if len(self.actions) >= CHUNK * SENDERS:
             self._flush()
@@ -231,11 +233,13 @@ class Pusher:
         if made is None:
             self.client.indices.create(index=self.index, body=index_body(shards, replicas))
         elif made == 0:
-            raise ClusterProblem(self.url, f"index {self.index!r} was not made by search: "
-                                           "push to another (--cluster-index NAME)")  # fmt: skip
+            raise ClusterProblem(self.url, _("index {index} was not made by search: push to "
+                                             "another (--cluster-index NAME)").format(
+                index=repr(self.index)))  # fmt: skip
         elif made > FORMAT:
-            raise ClusterProblem(self.url, f"index {self.index!r} was made by a newer "
-                                           "version of search: upgrade it")  # fmt: skip
+            raise ClusterProblem(self.url, _("index {index} was made by a newer version of "
+                                             "search: upgrade it").format(
+                index=repr(self.index)))  # fmt: skip
         elif made < FORMAT:
             upgrade_mapping(self.client, self.index)
 
@@ -306,10 +310,10 @@ class Pusher:
             self.manifest.save()
             # Each refreshes the index, and again if it rewrote any document.
             self.last_merge = self._settle(
-                "merging persons", lambda: persons.reconcile(self.client, self.index)
+                N_("merging persons"), lambda: persons.reconcile(self.client, self.index)
             )
             self.last_grouping = self._settle(
-                "grouping stories",
+                N_("grouping stories"),
                 lambda: stories.reconcile(self.client, self.index, self.generation),
             )
         report.seconds = time.perf_counter() - started
@@ -323,7 +327,9 @@ class Pusher:
         try:
             return step(), time.perf_counter() - started
         except Exception as error:
-            problem = f"{explain(error)} (while {what}: run the push again)"
+            problem = _("{error} (while {step}: run the push again)").format(
+                error=explain(error), step=_(what)
+            )
             raise ClusterProblem(self.url, problem) from error
 
     def _send(
@@ -441,7 +447,7 @@ class Pusher:
 
         actions = ({"_op_type": "delete", "_index": self.index, "_id": i} for i in ids)
         removed = 0
-        for ok, _ in helpers.streaming_bulk(self.client, actions, raise_on_error=False,
+        for ok, _item in helpers.streaming_bulk(self.client, actions, raise_on_error=False,
                                             max_retries=RETRIES):  # fmt: skip
             removed += bool(ok)
         return removed

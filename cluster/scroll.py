@@ -17,6 +17,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from search.i18n import _, number
+
 PAGE = 10_000  # buckets per page of a composite aggregation
 KEEP_ALIVE = "5m"  # between two pages; a reader paused longer than this fails in one line
 
@@ -70,10 +72,10 @@ def _check_shards(response: dict[str, Any], read: int, total: int) -> None:
 
 
 def _lost(read: int, total: int) -> str:
-    return (
-        f"a shard became unreachable after {read:,} of {total:,} matches were read; "
+    return _(
+        "a shard became unreachable after {read} of {total} matches were read; "
         "nothing past them is complete: run it again once the cluster is green"
-    )
+    ).format(read=number(read), total=number(total))
 
 
 def buckets(

@@ -48,6 +48,7 @@ from index.writer import (
     file_signature,
     within,
 )
+from search.i18n import _
 
 
 @dataclass
@@ -72,12 +73,14 @@ class Diagnosis:
     def plan(self) -> str:
         """What :func:`repair` would do, in words."""
         if self.healthy:
-            return "nothing to repair"
+            return _("nothing to repair")
         if not self.damage:
-            return "update the index in place"
+            return _("update the index in place")
         if self.foreign:
-            return "none: the directory also holds files this program did not write"
-        return f"rebuild from {', '.join(self.roots) or '-'} into a new directory, then replace it"
+            return _("none: the directory also holds files this program did not write")
+        return _("rebuild from {folders} into a new directory, then replace it").format(
+            folders=", ".join(self.roots) or "-"
+        )
 
 
 def _check_segments(ix: Any, diagnosis: Diagnosis) -> set[str]:

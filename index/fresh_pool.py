@@ -29,9 +29,11 @@ from concurrent.futures import Executor, Future
 from multiprocessing.connection import Connection
 from typing import Any
 
+from search.i18n import _, activate, language
+
 _WORKER_MAIN = (
     "import json, sys; settings = json.loads(sys.argv[1]); sys.path[:] = settings['path']; "
-    "from index.fresh_pool import _serve; _serve(settings['fd'])"
+    "from index.fresh_pool import _serve; _serve(settings['fd'], settings['language'])"
 )
 
 
@@ -44,7 +46,7 @@ class _Worker:
         parent_end, child_end = socket.socketpair()
         self.process = subprocess.Popen(
             [sys.executable, "-c", _WORKER_MAIN,
-             json.dumps({"fd": child_end.fileno(), "path": sys.path})],
+             json.dumps({"fd": child_end.fileno(), "path": sys.path, "language": language()})],
             pass_fds=[child_end.fileno()], stdin=subprocess.DEVNULL, start_new_session=True,
         )  # fmt: skip
         child_end.close()
@@ -63,7 +65,7 @@ class _Worker:
         try:
             self.connection.send(task)
         except OSError:
-            future.set_exception(WorkerDied("a worker process died"))
+            future.set_exception(WorkerDied(_("a worker process died")))
         return future
 
     def _read(self) -> None:
@@ -79,12 +81,14 @@ class _Worker:
             if ok:
                 future.set_result(payload)
             else:
-                future.set_exception(WorkerDied(f"a worker process failed: {payload}"))
+                future.set_exception(
+                    WorkerDied(_("a worker process failed: {reason}").format(reason=payload))
+                )
         with self.lock:
             while self.pending:
                 future = self.pending.popleft()
                 if not future.done():
-                    future.set_exception(WorkerDied("a worker process died"))
+                    future.set_exception(WorkerDied(_("a worker process died")))
 
     def stop(self) -> None:
         with contextlib.suppress(OSError):
@@ -115,8 +119,10 @@ class FreshProcessPool(Executor):
             worker.stop()
 
 
-def _serve(fd: int) -> None:
-    """A worker's loop: run each task, send its result (or its error, in one line)."""
+def _serve(fd: int, language: str = "en") -> None:
+    """A worker's loop: run each task, send its result (or its error, in one line).
+    Problems it finds are written in *language*, the caller's."""
+    activate([language])
     connection = Connection(fd)
     while True:
         try:

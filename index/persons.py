@@ -24,6 +24,7 @@ from importlib import resources
 
 from index.analysis import FRENCH_STOP_WORDS, fold
 from index.countries import ADJECTIVE, table
+from search.i18n import _
 
 # Titles and honorifics that introduce a person's name (folded).
 TITLES = frozenset(
@@ -204,7 +205,7 @@ def best_spellings(counts: Iterable[tuple[str, str, int]]) -> dict[str, str]:
         held = best.get(key)
         if held is None or count > held[0] or (count == held[0] and name < held[1]):
             best[key] = (count, name)
-    return {key: name for key, (_, name) in best.items()}
+    return {key: name for key, (_count, name) in best.items()}
 
 
 @dataclass
@@ -469,7 +470,7 @@ def _after_place(tokens: list[_Token], index: int) -> bool:
 @cache
 def demonyms() -> frozenset[str]:
     """Folded nationality nouns: ``le Britannique Cuthert Christy`` names a person."""
-    _, gazetteer = table()
+    _countries, gazetteer = table()
     return frozenset(k[0] for k, e in gazetteer.items() if len(k) == 1 and e.kind == ADJECTIVE)
 
 
@@ -536,7 +537,8 @@ def _reason(
     if words[0].folded in not_names or key in not_names:
         return None  # ``Paris Saint-Germain``, ``Abu Dhabi``
     if len(words) >= 2 and _is_first_name(words[0], names):
-        return f"first name «{words[0].raw}» (dictionary)"  # (``Anatole France`` too)
+        # (``Anatole France`` too)
+        return _("first name «{name}» (dictionary)").format(name=words[0].raw)
     if any(w.folded in not_names for w in words):
         return None
     if (
@@ -544,14 +546,14 @@ def _reason(
         and any(_INITIAL.match(w.raw) for w in words[1:-1])
         and not any(w.folded in common for w in words if not _INITIAL.match(w.raw))
     ):
-        return "initial inside the name"  # ``Isobe W. Gborkorkollie`` (not ``Super U. Proche``)
+        return _("initial inside the name")  # ``Isobe W. Gborkorkollie`` (not ``Super U. Proche``)
     if len(words) > 3:
         return None
     if run.title is not None:
-        return f"title «{run.title.raw}»"
+        return _("title «{title}»").format(title=run.title.raw)
     title = _title_nearby(tokens, position)
     if title is not None:
-        return f"title «{title}»"
+        return _("title «{title}»").format(title=title)
     acronym = before is not None and before.raw.isupper() and before.raw.isalpha()
     if len(words) == 1 and joined and acronym:
         return None  # ``RIA Novosti``, ``BFM Business``: the rest of an acronym's name
@@ -562,22 +564,24 @@ def _reason(
     speaker = _speech_cue(tokens, position)
     speaks = speaker is not None
     if _AGE.match(after) and (len(words) >= 2 or speaks or _is_first_name(words[0], names)):
-        return "age after the name"  # ``Samia, 40 ans``, ``abonde Noman, 30 ans``
+        return _("age after the name")  # ``Samia, 40 ans``, ``abonde Noman, 30 ans``
     apposition = _APPOSITION.match(after)
     if speaks and apposition is not None and _is_role(apposition.group(2)):
         # ``témoigne Yvan, un grand gaillard``
-        return f"verb of speech «{speaker}» and apposition «{apposition.group(2)}»"
+        return _("verb of speech «{verb}» and apposition «{apposition}»").format(
+            verb=speaker, apposition=apposition.group(2)
+        )
     if len(words) >= 2:
         if speaks:
-            return f"verb of speech «{speaker}»"
+            return _("verb of speech «{verb}»").format(verb=speaker)
         if apposition is not None and _is_role(apposition.group(2)):
-            return f"apposition «{apposition.group(2)}»"
+            return _("apposition «{apposition}»").format(apposition=apposition.group(2))
         if before is not None and tokens[position].gap_before.strip() == ",":
             role = before.folded.removesuffix("s")
             if role in TITLES or role in ROLE_NOUNS:  # (not ``son éditeur, Epic Games``)
-                return f"apposition «{before.raw}»"
+                return _("apposition «{apposition}»").format(apposition=before.raw)
     if joined and before is not None and before.folded in GOVERNED:
-        return f"«{before.raw}» before a surname"
+        return _("«{word}» before a surname").format(word=before.raw)
     if (
         joined
         and position > 1
@@ -585,9 +589,9 @@ def _reason(
         and before.folded in ("de", "d")
         and tokens[position - 2].folded in GOVERNED_OF
     ):
-        return f"«{tokens[position - 2].raw} de» before a surname"
+        return _("«{word}» before a surname").format(word=f"{tokens[position - 2].raw} de")
     if ARTICLE_PREFIX.sub("", key) in surnames and not after.lstrip().startswith("&"):
-        return "well-known surname (list)"  # (not ``Jacob & Co``)
+        return _("well-known surname (list)")  # (not ``Jacob & Co``)
     return None
 
 
@@ -629,7 +633,7 @@ def find_persons(
         named_after = run.title is None and _after_place(tokens, position)
         reason = None
         if demonym and not any(w.folded in not_names for w in words):
-            reason = f"nationality «{tokens[position - 1].raw}»"
+            reason = _("nationality «{word}»").format(word=tokens[position - 1].raw)
         elif not named_after:  # ``rue Victor Hugo``: only a mention of someone already named
             reason = _reason(words, run, tokens, position, original, not_names, surnames)
         if reason is not None:
@@ -640,7 +644,7 @@ def find_persons(
             weak.append((words, run))
 
     # Coordinated first names: ``Bill et Hillary Clinton``.
-    for words, run, _ in list(full):
+    for words, run, _reason_given in list(full):
         k = index_of[id(words[0])]
         if k >= 2 and tokens[k - 1].folded == "et" and tokens[k - 2].folded in names:
             before = tokens[k - 2]

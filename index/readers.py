@@ -29,6 +29,7 @@ import yaml
 from index.analysis import INVISIBLE
 from index.articles import Article, Problem
 from index.dates import date_from_filename, date_from_mtime, parse_date
+from search.i18n import N_, _, number
 
 # File name endings this reader understands, mapped to a format name.
 FORMATS = {
@@ -96,12 +97,12 @@ def not_article_reason(path: Path) -> str:
     """Why *path* is not read as an article (for a file named explicitly)."""
     name = path.name.lower()
     if name.endswith(SIDECAR_SUFFIX):
-        return "a metadata sidecar, read with the article it is named after"
+        return _("a metadata sidecar, read with the article it is named after")
     if NOT_ARTICLES.match(name):
-        return "documentation (README, LICENSE, CHANGELOG, COPYING), not an article"
+        return _("documentation (README, LICENSE, CHANGELOG, COPYING), not an article")
     if name.startswith("."):
-        return "a hidden file"
-    return "not an article file (unknown extension)"
+        return _("a hidden file")
+    return _("not an article file (unknown extension)")
 
 
 def sidecar_path(path: Path) -> Path:
@@ -136,11 +137,12 @@ def discover(paths: Iterable[Path]) -> tuple[list[Path], list[Problem]]:
                 found.setdefault(str(root), root)
             continue
         if not root.is_dir():
-            problems.append(Problem(str(root), "no such file or directory"))
+            problems.append(Problem(str(root), _("no such file or directory")))
             continue
 
         def report(error: OSError, root: Path = root) -> None:
-            problems.append(Problem(error.filename or str(root), f"cannot list: {error.strerror}"))
+            reason = _("cannot list: {reason}").format(reason=error.strerror)
+            problems.append(Problem(error.filename or str(root), reason))
 
         for folder, dirs, files in os.walk(root, onerror=report):
             dirs[:] = sorted(d for d in dirs if not d.startswith("."))
@@ -212,6 +214,13 @@ def _first(record: Mapping[str, Any], keys: Iterable[str]) -> tuple[str | None, 
     return None, None
 
 
+IGNORED = N_(": ignored")  # ends a field's warning: the article is indexed without it
+
+
+def _ignored(problem: str) -> str:
+    return problem + _(IGNORED)
+
+
 def _as_text(
     record: Mapping[str, Any], keys: Iterable[str], warn: list[str], *, joinable: bool = False
 ) -> str:
@@ -225,7 +234,8 @@ def _as_text(
         value = ", ".join(value)
     if isinstance(value, str):
         return clean_text(value).strip()
-    warn.append(f"field {key!r} is {type(value).__name__}, expected text: ignored")
+    warn.append(_ignored(_("field {key} is {type}, expected text").format(
+        key=repr(key), type=type(value).__name__)))  # fmt: skip
     return ""
 
 
@@ -249,8 +259,8 @@ def article_from_record(
     lead = _as_text(record, LEAD_KEYS, warnings)
     body = _without_lead(body, lead)
     if not body:
-        why = "; ".join(w.removesuffix(": ignored") for w in warnings) or "empty body"
-        yield Problem(str(path), f"no article text ({why})", line)
+        why = "; ".join(w.removesuffix(_(IGNORED)) for w in warnings) or _("empty body")
+        yield Problem(str(path), _("no article text ({why})").format(why=why), line)
         return
 
     date_key, date_value = _first(record, DATE_KEYS)
@@ -258,10 +268,12 @@ def article_from_record(
     source = "metadata"
     if date is not None and date.date() > datetime.now().date() + timedelta(days=1):
         # A typo (2099, 2202) would otherwise top every newest-first listing.
-        warnings.append(f"field {date_key!r} is in the future ({date.date()}): ignored")
+        warnings.append(_ignored(_("field {key} is in the future ({date})").format(
+            key=repr(date_key), date=date.date())))  # fmt: skip
         date = None
     elif date is None and date_value is not None:
-        warnings.append(f"field {date_key!r} is not a date ({str(date_value)[:40]!r}): ignored")
+        warnings.append(_ignored(_("field {key} is not a date ({value})").format(
+            key=repr(date_key), value=repr(str(date_value)[:40]))))  # fmt: skip
     if date is None:
         date, source = date_from_filename(path.name), "filename"
         if date is None:
@@ -282,9 +294,10 @@ def article_from_record(
         section=_as_text(record, SECTION_KEYS, warnings, joinable=True),
     )
     if controls := article.drop_control_characters():
-        warnings.append(f"{controls} control characters removed (terminal codes are not text)")
+        warnings.append(_("{count} control characters removed (terminal codes are not text)")
+                        .format(count=number(controls)))  # fmt: skip
     if not article.body.strip():
-        yield Problem(str(path), "no article text (only control characters)", line)
+        yield Problem(str(path), _("no article text (only control characters)"), line)
         return
     yield article
     for warning in warnings:
@@ -337,21 +350,22 @@ def read_articles(path: Path) -> Iterator[Article | Problem]:
         if stat.st_size > MAX_ARTICLE_FILE_BYTES:
             size, limit = stat.st_size / 2**20, MAX_ARTICLE_FILE_BYTES // 2**20
             yield Problem(
-                str(path), f"file too large ({size:.1f} MiB; one article may have {limit} MiB)"
+                str(path), _("file too large ({size} MiB; one article may have {limit} MiB)")
+                .format(size=f"{size:.1f}", limit=limit)
             )
             return
         data = _read_bytes(path)
     except OSError as error:
-        yield Problem(str(path), f"cannot read: {error.strerror or error}")
+        yield Problem(str(path), _("cannot read: {reason}").format(reason=error.strerror or error))
         return
     except (EOFError, zlib.error) as error:
-        yield Problem(str(path), f"corrupt gzip data: {error}")
+        yield Problem(str(path), _("corrupt gzip data: {reason}").format(reason=error))
         return
     if not data.strip():
-        yield Problem(str(path), "empty file")
+        yield Problem(str(path), _("empty file"))
         return
     if looks_binary(data):
-        yield Problem(str(path), "binary data, not text")
+        yield Problem(str(path), _("binary data, not text"))
         return
     text = decode(data)
     meta = _read_sidecar(path)
@@ -380,11 +394,10 @@ def _read_sidecar(path: Path) -> dict[str, Any] | Problem:
     try:
         meta = yaml.safe_load(decode(sidecar.read_bytes()))
     except (OSError, yaml.YAMLError) as error:
-        return Problem(
-            str(sidecar), f"unreadable metadata sidecar: {_one_line(error)}", skipped=False
-        )
+        reason = _("unreadable metadata sidecar: {reason}").format(reason=_one_line(error))
+        return Problem(str(sidecar), reason, skipped=False)
     if not isinstance(meta, dict):
-        return Problem(str(sidecar), "metadata sidecar is not a mapping", skipped=False)
+        return Problem(str(sidecar), _("metadata sidecar is not a mapping"), skipped=False)
     return meta
 
 
@@ -396,9 +409,11 @@ def _split_front_matter(text: str) -> tuple[dict[str, Any], str, str | None]:
     try:
         meta = yaml.safe_load(match.group(1))
     except yaml.YAMLError as error:
-        return {}, text[match.end() :], f"malformed front matter: {_one_line(error)}"
+        return {}, text[match.end() :], _("malformed front matter: {reason}").format(
+            reason=_one_line(error)
+        )
     if not isinstance(meta, dict):
-        return {}, text[match.end() :], "front matter is not a mapping"
+        return {}, text[match.end() :], _("front matter is not a mapping")
     return meta, text[match.end() :], None
 
 
@@ -475,14 +490,16 @@ def _read_json(path: Path, text: str, mtime: float) -> Iterator[Article | Proble
     try:
         value = json.loads(text)
     except json.JSONDecodeError as error:
-        yield Problem(str(path), f"invalid JSON: {error.msg}", error.lineno)
+        yield Problem(str(path), _("invalid JSON: {reason}").format(reason=error.msg), error.lineno)
         return
     except RecursionError:
-        yield Problem(str(path), "JSON nested too deeply")
+        yield Problem(str(path), _("JSON nested too deeply"))
         return
     records = _records_in(value)
     if records is None:
-        yield Problem(str(path), f"JSON holds a {type(value).__name__}, not articles")
+        yield Problem(
+            str(path), _("JSON holds a {type}, not articles").format(type=type(value).__name__)
+        )
         return
     single = len(records) == 1
     yield from _read_records(path, enumerate(records, 1), mtime, single=single, lines=False)
@@ -506,15 +523,19 @@ def _read_jsonl(path: Path, mtime: float) -> Iterator[Article | Problem]:
         # were read and indexed; say how far it goes, not that it was skipped.
         yield Problem(
             str(path),
-            f"ends early after line {numbered.last:,} ({_one_line(error)}): its "
-            f"{articles:,} articles before that are indexed, the rest of the file is missing",
+            _(
+                "ends early after line {line} ({reason}): its {articles} articles before that "
+                "are indexed, the rest of the file is missing"
+            ).format(
+                line=number(numbered.last), reason=_one_line(error), articles=number(articles)
+            ),
             numbered.last,
             skipped=False,
             truncated=True,
         )
         return
     if not anything:
-        yield Problem(str(path), "empty file")
+        yield Problem(str(path), _("empty file"))
 
 
 class _Numbered:
@@ -529,15 +550,15 @@ class _Numbered:
 
 
 def _parse_lines(path: Path, lines: Iterable[tuple[int, bytes]]) -> Iterator[tuple[int, Any]]:
-    for number, raw in lines:
+    for at, raw in lines:
         if not raw.strip():
             continue
         try:
-            yield number, json.loads(decode(raw))
+            yield at, json.loads(decode(raw))
         except json.JSONDecodeError as error:
-            yield number, Problem(str(path), f"invalid JSON: {error.msg}", number)
+            yield at, Problem(str(path), _("invalid JSON: {reason}").format(reason=error.msg), at)
         except RecursionError:
-            yield number, Problem(str(path), "JSON nested too deeply", number)
+            yield at, Problem(str(path), _("JSON nested too deeply"), at)
 
 
 def _read_records(
@@ -550,19 +571,23 @@ def _read_records(
 ) -> Iterator[Article | Problem]:
     """Articles from numbered records, each with an id unique within the file."""
     seen: set[str] = set()
-    for number, record in records:
-        where = number if lines else None
+    for at, record in records:
+        where = at if lines else None
         if isinstance(record, Problem):
             yield record
             continue
         if not isinstance(record, dict):
-            label = f"line {number}" if lines else f"item {number}"
-            yield Problem(str(path), f"{label} is a {type(record).__name__}, not an article", where)
+            kind = type(record).__name__
+            message = (
+                _("line {at} is a {type}, not an article") if lines
+                else _("item {at} is a {type}, not an article")
+            ).format(at=at, type=kind)  # fmt: skip
+            yield Problem(str(path), message, where)
             continue
-        _, own_id = _first(record, ID_KEYS)
-        key = str(own_id) if isinstance(own_id, (str, int)) else f"{number}"
+        _key, own_id = _first(record, ID_KEYS)
+        key = str(own_id) if isinstance(own_id, (str, int)) else f"{at}"
         if key in seen:
-            key = f"{key}@{number}"
+            key = f"{key}@{at}"
         seen.add(key)
         doc_id = str(path) if single else f"{path}#{key}"
         yield from article_from_record(record, path=path, doc_id=doc_id, mtime=mtime, line=where)
@@ -574,7 +599,8 @@ def _read_html(
     try:
         import trafilatura  # slow to import; only HTML needs it
     except ImportError as error:
-        yield Problem(str(path), f"cannot read HTML: trafilatura is unavailable ({error})")
+        yield Problem(str(path), _("cannot read HTML: trafilatura is unavailable ({reason})")
+                      .format(reason=error))  # fmt: skip
         return
     try:
         extracted = trafilatura.bare_extraction(
@@ -585,14 +611,14 @@ def _read_html(
             date_extraction_params={"extensive_search": False, "original_date": True},
         )
     except Exception as error:  # trafilatura/lxml raise many types on broken markup
-        yield Problem(str(path), f"cannot parse HTML: {_one_line(error)}")
+        yield Problem(str(path), _("cannot parse HTML: {reason}").format(reason=_one_line(error)))
         return
     fields: dict[str, Any] = {}
     if extracted is not None:
         fields = extracted if isinstance(extracted, dict) else extracted.as_dict()
     # Below a few words, what trafilatura found is navigation, not an article.
     if len((fields.get("text") or "").split()) < MIN_HTML_WORDS:
-        yield Problem(str(path), "no article text found in the HTML page")
+        yield Problem(str(path), _("no article text found in the HTML page"))
         return
     text_lines = fields["text"].split("\n")
     if fields.get("title") and text_lines[0].strip() == fields["title"].strip():

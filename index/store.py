@@ -25,6 +25,7 @@ from whoosh.index import FileIndex
 
 from index import mapped
 from index.schema import SCHEMA_VERSION, build_schema
+from search.i18n import _, number
 
 # Every reader of an index, the engine's and a writer's merges, reads segments in place.
 mapped.install()
@@ -45,15 +46,18 @@ class IndexProblem(Exception):
 
 class IndexMissing(IndexProblem):
     def __init__(self, directory: Path) -> None:
-        super().__init__(directory, f"no index at {directory}: run `search index` to build it")
+        message = _("no index at {index}: run `search index` to build it")
+        super().__init__(directory, message.format(index=directory))
 
 
 class IndexOutdated(IndexProblem):
     def __init__(self, directory: Path, version: int) -> None:
         super().__init__(
             directory,
-            f"the index at {directory} was built by an older version (schema {version}, "
-            f"now {SCHEMA_VERSION}): run `search index` to rebuild it",
+            _(
+                "the index at {index} was built by an older version (schema {version}, "
+                "now {current}): run `search index` to rebuild it"
+            ).format(index=directory, version=version, current=SCHEMA_VERSION),
         )
 
 
@@ -64,23 +68,29 @@ class IndexUnreadable(IndexProblem):
             directory,
             # The fix first: a narrow status line may cut the end, and the
             # reader's own error (TypeError: …) only matters in a bug report.
-            f"the index at {directory} is damaged: run `search doctor` to check and "
-            f"repair it (the reader said: {reason})",
+            _(
+                "the index at {index} is damaged: run `search doctor` to check and "
+                "repair it (the reader said: {reason})"
+            ).format(index=directory, reason=reason),
         )
 
 
 def shortlist(items: list[str], shown: int) -> str:
     """``a, b, c and 4 more``: a list a one-line message can hold."""
     more = len(items) - shown
-    return ", ".join(items[:shown]) + (f" and {more:,} more" if more > 0 else "")
+    if more <= 0:
+        return ", ".join(items)
+    return _("{items} and {more} more").format(items=", ".join(items[:shown]), more=number(more))
 
 
 class CorpusMissing(IndexProblem):
     def __init__(self, directory: Path, corpus: Path) -> None:
         super().__init__(
             directory,
-            f"no index at {directory}, and the corpus folder {corpus} to build it from "
-            f"does not exist (set --corpus or SEARCH_CORPUS)",
+            _(
+                "no index at {index}, and the corpus folder {corpus} to build it from "
+                "does not exist (set --corpus or SEARCH_CORPUS)"
+            ).format(index=directory, corpus=corpus),
         )
 
 
@@ -90,9 +100,10 @@ class IndexForeign(IndexProblem):
     def __init__(self, directory: Path, foreign: list[str]) -> None:
         super().__init__(
             directory,
-            f"{directory} is not an index directory of this program "
-            f"(it holds {shortlist(foreign, 3)}); "
-            f"nothing was changed: choose a new or empty directory for the index",
+            _(
+                "{directory} is not an index directory of this program (it holds {files}); "
+                "nothing was changed: choose a new or empty directory for the index"
+            ).format(directory=directory, files=shortlist(foreign, 3)),
         )
 
 
@@ -100,7 +111,8 @@ class IndexReadOnly(IndexProblem):
     def __init__(self, directory: Path, reason: str) -> None:
         super().__init__(
             directory,
-            f"the index at {directory} cannot be updated ({reason}); it can still be searched",
+            _("the index at {index} cannot be updated ({reason}); it can still be searched")
+            .format(index=directory, reason=reason),
         )
 
 
@@ -108,8 +120,10 @@ class IndexLocked(IndexProblem):
     def __init__(self, directory: Path | str, waited: float) -> None:
         super().__init__(
             directory,
-            f"another process is writing the index at {directory}; "
-            f"waited {waited:.0f}s, try again when it has finished",
+            _(
+                "another process is writing the index at {index}; "
+                "waited {seconds}s, try again when it has finished"
+            ).format(index=directory, seconds=f"{waited:.0f}"),
         )
 
 
@@ -153,7 +167,9 @@ def check_directory(directory: Path) -> None:
     """Raise :class:`IndexProblem` unless *directory* is missing, empty or an index
     directory of this program (what may become or stay one)."""
     if directory.exists() and not directory.is_dir():
-        raise IndexProblem(directory, f"{directory} is a file, not a directory")
+        raise IndexProblem(
+            directory, _("{directory} is a file, not a directory").format(directory=directory)
+        )
     if not is_own_directory(directory):
         foreign = foreign_files(directory)
         if foreign:
@@ -255,10 +271,10 @@ def update_lock(
                 if time.monotonic() >= deadline:
                     raise IndexLocked(directory, timeout) from None
                 if on_wait is not None:  # once: say why nothing seems to happen
-                    on_wait(
-                        f"another process is writing the index at {directory}; "
-                        f"waiting for it (at most {timeout:.0f} s) …"
-                    )
+                    on_wait(_(
+                        "another process is writing the index at {index}; "
+                        "waiting for it (at most {seconds} s) …"
+                    ).format(index=directory, seconds=f"{timeout:.0f}"))  # fmt: skip
                     on_wait = None
                 time.sleep(0.2)
         yield

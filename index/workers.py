@@ -33,6 +33,7 @@ from index.extraction import annotate
 from index.schema import document_fields
 from index.segment import GroupedSegmentWriter, add_segments
 from index.store import IndexProblem, open_index
+from search.i18n import _
 
 # Batches a worker may hold: its pipe never fills, so sending never blocks.
 _QUEUED_PER_WORKER = 1
@@ -55,8 +56,10 @@ class WorkerFailed(IndexProblem):
     def __init__(self, directory: Path, reason: str) -> None:
         super().__init__(
             directory,
-            f"indexing stopped: {reason}; the index at {directory} keeps every article "
-            f"committed so far, run `search index` again to finish",
+            _(
+                "indexing stopped: {reason}; the index at {index} keeps every article "
+                "committed so far, run `search index` again to finish"
+            ).format(reason=reason, index=directory),
         )
 
 
@@ -75,7 +78,7 @@ class SegmentWorkers:
         self._processes: list[subprocess.Popen[bytes]] = []
         self._room: dict[Connection, int] = {}
         self._batch: list[Article] = []
-        for _ in range(count):
+        for _worker in range(count):
             parent_end, child_end = socket.socketpair()
             self._processes.append(_start_worker(child_end, directory, entities, limitmb / count))
             child_end.close()
@@ -113,7 +116,7 @@ class SegmentWorkers:
             raise self._died() from None
 
     def _died(self) -> WorkerFailed:
-        return WorkerFailed(self._directory, "an indexing worker process died")
+        return WorkerFailed(self._directory, _("an indexing worker process died"))
 
     def _receive(self, connection: Connection, expected: str) -> Any:
         """The next reply of *expected* kind; acknowledgements on the way free a worker."""
@@ -123,7 +126,8 @@ class SegmentWorkers:
             except EOFError:
                 raise self._died() from None
             if kind == "error":
-                raise WorkerFailed(self._directory, f"an indexing worker failed ({payload})")
+                failed = _("an indexing worker failed ({reason})").format(reason=payload)
+                raise WorkerFailed(self._directory, failed)
             if kind == "done":
                 self._room[connection] += 1
                 if expected == "done":

@@ -40,6 +40,7 @@ from index.store import (
     update_lock,
 )
 from index.workers import SegmentWorkers, index_article, worker_count
+from search.i18n import _
 
 # A file to read: its path, size and mtime, and the digest of the version indexed.
 ToRead = tuple[Path, tuple[int, int], str | None]
@@ -319,7 +320,9 @@ class Indexer:
                 size, mtime = file_signature(path)
             except OSError as error:
                 if report:
-                    report.problems.append(Problem(key, f"cannot read: {error.strerror}"))
+                    report.problems.append(
+                        Problem(key, _("cannot read: {reason}").format(reason=error.strerror))
+                    )
                 continue
             present = key in indexed or (known is not None and known.articles == 0)
             if known and present and (known.size, known.mtime_ns) == (size, mtime):
@@ -551,7 +554,9 @@ def _read_events(
         try:
             digest = content_digest(path)
         except OSError as error:
-            report.problems.append(Problem(key, f"cannot read: {error.strerror}"))
+            report.problems.append(
+                        Problem(key, _("cannot read: {reason}").format(reason=error.strerror))
+                    )
             continue
         known = manifest.files.get(key)
         resume = bool(known and known.partial and known.digest == digest)

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from index.articles import printable
+from search.i18n import PERIODS, _, named
 from search.trend import Series, Trend
 
 # Series differ by marker as well as by colour: a chart piped to a file, or
@@ -50,11 +51,14 @@ def runs(points: list[float | None]) -> list[tuple[list[int], list[float]]]:
 
 def axis_label(trend: Trend, ratio: bool) -> str:
     """What the y axis holds, in words."""
-    per = trend.granularity
+    per = named(trend.granularity, PERIODS)
+    if ratio and trend.base:
+        return _("share of articles matching {base} of the {period} (%)").format(
+            base=repr(trend.base), period=per
+        )
     if ratio:
-        of = f"articles matching {trend.base!r}" if trend.base else "all articles"
-        return f"share of {of} of the {per} (%)"
-    return f"articles per {per}"
+        return _("share of all articles of the {period} (%)").format(period=per)
+    return _("articles per {period}").format(period=per)
 
 
 def tick_positions(size: int, most: int = 6) -> list[int]:
@@ -93,7 +97,7 @@ def draw(plt: Any, trend: Trend, *, ratio: bool) -> None:
             plt.plot([0], [0], label=printable(series.label), **style)
     ticks = tick_positions(len(trend.periods))
     plt.xticks(ticks, [trend.periods[i] for i in ticks])
-    plt.ylabel("%" if ratio else "articles")
+    plt.ylabel("%" if ratio else _("articles"))
     if trend.periods:
         plt.xlim(-0.5, len(trend.periods) - 0.5)
     if ratio:
@@ -121,12 +125,13 @@ def terminal(trend: Trend, *, ratio: bool, width: int, height: int, colour: bool
 def save(trend: Trend, path: Path, *, ratio: bool) -> None:
     """Write the chart to *path*; its suffix (.svg, .png, .pdf) chooses the format."""
     if path.suffix.lower() not in FILE_FORMATS:
-        raise ValueError(f"{path.name}: the file must end in {', '.join(FILE_FORMATS)}")
+        raise ValueError(_("{file}: the file must end in {suffixes}").format(
+            file=path.name, suffixes=", ".join(FILE_FORMATS)))  # fmt: skip
     try:
         import matplotlib
     except ImportError:
         raise ChartUnavailable(
-            "--plot needs matplotlib: pip install 'french-news-search[plot]'"
+            _("--plot needs matplotlib: pip install 'french-news-search[plot]'")
         ) from None
     matplotlib.use("Agg")  # files only: no window, no display needed
     from matplotlib import pyplot

@@ -37,6 +37,7 @@ from search.config import (
     default_corpus_dir,
     default_index_dir,
 )
+from search.i18n import N_, _, ngettext, number
 from search.periods import GRANULARITIES, Granularity
 
 # The engine (numpy, Whoosh), the renderers and the exporters are imported by
@@ -69,10 +70,42 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 EXIT_HITS, EXIT_NO_HITS, EXIT_ERROR = 0, 1, 2
 
+# Click's own words (its help's headings, its usage errors), marked for our
+# catalogue: Click looks them up through gettext's global domain, which
+# search.i18n.activate binds to it.
+CLICK_MESSAGES = (
+    N_("Usage:"), N_("Options"), N_("Commands"), N_("Show this message and exit."),
+    N_("Show the version and exit."), N_("%(prog)s, version %(version)s"),
+    N_("env var: {var}"), N_("default: {default}"), N_("Error: {message}"),
+    N_("Try '{command} {option}' for help."), N_("Invalid value for {param_hint}: {message}"),
+    N_("Invalid value: {message}"), N_("Missing argument"), N_("Missing option"),
+    N_("Missing parameter"), N_("Missing parameter: {param_name}"), N_("Missing command."),
+    N_("No such option {name!r}."), N_("No such command {name!r}."), N_("Aborted!"),
+    N_("Option {name!r} does not take a value."), N_("{value!r} is not a valid {number_type}."),
+    N_("{value} is not in the range {range}."), N_("file"), N_("directory"), N_("path"),
+    N_("{name} {filename!r} does not exist."), N_("{name} {filename!r} is a file."),
+    N_("{name} {filename!r} is a directory."), N_("{name} {filename!r} is not readable."),
+)  # fmt: skip
+
+
+def _click_plurals(count: int) -> None:
+    """Click's messages with a plural form, for the catalogue only (never called)."""
+    ngettext("Got unexpected extra argument ({args})",
+             "Got unexpected extra arguments ({args})", count)
+    ngettext("Did you mean {possibility}?", "(Did you mean one of: {possibilities}?)", count)
+    ngettext("Option {name!r} requires an argument.",
+             "Option {name!r} requires {nargs} arguments.", count)
+    ngettext("{value!r} is not {choice}.", "{value!r} is not one of {choices}.", count)
+
+
+def examples(text: str) -> str:
+    """A command's examples, as Click prints them: lines kept as written."""
+    return "\b\n" + text
+
 
 def fail(message: str) -> None:
     """One line on stderr and exit 2: what users see instead of a traceback."""
-    click.echo(f"error: {printable(message)}", err=True)
+    click.echo(_("error: {message}").format(message=printable(message)), err=True)
     sys.exit(EXIT_ERROR)
 
 
@@ -83,7 +116,7 @@ def query_text(words: Sequence[str]) -> str:
     text = " ".join(words)
     if not text.strip():
         raise api.QuerySyntaxError(
-            "empty query: type the words to look for, or * for every article"
+            _("empty query: type the words to look for, or * for every article")
         )
     grammar.parse(text)
     return text
@@ -115,14 +148,14 @@ def location_options(func: F) -> F:
         type=click.Path(path_type=Path, file_okay=False),
         envvar=INDEX_ENV,
         show_envvar=True,
-        help="Index directory [default: per-user data folder].",
+        help=_("Index directory [default: per-user data folder]."),
     )
     @click.option(
         "--corpus",
         type=click.Path(path_type=Path),
         envvar=CORPUS_ENV,
         show_envvar=True,
-        help="Folder indexed when no PATH is given [default: the shipped seeds/].",
+        help=_("Folder indexed when no PATH is given [default: the shipped seeds/]."),
     )
     @click.option(
         "--cluster",
@@ -130,14 +163,14 @@ def location_options(func: F) -> F:
         envvar=CLUSTER_ENV,
         show_envvar=True,
         metavar="URL",
-        help="An OpenSearch cluster to push to or read from, instead of the local index.",
+        help=_("An OpenSearch cluster to push to or read from, instead of the local index."),
     )
     @click.option(
         "--cluster-index",
         envvar=CLUSTER_INDEX_ENV,
         default=DEFAULT_CLUSTER_INDEX,
         show_default=True,
-        help="The index on the cluster.",
+        help=_("The index on the cluster."),
     )
     @functools.wraps(func)
     def wrapper(
@@ -171,7 +204,8 @@ class Day(click.ParamType):
         try:
             first, last = grammar.day_bounds(str(value))
         except api.QuerySyntaxError:
-            self.fail(f"not a date: {value!r} (write YYYY-MM-DD, YYYY-MM or YYYY)", param, ctx)
+            self.fail(_("not a date: {value} (write YYYY-MM-DD, YYYY-MM or YYYY)")
+                      .format(value=repr(value)), param, ctx)  # fmt: skip
         return first if self.end == "first" else last
 
 
@@ -182,19 +216,19 @@ def filter_options(func: F) -> F:
         "--country",
         "countries",
         multiple=True,
-        help="Only articles about this country: ISO code or French name (repeat to OR).",
+        help=_("Only articles about this country: ISO code or French name (repeat to OR)."),
     )
     @click.option(
         "--person",
         "persons",
         multiple=True,
-        help="Only articles naming this person (repeat to OR).",
+        help=_("Only articles naming this person (repeat to OR)."),
     )
     @click.option(
-        "--since", type=Day("first"), help="Published on or after (YYYY-MM-DD, YYYY-MM or YYYY)."
+        "--since", type=Day("first"), help=_("Published on or after (YYYY-MM-DD, YYYY-MM or YYYY).")
     )
     @click.option(
-        "--until", type=Day("last"), help="Published on or before (YYYY-MM-DD, YYYY-MM or YYYY)."
+        "--until", type=Day("last"), help=_("Published on or before (YYYY-MM-DD, YYYY-MM or YYYY).")
     )
     @functools.wraps(func)
     def wrapper(
@@ -219,12 +253,12 @@ def filter_options(func: F) -> F:
 unit_option = click.option(
     "--count", "unit", type=click.Choice(["articles", "stories"]), default="articles",
     show_default=True,
-    help="Count articles, or stories (the copies of one wire dispatch count once).",
+    help=_("Count articles, or stories (the copies of one wire dispatch count once)."),
 )  # fmt: skip
 
 top_option = click.option(
     "--top", default=10, show_default=True, type=click.IntRange(1, 1000),
-    help="How many values of each facet.",
+    help=_("How many values of each facet."),
 )  # fmt: skip
 
 
@@ -240,11 +274,13 @@ def progress_display(enabled: bool) -> Iterator[Callable[[Progress], None] | Non
     from rich.progress import Progress as Bar
 
     with Bar(
-        TextColumn("indexing"),
+        TextColumn(_("indexing")),
         BarColumn(),
         TextColumn(
-            "{task.fields[files]} files · {task.fields[articles]:,} articles · "
-            "{task.fields[rate]} articles/s ·"
+            _("{files} files · {articles} articles · {rate} articles/s ·").format(
+                files="{task.fields[files]}", articles="{task.fields[articles]}",
+                rate="{task.fields[rate]}",
+            )
         ),
         TimeRemainingColumn(),
         TextColumn("{task.fields[current]}"),
@@ -261,9 +297,9 @@ def progress_display(enabled: bool) -> Iterator[Callable[[Progress], None] | Non
                 task,
                 total=event.bytes_total if by_bytes else event.files_total,
                 completed=event.bytes_done if by_bytes else event.files_done,
-                files=f"{event.files_done:,}/{event.files_total:,}",
-                articles=event.articles,
-                rate=f"{event.articles / elapsed:,.0f}" if elapsed > 1 else "…",
+                files=f"{number(event.files_done)}/{number(event.files_total)}",
+                articles=number(event.articles),
+                rate=number(round(event.articles / elapsed)) if elapsed > 1 else "…",
                 current=Path(event.current).name[-40:],
             )
 
@@ -275,7 +311,9 @@ def report_problems(report: IndexReport, limit: int = 50) -> None:
     for problem in problems[:limit]:
         click.echo(render.problem_line(problem), err=True)
     if len(problems) > limit:
-        click.echo(f"… and {render.count(len(problems) - limit, 'more problem')}", err=True)
+        more = len(problems) - limit
+        click.echo(ngettext("… and {count} more problem", "… and {count} more problems", more)
+                   .format(count=number(more)), err=True)  # fmt: skip
 
 
 def cluster_pusher(target: tuple[str, str], *, entities: bool, workers: int | None) -> Any:
@@ -289,12 +327,18 @@ def cluster_pusher(target: tuple[str, str], *, entities: bool, workers: int | No
 
 def summary_line(report: IndexReport) -> str:
     skipped = len(report.skipped)
-    return (
-        f"indexed {report.added:,} new, {report.updated:,} updated, {report.removed:,} removed "
-        f"({render.count(report.files_read, 'file')} read, {report.files_unchanged:,} unchanged, "
-        f"{skipped:,} skipped, {render.count(len(report.warnings), 'warning')}) "
-        f"in {report.seconds:.1f}s"
-    )
+    files = ngettext("{count} file read", "{count} files read", report.files_read)
+    warnings = ngettext("{count} warning", "{count} warnings", len(report.warnings))
+    return _(
+        "indexed {added} new, {updated} updated, {removed} removed ({files}, {unchanged} "
+        "unchanged, {skipped} skipped, {warnings}) in {seconds}s"
+    ).format(
+        added=number(report.added), updated=number(report.updated),
+        removed=number(report.removed), files=files.format(count=number(report.files_read)),
+        unchanged=number(report.files_unchanged), skipped=number(skipped),
+        warnings=warnings.format(count=number(len(report.warnings))),
+        seconds=f"{report.seconds:.1f}",
+    )  # fmt: skip
 
 
 def report_json(report: IndexReport, index: Path | str) -> dict[str, Any]:
@@ -321,12 +365,13 @@ def input_roots(paths: Sequence[Path], index_dir: Path, corpus: Path) -> list[Pa
     if paths:
         missing = [str(p) for p in paths if not p.exists()]
         if missing:
-            fail(f"no such file or directory: {', '.join(missing)}")
+            fail(_("no such file or directory: {paths}").format(paths=", ".join(missing)))
         return list(paths)
     roots = api.corpus_roots(index_dir, corpus)
     if not any(r.exists() for r in roots):
-        fail(f"no such file or directory: {', '.join(map(str, roots))} "
-             "(the corpus: set --corpus or SEARCH_CORPUS, or name folders)")  # fmt: skip
+        fail(_("no such file or directory: {paths} (the corpus: set --corpus or "
+               "SEARCH_CORPUS, or name folders)").format(
+                 paths=", ".join(map(str, roots))))  # fmt: skip
     return roots
 
 
@@ -359,8 +404,8 @@ def open_engine(index_dir: Path, corpus: Path) -> contextlib.AbstractContextMana
     if (target := cluster_target()) is not None:
         command = click.get_current_context().info_name
         if command not in CLUSTER_COMMANDS:
-            fail(f"search {command} does not read a cluster yet (it does: "
-                 f"{', '.join(sorted(CLUSTER_COMMANDS))})")  # fmt: skip
+            fail(_("search {command} does not read a cluster yet (it does: {commands})").format(
+                command=command, commands=", ".join(sorted(CLUSTER_COMMANDS))))  # fmt: skip
         from cluster.engine import ClusterEngine
 
         return ClusterEngine(*target)  # type: ignore[return-value]
@@ -373,13 +418,15 @@ def open_engine(index_dir: Path, corpus: Path) -> contextlib.AbstractContextMana
         # A typo in --index must not quietly build a new index (of the demo
         # seeds, or of a whole archive); naming --corpus too asks for one.
         fail(
-            f"no index at {index_dir}: build one with "
-            f"`search index PATH… --index {index_dir}`, or check the name"
-        )
+            _("no index at {index}: build one with `search index PATH… --index {index}`, "
+              "or check the name").format(index=index_dir)
+        )  # fmt: skip
     if api.index_outdated(index_dir):
-        click.echo(f"The index at {index_dir} is from an older version: rebuilding it …", err=True)
+        click.echo(_("The index at {index} is from an older version: rebuilding it …")
+                   .format(index=index_dir), err=True)  # fmt: skip
     elif not api.index_exists(index_dir):
-        click.echo(f"No index at {index_dir} yet: building it from {corpus} …", err=True)
+        click.echo(_("No index at {index} yet: building it from {corpus} …")
+                   .format(index=index_dir, corpus=corpus), err=True)  # fmt: skip
     else:
         return engine_opener()(index_dir)
     with progress_display(True) as progress:
@@ -400,7 +447,7 @@ def handle_errors(func: F) -> F:
         except api.FilterError as error:
             fail(f"--{error.name}: {error}")
         except api.QuerySyntaxError as error:
-            fail(f"query syntax: {error}")
+            fail(_("query syntax: {error}").format(error=error))
         except api.IndexProblem as error:
             fail(str(error))
         except BrokenPipeError:
@@ -414,11 +461,11 @@ def handle_errors(func: F) -> F:
         except OSError as error:  # a path inside a file, a full or read-only disk …
             where = f"{error.filename}: " if error.filename else ""
             if error.errno == errno.ENOSPC:
-                fail(f"{where}no space left on the disk: free some, then run the command "
-                     "again (what was committed before is intact)")  # fmt: skip
+                fail(where + _("no space left on the disk: free some, then run the command "
+                               "again (what was committed before is intact)"))  # fmt: skip
             fail(f"{where}{error.strerror or error}")
         except KeyboardInterrupt:
-            click.echo("interrupted", err=True)
+            click.echo(_("interrupted"), err=True)
             sys.exit(130)
 
     return wrapper  # type: ignore[return-value]
@@ -426,8 +473,7 @@ def handle_errors(func: F) -> F:
 
 @click.group(
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
-    epilog="""\b
-Examples:
+    epilog=examples(_("""Examples:
   search query "Finlande"                       # ranked hits with snippets
   search query 'OTAN ET (Finlande OU Suède)' --limit 5
   search query "l'alliance" --json | jq '.hits[].title'
@@ -439,44 +485,53 @@ Examples:
   search related "gilets jaunes"                # what the matches talk about
   search stats
   search serve                                  # answer the others from a warm process
-""",
+""")),
+    help=_(
+        "Full-text search for archives of French news articles."
+    ),
 )
 @click.version_option(package_name="french-news-search")
 def cli() -> None:
-    """Full-text search for archives of French news articles."""
+    """The command group (its help, translated, is the decorator's)."""
 
 
 @cli.command(
-    epilog="""\b
-Examples:
+    epilog=examples(_("""Examples:
   search index                      # the default corpus (SEARCH_CORPUS or seeds/)
   search index ~/presse ~/dumps/2022.jsonl.gz
   search index --rebuild            # start again from scratch
   SEARCH_INDEX=/tmp/idx search index ~/presse
-"""
+""")),
+    help=_(
+        "Add new, update changed and remove deleted articles.\n"
+        "\n"
+        "PATHS are folders (read recursively) or files: .txt, .md, .json, .jsonl,\n"
+        ".jsonl.gz, .html. Unchanged files are not re-read. Malformed files and\n"
+        "records are reported with their path and reason, and skipped."
+    ),
 )
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--rebuild", is_flag=True, help="Discard the index and build it again "
-              "(with --cluster: push every file again).")  # fmt: skip
+@click.option("--rebuild", is_flag=True, help=_("Discard the index and build it again "
+                     "(with --cluster: push every file again)."))  # fmt: skip
 @click.option(
     "--no-entities",
     is_flag=True,
-    help="Skip country and person extraction (faster; those facets stay empty).",
+    help=_("Skip country and person extraction (faster; those facets stay empty)."),
 )
 @click.option(
     "--commit-every",
     default=COMMIT_EVERY,
     show_default=True,
     type=click.IntRange(1),
-    help="Commit after the file that reaches this many articles: the most a crash can cost.",
+    help=_("Commit after the file that reaches this many articles: the most a crash can cost."),
 )
 @click.option(
     "--workers",
     type=click.IntRange(0),
-    help="Processes writing the index (with --cluster: making the documents) in parallel "
-    "(default: one per core, up to 4, for updates over 4 MB; 0: all in this process).",
+    help=_("Processes writing the index (with --cluster: making the documents) in parallel "
+           "(default: one per core, up to 4, for updates over 4 MB; 0: all in this process)."),
 )
-@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option("--json", "as_json", is_flag=True, help=_("Print the report as JSON."))
 @location_options
 @handle_errors
 def index(
@@ -489,12 +544,6 @@ def index(
     index_dir: Path,
     corpus: Path,
 ) -> None:
-    """Add new, update changed and remove deleted articles.
-
-    PATHS are folders (read recursively) or files: .txt, .md, .json, .jsonl,
-    .jsonl.gz, .html. Unchanged files are not re-read. Malformed files and
-    records are reported with their path and reason, and skipped.
-    """
     from search.api import Indexer
 
     roots = input_roots(paths, index_dir, corpus)
@@ -525,32 +574,32 @@ def index(
 
 
 @cli.command(
-    epilog="""\b
-Examples:
+    epilog=examples(_("""Examples:
   search watch                      # the default corpus (SEARCH_CORPUS or seeds/)
   search watch ~/presse ~/exports
   search watch ~/presse --json | jq -c '{added, removed}'
-"""
+""")),
+    help=_(
+        "Keep the index current while files appear, change, move or disappear.\n"
+        "\n"
+        "First indexes what changed since the last run, then follows the folders:\n"
+        "each file is indexed once it has stopped changing, in batches, one line\n"
+        "per batch. Ctrl+C stops after the batch in progress (twice: at once; the\n"
+        "index keeps its last commit either way)."
+    ),
 )
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option(
     "--no-entities",
     is_flag=True,
-    help="Skip country and person extraction (faster; those facets stay empty).",
+    help=_("Skip country and person extraction (faster; those facets stay empty)."),
 )
-@click.option("--json", "as_json", is_flag=True, help="One JSON report per batch (JSON Lines).")
+@click.option("--json", "as_json", is_flag=True, help=_("One JSON report per batch (JSON Lines)."))
 @location_options
 @handle_errors
 def watch(
     paths: Sequence[Path], no_entities: bool, as_json: bool, index_dir: Path, corpus: Path
 ) -> None:
-    """Keep the index current while files appear, change, move or disappear.
-
-    First indexes what changed since the last run, then follows the folders:
-    each file is indexed once it has stopped changing, in batches, one line
-    per batch. Ctrl+C stops after the batch in progress (twice: at once; the
-    index keeps its last commit either way).
-    """
     from search.api import Indexer, Watcher
 
     # A covered folder that is gone (an unmounted disk) is not watched.
@@ -569,7 +618,7 @@ def watch(
         if stop.is_set():
             raise KeyboardInterrupt
         stop.set()
-        click.echo("stopping after the current batch (Ctrl+C again to stop now)", err=True)
+        click.echo(_("stopping after the current batch (Ctrl+C again to stop now)"), err=True)
 
     signal.signal(signal.SIGINT, interrupt)
     signal.signal(signal.SIGTERM, interrupt)
@@ -579,36 +628,46 @@ def watch(
         if as_json:
             render.dump({"batch": label, **report_json(report, written_to)}, lines=True)
         else:
-            click.echo(f"{time.strftime('%H:%M:%S')} {label}: {summary_line(report)}", err=True)
+            click.echo(f"{time.strftime('%H:%M:%S')} {_(label)}: {summary_line(report)}", err=True)
 
     with progress_display(not as_json) as progress:
-        emit(watcher.reconcile(progress), "startup")
+        emit(watcher.reconcile(progress), N_("startup"))
     where = ", ".join(render.display_path(str(r)) for r in watcher.roots)
 
     def watching() -> None:
-        click.echo(f"watching {where} (Ctrl+C to stop)", err=True)
+        click.echo(_("watching {folders} (Ctrl+C to stop)").format(folders=where), err=True)
 
     def busy(count: int) -> None:
-        click.echo(f"{time.strftime('%H:%M:%S')} index busy (another writer): "
-                   f"{count} changes wait", err=True)  # fmt: skip
+        waiting = _("index busy (another writer): {count} changes wait").format(count=count)
+        click.echo(f"{time.strftime('%H:%M:%S')} {waiting}", err=True)
 
     for report in watcher.batches(stop, on_busy=busy, on_watching=watching):
-        emit(report, "batch")
-    click.echo("stopped; the index is up to date with every completed batch", err=True)
+        emit(report, N_("batch"))
+    click.echo(_("stopped; the index is up to date with every completed batch"), err=True)
 
 
 @cli.command(
-    epilog="""\b
-Examples:
+    epilog=examples(_("""Examples:
   search doctor                     # check the index against its folders, repair
   search doctor --dry-run --json    # only report
   search doctor ~/presse            # check against these folders instead
-"""
+""")),
+    help=_(
+        "Check the index against the corpus folders, and repair it.\n"
+        "\n"
+        "Reads every segment, then lists articles missing from the index, stale\n"
+        "(changed since indexed) and orphaned (file gone). Repairs with an\n"
+        "incremental update; a damaged index is rebuilt into a new directory that\n"
+        "replaces it once complete. PATHS default to the folders the index was\n"
+        "built from (or the default corpus)."
+    ),
 )
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--dry-run", is_flag=True, help="Report only; exit 1 if anything is wrong.")
-@click.option("--no-entities", is_flag=True, help="Repair without country and person extraction.")
-@click.option("--json", "as_json", is_flag=True, help="Print the diagnosis as JSON.")
+@click.option("--dry-run", is_flag=True, help=_("Report only; exit 1 if anything is wrong."))
+@click.option(
+    "--no-entities", is_flag=True, help=_("Repair without country and person extraction.")
+)
+@click.option("--json", "as_json", is_flag=True, help=_("Print the diagnosis as JSON."))
 @location_options
 @handle_errors
 def doctor(
@@ -619,21 +678,13 @@ def doctor(
     index_dir: Path,
     corpus: Path,
 ) -> None:
-    """Check the index against the corpus folders, and repair it.
-
-    Reads every segment, then lists articles missing from the index, stale
-    (changed since indexed) and orphaned (file gone). Repairs with an
-    incremental update; a damaged index is rebuilt into a new directory that
-    replaces it once complete. PATHS default to the folders the index was
-    built from (or the default corpus).
-    """
     if cluster_target() is not None:
-        fail("search doctor checks a local index; on a cluster, search index PATH "
-             "--cluster URL sends what is missing or changed")  # fmt: skip
+        fail(_("search doctor checks a local index; on a cluster, search index PATH "
+               "--cluster URL sends what is missing or changed"))  # fmt: skip
     from search.api import diagnose, repair
 
     roots = list(input_roots(paths, index_dir, corpus)) if paths else None
-    with working("Checking every file against the index …"):
+    with working(_("Checking every file against the index …")):
         diagnosis = diagnose(index_dir, roots)
         if not diagnosis.roots:
             diagnosis = diagnose(index_dir, [corpus])
@@ -652,14 +703,13 @@ def doctor(
         render.dump(data)
     else:
         if report:
-            click.echo(("rebuilt: " if diagnosis.damage else "repaired: ") + summary_line(report),
-                       err=True)  # fmt: skip
+            done = _("rebuilt: {summary}") if diagnosis.damage else _("repaired: {summary}")
+            click.echo(done.format(summary=summary_line(report)), err=True)
     sys.exit(EXIT_NO_HITS if dry_run and not diagnosis.healthy else EXIT_HITS)
 
 
 @cli.command(
-    epilog="""\b
-Examples:
+    epilog=examples(_("""Examples:
   search query Finlande
   search query '"sommet de Madrid"' --sort date
   search query 'sécurité SAUF Russie' --limit 20
@@ -667,17 +717,30 @@ Examples:
   search query OTAN --country FI --country SE --since 2022-03-01
   search query 'pays:"États-Unis" personne:Poutine'
   search query securite --json
-"""
+""")),
+    help=_(
+        'Search the index and print ranked hits with highlighted snippets.\n'
+        '\n'
+        'Words are AND-ed. Query language: "phrases", AND/OR/NOT (ET/OU/SAUF),\n'
+        'field:value (titre, source, section, pays, personne, date), wildcards\n'
+        '(financ*), fuzzy terms (Finlnde~), date ranges (date:[2022-03-01 TO 2022-06-30]).\n'
+        'Accents, case and elision do not matter: securite finds sécurité.\n'
+        'Copies of one wire dispatch show once, with "+N copies" (--all: each).\n'
+        '\n'
+        'Exit code: 0 with hits, 1 without, 2 on errors.'
+    ),
 )
 @click.argument("words", nargs=-1, required=True)
 @click.option("-n", "--limit", default=10, show_default=True, type=click.IntRange(1, 10_000))
-@click.option("--offset", default=0, type=click.IntRange(0), help="Skip the first N hits.")
+@click.option("--offset", default=0, type=click.IntRange(0), help=_("Skip the first N hits."))
 @click.option(
     "--sort", type=click.Choice(["relevance", "date"]), default="relevance", show_default=True
 )
 @click.option("--all", "every", is_flag=True,
-              help="Every article: do not collapse the copies of one wire dispatch.")  # fmt: skip
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
+              help=_(
+                  "Every article: do not collapse the copies of one wire dispatch."
+              ))  # fmt: skip
+@click.option("--json", "as_json", is_flag=True, help=_("Print one JSON document on stdout."))
 @top_option
 @filter_options
 @location_options
@@ -694,16 +757,6 @@ def query(
     index_dir: Path,
     corpus: Path,
 ) -> None:
-    """Search the index and print ranked hits with highlighted snippets.
-
-    Words are AND-ed. Query language: "phrases", AND/OR/NOT (ET/OU/SAUF),
-    field:value (titre, source, section, pays, personne, date), wildcards
-    (financ*), fuzzy terms (Finlnde~), date ranges (date:[2022-03-01 TO 2022-06-30]).
-    Accents, case and elision do not matter: securite finds sécurité.
-    Copies of one wire dispatch show once, with "+N copies" (--all: each).
-
-    Exit code: 0 with hits, 1 without, 2 on errors.
-    """
     text = query_text(words)
     with open_engine(index_dir, corpus) as engine:
         results = engine.search(
@@ -722,42 +775,51 @@ def query(
     else:
         render.print_results(render.console(), results)
     for note in results.notes:
-        say(f"note: {note}")
+        say(_("note: {note}").format(note=note))
     if results.hint:
-        click.echo(f"hint: {results.hint}", err=True)
+        click.echo(_("hint: {hint}").format(hint=results.hint), err=True)
     if suggestion:
-        click.echo(f'Did you mean: search query "{suggestion}"', err=True)
+        click.echo(_('Did you mean: search query "{query}"').format(query=suggestion), err=True)
     sys.exit(EXIT_HITS if results.total else EXIT_NO_HITS)
 
 
 @cli.command(
-    epilog="""\b
-Examples:
+    epilog=examples(_("""Examples:
   search export Stoltenberg --format csv -o stoltenberg.csv
   search export 'pays:FI' --format csv --excel -o finlande.csv   # opens in French Excel
   search export OTAN --format jsonl --text --sort date > otan.jsonl
   search export --format opensearch --mapping template.json -o presse.ndjson
-"""
+""")),
+    help=_(
+        "Every article matching QUERY (all articles without one), streamed.\n"
+        "\n"
+        "Relevance or date order; the same query language and filters as `query`.\n"
+        "Memory stays flat whatever the number of matches. A progress bar shows\n"
+        "on a terminal; a one-line summary goes to stderr."
+    ),
 )
 @click.argument("words", nargs=-1)
 @click.option(
     "--format", "fmt", type=click.Choice(exporting.FORMATS), default="csv", show_default=True,
-    help="csv (RFC 4180, UTF-8), jsonl, or opensearch (a _bulk file).",
+    help=_("csv (RFC 4180, UTF-8), jsonl, or opensearch (a _bulk file)."),
 )  # fmt: skip
 @click.option(
-    "--fields", help=f"Comma-separated columns [default: {','.join(exporting.DEFAULT_FIELDS)}]."
+    "--fields",
+    help=_("Comma-separated columns [default: {fields}].").format(
+        fields=",".join(exporting.DEFAULT_FIELDS)
+    ),
 )
-@click.option("--text", "with_text", is_flag=True, help="Add the lead and the body.")
-@click.option("--excel", is_flag=True, help="CSV as French Excel opens it: ';' and a BOM.")
+@click.option("--text", "with_text", is_flag=True, help=_("Add the lead and the body."))
+@click.option("--excel", is_flag=True, help=_("CSV as French Excel opens it: ';' and a BOM."))
 @click.option(
     "--sort", type=click.Choice(["relevance", "date"]), default="relevance", show_default=True
 )
 @click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False),
-              help="Write to this file [default: stdout].")  # fmt: skip
+              help=_("Write to this file [default: stdout]."))  # fmt: skip
 @click.option("--index-name", default="presse", show_default=True,
-              help="opensearch: the target index (and the template's pattern).")  # fmt: skip
+              help=_("opensearch: the target index (and the template's pattern)."))  # fmt: skip
 @click.option("--mapping", type=click.Path(path_type=Path, dir_okay=False),
-              help="opensearch: also write the index template here.")  # fmt: skip
+              help=_("opensearch: also write the index template here."))  # fmt: skip
 @filter_options
 @location_options
 @handle_errors
@@ -775,12 +837,6 @@ def export(
     index_dir: Path,
     corpus: Path,
 ) -> None:
-    """Every article matching QUERY (all articles without one), streamed.
-
-    Relevance or date order; the same query language and filters as `query`.
-    Memory stays flat whatever the number of matches. A progress bar shows
-    on a terminal; a one-line summary goes to stderr.
-    """
     try:
         columns = exporting.check_fields(
             [f.strip() for f in fields.split(",") if f.strip()] if fields else
@@ -790,7 +846,7 @@ def export(
         fail(f"--fields: {error}")
     if excel and fmt != "csv":
         # A BOM in front of JSON breaks every JSON reader.
-        fail(f"--excel is for --format csv (not {fmt})")
+        fail(_("--excel is for --format csv (not {format})").format(format=fmt))
     from index.store import replacing
 
     started = time.perf_counter()
@@ -821,8 +877,14 @@ def export(
             json.dumps(exporting.index_template(index_name), ensure_ascii=False, indent=2) + "\n",
             encoding="utf-8",
         )
-    where = f" to {render.display_path(str(output))}" if output else ""
-    say(f"exported {render.count(count, 'article')}{where} in {time.perf_counter() - started:.1f}s")
+    seconds = f"{time.perf_counter() - started:.1f}"
+    if output:
+        done = ngettext("exported {count} article to {path} in {seconds}s",
+                        "exported {count} articles to {path} in {seconds}s", count)
+    else:
+        done = ngettext("exported {count} article in {seconds}s",
+                        "exported {count} articles in {seconds}s", count)
+    say(done.format(count=number(count), path=render.display_path(str(output)), seconds=seconds))
 
 
 @contextlib.contextmanager
@@ -834,7 +896,7 @@ def export_progress(enabled: bool) -> Iterator[Callable[[int, int], None] | None
     from rich.progress import Progress as Bar
 
     with Bar(console=render.console(stderr=True), transient=True) as bar:
-        task = bar.add_task("exporting", total=None)
+        task = bar.add_task(_("exporting"), total=None)
 
         def update(done: int, total: int) -> None:
             if done % 200 == 0 or done == total:
@@ -844,25 +906,26 @@ def export_progress(enabled: bool) -> Iterator[Callable[[int, int], None] | None
 
 
 @cli.command(
-    epilog="""\b
-Examples:
+    epilog=examples(_("""Examples:
   search show seeds/2020-07-02_orangesum-9174.txt --query Finlande
   search show '/data/dump.jsonl#1234' --json
   search show '/data/dump.jsonl#1234' --copies
-"""
+""")),
+    help=_(
+        "Print a whole article. DOC_ID is an id from `search query`, or a file path."
+    ),
 )
 @click.argument("doc_id")
-@click.option("-q", "--query", "query_text", help="Highlight the matches of this query.")
+@click.option("-q", "--query", "query_text", help=_("Highlight the matches of this query."))
 @click.option("--copies", is_flag=True,
-              help="Also list the other copies of its story, with what differs.")  # fmt: skip
-@click.option("--json", "as_json", is_flag=True, help="Print the article as JSON.")
+              help=_("Also list the other copies of its story, with what differs."))  # fmt: skip
+@click.option("--json", "as_json", is_flag=True, help=_("Print the article as JSON."))
 @location_options
 @handle_errors
 def show(
     doc_id: str, query_text: str | None, copies: bool, as_json: bool, index_dir: Path,
     corpus: Path,
 ) -> None:  # fmt: skip
-    """Print a whole article. DOC_ID is an id from `search query`, or a file path."""
     with open_engine(index_dir, corpus) as engine:
         # Ids are absolute; the text output shows them relative to the working
         # directory, and a unique prefix of either form will do.
@@ -879,9 +942,10 @@ def show(
                 article = engine.article(matches[0], query_text)
             elif matches:
                 shown = render.shortlist([render.display_path(m) for m in matches], 5)
-                fail(f"{doc_id!r} is ambiguous: {len(matches)} ids start with it: {shown}")
+                fail(_("{id} is ambiguous: {count} ids start with it: {ids}").format(
+                    id=repr(doc_id), count=len(matches), ids=shown))  # fmt: skip
             else:
-                fail(f"no article with id {doc_id!r}")
+                fail(_("no article with id {id}").format(id=repr(doc_id)))
         found_copies = engine.copies(article.id) if copies and article is not None else []
     assert article is not None
     if as_json:
@@ -897,20 +961,22 @@ def show(
 
 
 @cli.command(
-    epilog="""\b
-Examples:
+    epilog=examples(_("""Examples:
   search facets                          # the whole index
   search facets OTAN --top 5
   search facets Finlande --by year --json
   search facets --country UA --since 2022-01-01
-"""
+""")),
+    help=_(
+        "Counts per country, person and date over every article matching QUERY."
+    ),
 )
 @click.argument("words", nargs=-1)
 @click.option(
     "--by", "granularity", type=click.Choice(GRANULARITIES), default="month",
-    show_default=True, help="Date buckets.",
+    show_default=True, help=_("Date buckets."),
 )  # fmt: skip
-@click.option("--json", "as_json", is_flag=True, help="Print the counts as JSON.")
+@click.option("--json", "as_json", is_flag=True, help=_("Print the counts as JSON."))
 @unit_option
 @top_option
 @filter_options
@@ -926,7 +992,6 @@ def facets(
     index_dir: Path,
     corpus: Path,
 ) -> None:
-    """Counts per country, person and date over every article matching QUERY."""
     text = " ".join(words)
     with open_engine(index_dir, corpus) as engine:
         counts = engine.facets(
@@ -943,31 +1008,44 @@ def facets(
 
 
 @cli.command(
-    epilog="""\b
-Examples:
+    epilog=examples(_("""Examples:
   search trend Macron "Le Pen" --by month
   search trend 'pays:UA' 'pays:RU' --since 2022-01-01 --label Ukraine --label Russie
   search trend Finlande OTAN --csv > finlande.csv
   search trend "réforme des retraites" --plot retraites.svg
-"""
+""")),
+    help=_(
+        "Attention over time: articles matching each QUERY per period, and their\n"
+        "share of all the articles of the period.\n"
+        "\n"
+        "Each QUERY is one argument (quote multi-word queries) in the full query\n"
+        "language; the filters narrow every query. A period in which the archive\n"
+        "holds no article is a gap, not zero. Exit 1 when no query matches."
+    ),
 )
 @click.argument("queries", nargs=-1, required=True)
 @click.option("--by", "granularity", type=click.Choice(GRANULARITIES),
-              help="Periods [default: chosen from the span of the archive].")  # fmt: skip
+              help=_("Periods [default: chosen from the span of the archive]."))  # fmt: skip
 @click.option("--ratio/--no-ratio", default=None,
-              help="Share of all articles of each period, or raw counts "
-                   "[default: the share when periods differ in volume].")  # fmt: skip
+              help=_("Share of all articles of each period, or raw counts "
+                     "[default: the share when periods differ in volume]."))  # fmt: skip
 @unit_option
 @click.option("--label", "labels", multiple=True,
-              help="A legend label for each query, in order (repeat).")  # fmt: skip
+              help=_("A legend label for each query, in order (repeat)."))  # fmt: skip
 @click.option("--base", default="", metavar="QUERY",
-              help="What makes 100% (e.g. 'source:lemonde') [default: all articles].")  # fmt: skip
-@click.option("--json", "as_json", is_flag=True, help="Counts and shares as JSON.")
-@click.option("--csv", "as_csv", is_flag=True, help="One CSV row per period.")
+              help=_(
+                  "What makes 100% (e.g. 'source:lemonde') [default: all articles]."
+              ))  # fmt: skip
+@click.option("--json", "as_json", is_flag=True, help=_("Counts and shares as JSON."))
+@click.option("--csv", "as_csv", is_flag=True, help=_("One CSV row per period."))
 @click.option("--file-dates", is_flag=True,
-              help="Also place articles dated only by their file's modification time.")  # fmt: skip
+              help=_(
+                  "Also place articles dated only by their file's modification time."
+              ))  # fmt: skip
 @click.option("--plot", type=click.Path(path_type=Path, dir_okay=False),
-              help="Write the chart to a .svg, .png or .pdf file (needs matplotlib).")  # fmt: skip
+              help=_(
+                  "Write the chart to a .svg, .png or .pdf file (needs matplotlib)."
+              ))  # fmt: skip
 @filter_options
 @location_options
 @handle_errors
@@ -986,17 +1064,11 @@ def trend(
     index_dir: Path,
     corpus: Path,
 ) -> None:
-    """Attention over time: articles matching each QUERY per period, and their
-    share of all the articles of the period.
-
-    Each QUERY is one argument (quote multi-word queries) in the full query
-    language; the filters narrow every query. A period in which the archive
-    holds no article is a gap, not zero. Exit 1 when no query matches.
-    """
     if len(labels) > len(queries):
-        fail(f"--label given {len(labels)} times for {len(queries)} queries")
+        fail(_("--label given {labels} times for {queries} queries").format(
+            labels=len(labels), queries=len(queries)))  # fmt: skip
     if as_json and as_csv:
-        fail("--json and --csv: choose one")
+        fail(_("--json and --csv: choose one"))
     queries = [query_text([q]) for q in queries]
     with open_engine(index_dir, corpus) as engine:
         found = engine.trend(
@@ -1009,7 +1081,7 @@ def trend(
             charts.save(found, plot, ratio=shares)
         except (charts.ChartUnavailable, ValueError) as error:
             fail(str(error))
-        say(f"wrote {render.display_path(str(plot))}")
+        say(_("wrote {path}").format(path=render.display_path(str(plot))))
     elif as_json:
         render.dump(render.trend_json(found, shares))
     elif as_csv:
@@ -1027,23 +1099,30 @@ def trend(
 
 
 @cli.command(
-    epilog="""\b
-Examples:
+    epilog=examples(_("""Examples:
   search kwic Finlande
   search kwic "sommet de Madrid" --width 60 --sort date
   search kwic 'finlandais*' --sort right --limit 50
   search kwic OTAN --json | jq -r '.right'
-"""
+""")),
+    help=_(
+        "Concordance: every occurrence of what QUERY matched, in its context.\n"
+        "\n"
+        "One line per occurrence, aligned on the match, with the article's date\n"
+        "and id; the matched forms are the ones the snippets highlight\n"
+        "(Finlande: finlandais, Finlandaises…). Streamed: in article or date order\n"
+        "the first lines come at once. Exit 1 when nothing matches."
+    ),
 )
 @click.argument("words", nargs=-1, required=True)
 @click.option("--width", default=40, show_default=True, type=click.IntRange(5, 1000),
-              help="Characters of context on each side.")  # fmt: skip
+              help=_("Characters of context on each side."))  # fmt: skip
 @click.option("--sort", "order", type=click.Choice(concordances.ORDERS), default="article",
               show_default=True,
-              help="article: by article in rank order; date: newest first; left/right: on "
-                   "the words just before / after the match.")  # fmt: skip
-@click.option("--limit", type=click.IntRange(1, None), help="At most this many lines.")
-@click.option("--json", "as_json", is_flag=True, help="One JSON object per line (JSON Lines).")
+              help=_("article: by article in rank order; date: newest first; left/right: on "
+                     "the words just before / after the match."))  # fmt: skip
+@click.option("--limit", type=click.IntRange(1, None), help=_("At most this many lines."))
+@click.option("--json", "as_json", is_flag=True, help=_("One JSON object per line (JSON Lines)."))
 @filter_options
 @location_options
 @handle_errors
@@ -1057,13 +1136,6 @@ def kwic(
     index_dir: Path,
     corpus: Path,
 ) -> None:
-    """Concordance: every occurrence of what QUERY matched, in its context.
-
-    One line per occurrence, aligned on the match, with the article's date
-    and id; the matched forms are the ones the snippets highlight
-    (Finlande: finlandais, Finlandaises…). Streamed: in article or date order
-    the first lines come at once. Exit 1 when nothing matches.
-    """
     shown = 0
     with open_engine(index_dir, corpus) as engine:
         out = render.console()
@@ -1071,7 +1143,9 @@ def kwic(
             engine, query_text(words), filters=filters, order=order, width=width, limit=limit
         )
         if order in ("left", "right"):  # sorted: every line is read before the first shows
-            with working(f"Sorting every occurrence on the words {order} of it …"):
+            sorting = (_("Sorting every occurrence on the words left of it …") if order == "left"
+                       else _("Sorting every occurrence on the words right of it …"))
+            with working(sorting):
                 found = list(found)
         for line in found:
             if as_json:
@@ -1080,23 +1154,33 @@ def kwic(
                 out.print(render.kwic_line(line, width), soft_wrap=True)
             shown += 1
     if not as_json:
-        limited = " (--limit: there may be more)" if limit is not None and shown == limit else ""
-        say(f"{render.count(shown, 'occurrence')}{limited}")
+        said = ngettext("{count} occurrence", "{count} occurrences", shown)
+        if limit is not None and shown == limit:
+            said = ngettext("{count} occurrence (--limit: there may be more)",
+                            "{count} occurrences (--limit: there may be more)", shown)
+        say(said.format(count=number(shown)))
     sys.exit(EXIT_HITS if shown else EXIT_NO_HITS)
 
 
 @cli.command(
-    epilog="""\b
-Examples:
+    epilog=examples(_("""Examples:
   search related "gilets jaunes"
   search related grève --since 2019-12-01 --until 2020-01-31 --top 10
   search related Finlande --json | jq -r '.words[].text'
-"""
+""")),
+    help=_(
+        "What the articles matching QUERY talk about, compared with the whole index.\n"
+        "\n"
+        "Words, two-word expressions, persons and countries over-represented in\n"
+        "the matches, ranked by log-likelihood (G², on article counts), with how\n"
+        "many matching and other articles hold each. Stop words and the query's\n"
+        "own words are left out. Exit 1 when nothing matches."
+    ),
 )
 @click.argument("words", nargs=-1, required=True)
 @click.option("--top", default=15, show_default=True, type=click.IntRange(1, 200),
-              help="How many of each kind.")  # fmt: skip
-@click.option("--json", "as_json", is_flag=True, help="Print the lists as JSON.")
+              help=_("How many of each kind."))  # fmt: skip
+@click.option("--json", "as_json", is_flag=True, help=_("Print the lists as JSON."))
 @filter_options
 @location_options
 @handle_errors
@@ -1104,15 +1188,8 @@ def related(
     words: Sequence[str], top: int, as_json: bool, filters: api.Filters, index_dir: Path,
     corpus: Path,
 ) -> None:  # fmt: skip
-    """What the articles matching QUERY talk about, compared with the whole index.
-
-    Words, two-word expressions, persons and countries over-represented in
-    the matches, ranked by log-likelihood (G², on article counts), with how
-    many matching and other articles hold each. Stop words and the query's
-    own words are left out. Exit 1 when nothing matches.
-    """
     text = query_text(words)
-    with open_engine(index_dir, corpus) as engine, working("Comparing with the whole index …"):
+    with open_engine(index_dir, corpus) as engine, working(_("Comparing with the whole index …")):
         found = engine.related(text, filters=filters, top=top)
     if as_json:
         render.dump(render.to_json(found))
@@ -1122,22 +1199,24 @@ def related(
 
 
 @cli.command(
-    epilog="""\b
-Examples:
+    epilog=examples(_("""Examples:
   search inspect seeds/2020-07-02_orangesum-9174.txt
   search inspect seeds --json | jq -c '{title, countries: [.countries[].code]}'
-"""
+""")),
+    help=_(
+        "What the indexer extracts from files, without indexing them.\n"
+        "\n"
+        "Title, date and where it came from, countries with the words that\n"
+        "triggered each, persons with the mentions merged into each: to check the\n"
+        "facets, and to report their errors."
+    ),
 )
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path, exists=True))
-@click.option("--json", "as_json", is_flag=True, help="One JSON object per article (JSON Lines).")
+@click.option(
+    "--json", "as_json", is_flag=True, help=_("One JSON object per article (JSON Lines).")
+)
 @handle_errors
 def inspect(paths: Sequence[Path], as_json: bool) -> None:
-    """What the indexer extracts from files, without indexing them.
-
-    Title, date and where it came from, countries with the words that
-    triggered each, persons with the mentions merged into each: to check the
-    facets, and to report their errors.
-    """
     from search.api import inspect_paths
 
     out = render.console()
@@ -1149,24 +1228,24 @@ def inspect(paths: Sequence[Path], as_json: bool) -> None:
 
 
 @cli.command(
-    epilog="""\b
-Examples:
+    epilog=examples(_("""Examples:
   search tui
   search tui "OTAN Finlande"
   SEARCH_INDEX=~/idx search tui
-"""
+""")),
+    help=_(
+        "Interactive search in the terminal: type, read, drill down by facets.\n"
+        "\n"
+        "F1 or ? lists every key. If there is no index yet, ctrl+r builds it."
+    ),
 )
 @click.argument("words", nargs=-1)
 @location_options
 def tui(words: Sequence[str], index_dir: Path, corpus: Path) -> None:
-    """Interactive search in the terminal: type, read, drill down by facets.
-
-    F1 or ? lists every key. If there is no index yet, ctrl+r builds it.
-    """
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         # Redirected, it would write escape codes into a file until killed.
-        fail("search tui needs a terminal (its input or output is redirected): "
-             "for text, use search query")  # fmt: skip
+        fail(_("search tui needs a terminal (its input or output is redirected): "
+               "for text, use search query"))  # fmt: skip
     from search import i18n
 
     i18n.activate()  # the user's language, before the TUI's classes are made
@@ -1176,28 +1255,30 @@ def tui(words: Sequence[str], index_dir: Path, corpus: Path) -> None:
 
 
 @cli.command(
-    epilog="""\b
-Examples:
+    epilog=examples(_("""Examples:
   search serve                      # in a terminal of its own; ctrl+c stops it
   search serve --idle 60 &          # in the background, gone after an idle hour
-"""
+""")),
+    help=_(
+        "Keep the engine warm: other `search` commands answer from this process.\n"
+        "\n"
+        "While it runs, query, show, facets, trend, kwic, related and stats (on\n"
+        "any index) are answered here: their output and exit codes are the\n"
+        "same, without the half second a fresh process spends importing and\n"
+        "opening. The index is refreshed when it has a newer commit. Other commands,\n"
+        "and every command when no server runs, work as before; so does a command\n"
+        "that comes while the server is busy with another, or that the server does\n"
+        "not take within 3 seconds. One server per user; its socket is in\n"
+        "$XDG_RUNTIME_DIR (or the temporary folder), and only this user is served."
+    ),
 )
 @click.option("--idle", type=click.FloatRange(min=0, min_open=True), metavar="MINUTES",
-              help="Stop after this many minutes without a request [default: never].")  # fmt: skip
+              help=_(
+                  "Stop after this many minutes without a request [default: never]."
+              ))  # fmt: skip
 @location_options
 @handle_errors
 def serve(idle: float | None, index_dir: Path, corpus: Path) -> None:
-    """Keep the engine warm: other `search` commands answer from this process.
-
-    While it runs, query, show, facets, trend, kwic, related and stats (on
-    any index) are answered here: their output and exit codes are the
-    same, without the half second a fresh process spends importing and
-    opening. The index is refreshed when it has a newer commit. Other commands,
-    and every command when no server runs, work as before; so does a command
-    that comes while the server is busy with another, or that the server does
-    not take within 3 seconds. One server per user; its socket is in
-    $XDG_RUNTIME_DIR (or the temporary folder), and only this user is served.
-    """
     from search import resident
 
     engines = resident.WarmEngines()
@@ -1216,12 +1297,15 @@ def serve(idle: float | None, index_dir: Path, corpus: Path) -> None:
         engines.close()
 
 
-@cli.command()
-@click.option("--json", "as_json", is_flag=True, help="Print the statistics as JSON.")
+@cli.command(
+    help=_(
+        "How many articles the index holds, where it is, when it was updated."
+    ),
+)
+@click.option("--json", "as_json", is_flag=True, help=_("Print the statistics as JSON."))
 @location_options
 @handle_errors
 def stats(as_json: bool, index_dir: Path, corpus: Path) -> None:
-    """How many articles the index holds, where it is, when it was updated."""
     with open_engine(index_dir, corpus) as engine:
         info = engine.stats()
     if as_json:
@@ -1234,7 +1318,8 @@ def unexpected(error: BaseException) -> str:
     """The one line a bug shows instead of a traceback, here and in ``search serve``."""
     detail = printable(str(error)).splitlines()[0] if str(error) else ""
     what = f"{type(error).__name__}: {detail}" if detail else type(error).__name__
-    return f"error: unexpected {what} (a bug: please report it with the command that led to it)"
+    return _("error: unexpected {error} (a bug: please report it with the command that led to "
+             "it)").format(error=what)
 
 
 def main() -> None:

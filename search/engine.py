@@ -33,6 +33,7 @@ from index.store import (
     Manifest,
     index_outdated,
     open_index,
+    shortlist,
 )
 from search import grammar, stories, trend
 from search.facets import (
@@ -46,6 +47,7 @@ from search.facets import (
     segment_ids,
 )
 from search.filters import Filters
+from search.i18n import _, ngettext
 from search.keyness import Keyness, Related
 from search.query import (
     FIELD_HELP,
@@ -188,24 +190,28 @@ def persons_notes(text: str, names: Callable[[str], list[str]]) -> tuple[str, ..
         if isinstance(leaf, grammar.Word | grammar.Phrase) and leaf.field == "person":
             fitting = sorted(set(names(leaf.text)))
             if len(fitting) > 1:
-                shown = ", ".join(fitting[:MOST_NAMED_PERSONS])
-                more = len(fitting) - MOST_NAMED_PERSONS
                 found.append(
-                    f"personne:{leaf.text} matches {len(fitting)} persons: {shown}"
-                    + (f" and {more:,} more" if more > 0 else "")
-                )
+                    ngettext(
+                        "personne:{name} matches {count} person: {persons}",
+                        "personne:{name} matches {count} persons: {persons}",
+                        len(fitting),
+                    ).format(name=leaf.text, count=len(fitting),
+                             persons=shortlist(fitting, MOST_NAMED_PERSONS))
+                )  # fmt: skip
     return tuple(found)
 
 
 def explain_no_hits(text: str) -> str | None:
     """Why *text* found nothing, when the query itself says why."""
     if words := only_stop_words(text):
-        return (
-            f"only common words ({', '.join(words)}), which are not indexed: "
+        return _(
+            "only common words ({words}), which are not indexed: "
             "add a word that says what you are looking for"
-        )
+        ).format(words=", ".join(words))
     if names := unknown_fields(text):
-        return f"{names[0]}: is not a field, so it was searched as a word (fields: {FIELD_HELP})"
+        return _("{name}: is not a field, so it was searched as a word (fields: {fields})").format(
+            name=names[0], fields=FIELD_HELP
+        )
     return None
 
 

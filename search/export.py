@@ -16,6 +16,7 @@ from typing import IO, TYPE_CHECKING, Any, Literal
 from index.analysis import APOSTROPHES, ELIDED, FRENCH_STOP_WORDS
 from index.articles import printable
 from index.dates import iso
+from search.i18n import _
 
 if TYPE_CHECKING:  # annotations only: the CLI lists the formats without the engine
     from search.engine import Article, Engine, Sort
@@ -40,7 +41,8 @@ class UnknownField(ValueError):
 def check_fields(fields: Sequence[str]) -> tuple[str, ...]:
     unknown = [f for f in fields if f not in FIELDS]
     if unknown:
-        raise UnknownField(f"unknown field {unknown[0]!r} (fields: {', '.join(FIELDS)})")
+        raise UnknownField(_("unknown field {field} (fields: {fields})").format(
+            field=repr(unknown[0]), fields=", ".join(FIELDS)))  # fmt: skip
     return tuple(fields)
 
 

@@ -40,6 +40,7 @@ from index.persons import best_spellings, person_key, surname_aliases
 from index.schema import unpack_facets
 from index.store import write_atomically
 from search import periods, stories
+from search.i18n import _
 from search.periods import Granularity
 
 
@@ -82,7 +83,9 @@ def resolve_country(text: str) -> str:
         found = find_countries(text)
         if len(found) == 1:
             return found[0].code
-        raise UnknownCountry(f"unknown country {text!r} (use an ISO code like FI or a name)")
+        raise UnknownCountry(
+            _("unknown country {name} (use an ISO code like FI or a name)").format(name=repr(text))
+        )
     return code
 
 

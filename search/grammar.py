@@ -27,6 +27,7 @@ from datetime import date
 from typing import Union
 
 from index.analysis import APOSTROPHES, INVISIBLE, fold
+from search.i18n import _
 
 MAX_QUERY_CHARS = 2000
 # Edits a fuzzy word may have (``Stoltenbrg~``, ``Stoltenbreg~2``).
@@ -47,7 +48,8 @@ FIELD_ALIASES = {
 FIELDS = {name: field for field, aliases in FIELD_ALIASES.items() for name in (field, *aliases)}
 # Shown when a query names a field that does not exist.
 FIELD_HELP = "titre, chapo, source, auteur, rubrique, pays, personne, date"
-DATE_HELP = "use YYYY, YYYY-MM or YYYY-MM-DD: date:[2022-03-01 TO 2022-06-30], date:>2022-01-01"
+def date_help() -> str:
+    return _("use YYYY, YYYY-MM or YYYY-MM-DD: date:[2022-03-01 TO 2022-06-30], date:>2022-01-01")
 
 AND_WORDS = frozenset({"AND", "ET"})
 OR_WORDS = frozenset({"OR", "OU"})
@@ -57,7 +59,13 @@ OPERATORS = AND_WORDS | OR_WORDS | NOT_WORDS | {"TO"}
 
 
 class QuerySyntaxError(ValueError):
-    """A query that cannot be run; the message is one line, meant for users."""
+    """A query that cannot be run; the message is one line, meant for users, in
+    their language. *still_open*: a quote or bracket that typing on would close
+    (a phrase being typed, which a search-as-you-type box says quietly)."""
+
+    def __init__(self, message: str, still_open: bool = False) -> None:
+        super().__init__(message)
+        self.still_open = still_open
 
 
 # --- The tree -------------------------------------------------------------------
@@ -200,7 +208,11 @@ def _lex(text: str) -> list[_Item]:
 
 
 def _both_sides(operator: str) -> QuerySyntaxError:
-    return QuerySyntaxError(f"{operator} needs a word on each side: Finlande {operator} Suède")
+    return QuerySyntaxError(
+        _("{operator} needs a word on each side: Finlande {operator} Suède").format(
+            operator=operator
+        )
+    )
 
 
 class _Parser:
@@ -229,7 +241,7 @@ class _Parser:
         while (item := self.peek()) is not None:
             if item.kind == "close":
                 if not closing:
-                    raise QuerySyntaxError("unbalanced brackets: ')' closes nothing")
+                    raise QuerySyntaxError(_("unbalanced brackets: ')' closes nothing"))
                 return clauses
             if item.kind == "op" and item.text in AND_WORDS:
                 self.take()
@@ -238,7 +250,7 @@ class _Parser:
                 continue
             clauses.append(self.clause())
         if closing:
-            raise QuerySyntaxError("unbalanced brackets: '(' is never closed")
+            raise QuerySyntaxError(_("unbalanced brackets: '(' is never closed"), still_open=True)
         return clauses
 
     def clause(self) -> Node:
@@ -261,8 +273,9 @@ class _Parser:
             if not self.operand_follows():
                 shown = item.text if item.kind == "op" else "-"
                 raise QuerySyntaxError(
-                    f"{shown} needs something to exclude after it: OTAN {shown}"
-                    f"{' ' if item.kind == 'op' else ''}Turquie"
+                    _("{operator} needs something to exclude after it: OTAN {example}").format(
+                        operator=shown, example=f"{shown}{' ' if item.kind == 'op' else ''}Turquie"
+                    )
                 )
             inner = self.unary()
             return inner if item.text == "+" else Not(inner)
@@ -274,14 +287,16 @@ class _Parser:
             inner = self.query(closing=True)
             self.take()  # the closing bracket
             if not inner:
-                raise QuerySyntaxError("empty brackets (): put words inside, or remove them")
+                raise QuerySyntaxError(_("empty brackets (): put words inside, or remove them"))
             return inner[0] if len(inner) == 1 else And(tuple(inner))
         if item.kind == "close":
-            raise QuerySyntaxError("unbalanced brackets: ')' closes nothing")
+            raise QuerySyntaxError(_("unbalanced brackets: ')' closes nothing"))
         if item.kind == "phrase":
             return _phrase(item.text, item.suffix, None)
         if item.kind == "range":
-            raise QuerySyntaxError(f"a range goes with the date field: date:{item.text}")
+            raise QuerySyntaxError(
+                _("a range goes with the date field: date:{range}").format(range=item.text)
+            )
         if item.kind == "op":  # never reached: operators are read before a primary
             raise _both_sides(item.text)
         field_match = _FIELD.fullmatch(item.text)
@@ -297,7 +312,8 @@ class _Parser:
             nxt = self.peek()
             if nxt is None or nxt.kind not in ("phrase", "range", "open"):
                 raise QuerySyntaxError(
-                    f'nothing after {typed}: (write {typed}:mot or {typed}:"quelques mots")'
+                    _('nothing after {field}: (write {field}:mot or {field}:"quelques mots")')
+                    .format(field=typed)
                 )
             item = self.take()
             if item.kind == "phrase":
@@ -306,12 +322,16 @@ class _Parser:
                 return _phrase(item.text, item.suffix, field)
             if item.kind == "range":
                 if field != "date":
-                    raise QuerySyntaxError(f"a range goes with the date field: date:{item.text}")
+                    raise QuerySyntaxError(
+                _("a range goes with the date field: date:{range}").format(range=item.text)
+            )
                 return _date_range(item.text)
             inner = self.query(closing=True)
             self.take()
             if not inner:
-                raise QuerySyntaxError(f"empty brackets after {typed}: write {typed}:(mot autre)")
+                raise QuerySyntaxError(
+                    _("empty brackets after {field}: write {field}:(mot autre)").format(field=typed)
+                )
             return _with_field(inner[0] if len(inner) == 1 else And(tuple(inner)), field, typed)
         if field == "date":
             comparison = _COMPARISON.fullmatch(rest)
@@ -325,28 +345,24 @@ def _with_field(node: Node, field: str, typed: str) -> Node:
     """``titre:(a OR b)``: the field given to every word inside."""
     if isinstance(node, Word | Phrase | Pattern | Fuzzy):
         if node.field is not None and node.field != field:
-            raise QuerySyntaxError(f"a field inside {typed}:( ): write the fields apart")
+            raise QuerySyntaxError(
+                _("a field inside {field}:( ): write the fields apart").format(field=typed)
+            )
         return replace(node, field=field)
     if isinstance(node, Not):
         return Not(_with_field(node.node, field, typed))
     if isinstance(node, And | Or):
         return type(node)(tuple(_with_field(n, field, typed) for n in node.nodes))
-    raise QuerySyntaxError(f"{typed}:( ) takes words and phrases")
-
-
-def _number(text: str, what: str, example: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise QuerySyntaxError(f"{what}: {example}") from None
-    return value
+    raise QuerySyntaxError(_("{field}:( ) takes words and phrases").format(field=typed))
 
 
 def _boost(text: str) -> tuple[str, float]:
     match = _BOOST.search(text)
     if match is None:
         if "^" in text[1:]:
-            raise QuerySyntaxError(f"a boost is a number after ^: {text.split('^')[0]}^2")
+            raise QuerySyntaxError(
+                _("a boost is a number after ^: {word}^2").format(word=text.split("^")[0])
+            )
         return text, 1.0
     return text[: match.start()], float(match.group(1))
 
@@ -357,7 +373,10 @@ def _phrase(text: str, suffix: str, field: str | None) -> Node:
     if suffix.startswith("~"):
         digits = suffix[1:]
         if not digits.isdigit():
-            raise QuerySyntaxError(f'words apart is a whole number after the phrase: "{text}"~2')
+            raise QuerySyntaxError(
+                _('words apart is a whole number after the phrase: "{phrase}"~2')
+                .format(phrase=text)
+            )
         slop = int(digits)
     return Phrase(text, field, slop, boost)
 
@@ -370,8 +389,8 @@ def _term(text: str, field: str | None) -> Node:
         edits = fuzzy.group(1)
         if edits not in ("", *(str(n) for n in range(1, MAX_EDITS + 1))):
             raise QuerySyntaxError(
-                f"a fuzzy word takes 1 or {MAX_EDITS} edits: {text[: fuzzy.start()]}~ "
-                f"or {text[: fuzzy.start()]}~{MAX_EDITS} (not ~{edits})"
+                _("a fuzzy word takes 1 or {most} edits: {word}~ or {word}~{most} (not ~{edits})")
+                .format(most=MAX_EDITS, word=text[: fuzzy.start()], edits=edits)
             )
         return Fuzzy(text[: fuzzy.start()], int(edits or 1), field, boost)
     if "*" in text or "?" in text:
@@ -392,7 +411,7 @@ def day_bounds(text: str) -> tuple[date, date]:
     """The first and last day that ``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD`` covers."""
     match = _DATE.fullmatch(text.strip())
     if match is None:
-        raise QuerySyntaxError(f"not a date: {text!r}: {DATE_HELP}")
+        raise _not_a_date(text)
     year, month, day = (int(g) if g else None for g in match.groups())
     assert year is not None
     try:
@@ -402,7 +421,13 @@ def day_bounds(text: str) -> tuple[date, date]:
             return date(year, month, 1), date(year, month, monthrange(year, month)[1])
         return date(year, month, day), date(year, month, day)
     except ValueError:
-        raise QuerySyntaxError(f"not a date: {text!r}: {DATE_HELP}") from None
+        raise _not_a_date(text) from None
+
+
+def _not_a_date(text: str) -> QuerySyntaxError:
+    return QuerySyntaxError(
+        _("not a date: {date}: {help}").format(date=repr(text), help=date_help())
+    )
 
 
 def _date_value(text: str) -> DateRange:
@@ -412,12 +437,16 @@ def _date_value(text: str) -> DateRange:
 
 def _date_range(text: str) -> DateRange:
     if text.startswith("{"):
-        raise QuerySyntaxError(f"write a date range with square brackets: date:[{text[1:-1]}]")
+        raise QuerySyntaxError(
+            _("write a date range with square brackets: date:[{range}]").format(range=text[1:-1])
+        )
     start, sep, end = text[1:-1].partition(" TO ")
     if not sep:
         start, sep, end = text[1:-1].rpartition("TO")
     if not sep or not (start.strip() or end.strip()):
-        raise QuerySyntaxError(f"not a date range: {text}: {DATE_HELP}")
+        raise QuerySyntaxError(
+            _("not a date range: {range}: {help}").format(range=text, help=date_help())
+        )
     return DateRange(
         day_bounds(start)[0] if start.strip() else None,
         day_bounds(end)[1] if end.strip() else None,
@@ -448,10 +477,12 @@ def parse(text: str) -> Node | None:
     text = normalize_query(text).translate(_QUOTES)
     if len(text) > MAX_QUERY_CHARS:
         raise QuerySyntaxError(
-            f"query too long ({len(text)} characters, at most {MAX_QUERY_CHARS})"
+            _("query too long ({count} characters, at most {most})").format(
+                count=len(text), most=MAX_QUERY_CHARS
+            )
         )
     if text.count('"') % 2:
-        raise QuerySyntaxError('unbalanced quote: a " has no closing "')
+        raise QuerySyntaxError(_('unbalanced quote: a " has no closing "'), still_open=True)
     _check_brackets(text)
     # French typography spaces out ? ! : ; and dashes: alone, they are punctuation.
     items = [
@@ -476,9 +507,15 @@ def _check_brackets(text: str) -> None:
             elif char == closing:
                 depth -= 1
                 if depth < 0:
-                    raise QuerySyntaxError(f"unbalanced brackets: {closing!r} closes nothing")
+                    raise QuerySyntaxError(
+                        _("unbalanced brackets: {bracket} closes nothing")
+                        .format(bracket=repr(closing))
+                    )
         if depth:
-            raise QuerySyntaxError(f"unbalanced brackets: {opening!r} is never closed")
+            raise QuerySyntaxError(
+                _("unbalanced brackets: {bracket} is never closed").format(bracket=repr(opening)),
+                still_open=True,
+            )
 
 
 def unelided(word: str) -> str:
@@ -493,10 +530,12 @@ def pattern_text(node: Pattern | Fuzzy) -> str:
     ``sécur*`` means nothing), folded as the index's terms are. They are for
     words: on a country, a person or a date, an error."""
     if node.field in ("country", "person", "date"):
-        what = "wildcards" if isinstance(node, Pattern) else "fuzzy words"
-        raise QuerySyntaxError(
-            f"{what} are for words, not for {node.field}: (write {node.field}:…)"
+        message = (
+            _("wildcards are for words, not for {field}: (write {field}:…)")
+            if isinstance(node, Pattern)
+            else _("fuzzy words are for words, not for {field}: (write {field}:…)")
         )
+        raise QuerySyntaxError(message.format(field=node.field))
     return fold(unelided(node.text))
 
 

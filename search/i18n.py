@@ -6,8 +6,11 @@ with Babel: ``pybabel compile -d search/locale -D search``). English is the
 default; :func:`activate` switches a front end to the language the
 environment asks for (``LANGUAGE``, ``LC_ALL``, ``LC_MESSAGES``, ``LANG``, as
 gettext reads them), before its modules are imported, since key bindings
-and titles are translated when their classes are made. The TUI activates
-it; the CLI speaks English for now, so that no screen mixes two languages.
+and titles are translated when their classes are made, and the CLI's help
+when its commands are: the ``search`` script activates it first thing. A
+program that imports the library without calling it gets English, and so
+do its worker processes (they speak the language of the process that
+started them).
 """
 
 from __future__ import annotations
@@ -28,6 +31,10 @@ def activate(languages: list[str] | None = None) -> str:
     for, else English); the language now spoken, ``"en"`` or ``"fr"``."""
     global _translation, _language
     found = gettext.translation(DOMAIN, LOCALE_DIR, languages=languages, fallback=True)
+    # Click asks gettext's global domain for its own words ("Usage:", its
+    # usage errors): ours holds them too.
+    gettext.bindtextdomain(DOMAIN, LOCALE_DIR)
+    gettext.textdomain(DOMAIN)
     _translation = found
     info = found.info() if isinstance(found, gettext.GNUTranslations) else {}
     _language = "fr" if info.get("language", "").startswith("fr") else "en"

@@ -24,6 +24,8 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
+from search import i18n
+
 # Commands that only read an index, never read stdin or the keyboard, and take
 # about as long as starting a process: the server can answer them. `export` runs
 # here: it is long for its own work, and the server answers one request at a
@@ -64,13 +66,14 @@ def private_problem(directory: str) -> str | None:
     try:
         info = os.lstat(directory)
     except FileNotFoundError:
-        return "it does not exist"
+        return i18n._("it does not exist")
     if not stat.S_ISDIR(info.st_mode):
-        return "it is not a folder"
+        return i18n._("it is not a folder")
     if info.st_uid != os.getuid():
-        return f"it belongs to uid {info.st_uid}"
+        return i18n._("it belongs to uid {uid}").format(uid=info.st_uid)
     if info.st_mode & 0o077:
-        return f"others may use it (mode {stat.S_IMODE(info.st_mode):o})"
+        mode = f"{stat.S_IMODE(info.st_mode):o}"
+        return i18n._("others may use it (mode {mode})").format(mode=mode)
     return None
 
 
@@ -129,6 +132,9 @@ def request(argv: list[str]) -> dict[str, Any]:
     return {
         "protocol": PROTOCOL,
         "code": code_fingerprint(),
+        # The server speaks one language (its help and messages are translated
+        # once): a user whose locale asks for another runs the command here.
+        "language": i18n.language(),
         "argv": argv,
         "cwd": os.getcwd(),
         "umask": current_umask(),
@@ -188,7 +194,7 @@ def forward(argv: list[str]) -> int | None:
             if header is None or payload is None:
                 if not printed:
                     return None  # nothing shown yet: this process can still answer
-                sys.stderr.write("error: the search server stopped while answering\n")
+                sys.stderr.write(i18n._("error: the search server stopped while answering") + "\n")
                 return 2
             if kind == EXIT:
                 return int(payload)
@@ -201,6 +207,8 @@ def forward(argv: list[str]) -> int | None:
 
 
 def main() -> None:
+    # The user's language, before the CLI's help texts are made.
+    i18n.activate()
     try:
         code = forward(sys.argv[1:])
     except BrokenPipeError:
@@ -208,7 +216,7 @@ def main() -> None:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         sys.exit(0)
     except KeyboardInterrupt:
-        sys.stderr.write("interrupted\n")
+        sys.stderr.write(i18n._("interrupted") + "\n")
         sys.exit(130)
     if code is not None:
         sys.exit(code)

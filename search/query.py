@@ -21,16 +21,15 @@ from index.analysis import FRENCH_STOP_WORDS, fold
 from index.schema import DEFAULT_FIELDS, FIELD_BOOSTS
 from search import grammar
 from search.grammar import (
-    DATE_HELP,
     FIELD_ALIASES,
     FIELD_HELP,
     OPERATORS,
     QuerySyntaxError,
     normalize_query,
 )
+from search.i18n import _
 
 __all__ = [
-    "DATE_HELP",
     "FIELD_ALIASES",
     "FIELD_HELP",
     "OPERATORS",
@@ -193,7 +192,9 @@ class QueryCompiler:
         fieldname = "content" if node.field is None else node.field
         if fieldname not in self.schema:
             raise QuerySyntaxError(
-                f"{fieldname}: is not a field of this index (fields: {FIELD_HELP})"
+                _("{field}: is not a field of this index (fields: {fields})").format(
+                    field=fieldname, fields=FIELD_HELP
+                )
             )
         terms = self._terms(fieldname, node.text)
         if not terms:
@@ -203,8 +204,10 @@ class QueryCompiler:
         field_format = self.schema[fieldname].format
         if field_format is None or not field_format.supports("positions"):
             raise QuerySyntaxError(
-                f"{fieldname} keeps no word positions, so a phrase cannot be matched in it: "
-                "search --index again to rebuild it with this version"
+                _(
+                    "{field} keeps no word positions, so a phrase cannot be matched in it: "
+                    "search --index again to rebuild it with this version"
+                ).format(field=fieldname)
             )
         return wq.Phrase(fieldname, terms, slop=node.slop + 1, boost=node.boost)
 

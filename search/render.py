@@ -26,6 +26,7 @@ from search import periods
 from search.concordance import Occurrence
 from search.engine import Article, Hit, IndexStats, SearchResults
 from search.facets import FacetCounts, FacetValue
+from search.i18n import N_, PERIODS, _, decimal, named, ngettext, number
 from search.keyness import Related
 from search.snippets import Span
 from search.stories import difference
@@ -78,11 +79,6 @@ def highlighted(text: str, spans: Iterable[Span], base: str = "", style: str = M
     return out
 
 
-def count(n: int, singular: str, plural: str | None = None) -> str:
-    """``1 article``, ``2 articles``, ``1,204 stories``: a number and its noun agreeing."""
-    return f"{n:,} {singular if n == 1 else plural or singular + 's'}"
-
-
 def display_path(path: str) -> str:
     """Relative to the working directory when below it: shorter and still copyable
     (a control character or a line break in a file name shown as U+FFFD)."""
@@ -95,11 +91,11 @@ def display_path(path: str) -> str:
 def problem_line(problem: Problem) -> str:
     """``skipped: path:line: reason`` (a lost article or file) or ``warning: …`` (a field
     ignored, the article kept): how every command reports bad input."""
-    kind = "skipped" if problem.skipped else "warning"
+    line = _("skipped: {where}: {reason}") if problem.skipped else _("warning: {where}: {reason}")
     where = display_path(problem.path)
     if problem.line is not None:
         where += f":{problem.line}"
-    return f"{kind}: {where}: {printable(problem.reason)}"
+    return line.format(where=where, reason=printable(problem.reason))
 
 
 def _date(value: datetime | None) -> str:
@@ -114,14 +110,19 @@ def print_results(out: Console, results: SearchResults) -> None:
     first = results.offset + 1 if shown else 0
     for hit in results.hits:
         _print_hit(out, hit)
-    summary = f"{results.total} hit{'s' if results.total != 1 else ''}"
+    summary = ngettext("{count} hit", "{count} hits", results.total).format(
+        count=results.total
+    )
     if results.collapsed and results.articles > results.total:
-        summary = (
-            f"{results.total} stor{'ies' if results.total != 1 else 'y'} "
-            f"({results.articles} articles: copies of one dispatch shown once, --all for each)"
-        )
+        summary = ngettext(
+            "{count} story ({articles} articles: copies of one dispatch shown once, --all for "
+            "each)",
+            "{count} stories ({articles} articles: copies of one dispatch shown once, --all for "
+            "each)",
+            results.total,
+        ).format(count=results.total, articles=results.articles)
     if shown:
-        summary += f", showing {first}–{results.offset + shown}"
+        summary += _(", showing {first}–{last}").format(first=first, last=results.offset + shown)
     out.print(Text(f"{summary} ({results.took_ms:.0f} ms)", style="dim"))
     if results.facets is not None and results.total:
         print_facet_summary(out, results.facets)
@@ -129,15 +130,17 @@ def print_results(out: Console, results: SearchResults) -> None:
 
 def _print_hit(out: Console, hit: Hit) -> None:
     head = Text(f"{hit.rank:>2}. ", style="bold")
-    head.append_text(highlighted(hit.title or "(untitled)", hit.title_highlights, title_style(hit)))
+    title = hit.title or _("(untitled)")
+    head.append_text(highlighted(title, hit.title_highlights, title_style(hit)))
     out.print(head)
     # The id, not the path: ``search show`` re-opens the hit from what is printed
     # (a record of a JSON Lines dump is ``dump.jsonl#id``).
     meta = [m for m in (_date(hit.date), hit.source, display_path(hit.id)) if m]
     if hit.score is not None:
-        meta.append(f"score {hit.score:.2f}")
+        meta.append(_("score {score}").format(score=f"{hit.score:.2f}"))
     if hit.copy_count:
-        meta.append(f"+{hit.copy_count} cop{'ies' if hit.copy_count > 1 else 'y'}")
+        copies = ngettext("+{count} copy", "+{count} copies", hit.copy_count)
+        meta.append(copies.format(count=hit.copy_count))
     line = Text("    " + " · ".join(meta), style="cyan")
     out.print(line)
     if hit.countries or hit.persons:
@@ -154,34 +157,45 @@ def _print_hit(out: Console, hit: Hit) -> None:
 def _listed(values: Sequence[str], total: int) -> list[str]:
     """*values*, and how many more the article names when the hit lists only some."""
     more = total - len(values)
-    return [*values, f"+{more:,} more"] if more > 0 else list(values)
+    return [*values, _("+{count} more").format(count=number(more))] if more > 0 else list(values)
 
 
-def _facet_line(label: str, values: Sequence[FacetValue]) -> Text:
-    line = Text(f"{label:>9}: ", style="bold")
+def _facet_line(label: str, values: Sequence[FacetValue], width: int) -> Text:
+    line = Text(f"{label:>{width}}: ", style="bold")
     line.append(" · ".join(f"{v.label} {v.count}" for v in values) or "-")
     return line
 
 
 def print_facet_summary(out: Console, counts: FacetCounts, top: int = 5) -> None:
     """One line per facet, under the hits."""
-    out.print(_facet_line("countries", counts.countries[:top]))
-    out.print(_facet_line("persons", counts.persons[:top]))
     busiest = sorted(counts.dates, key=lambda v: -v.count)[:top]
-    out.print(_facet_line(counts.granularity + "s", sorted(busiest, key=lambda v: v.value)))
+    lines = [
+        (_("countries"), counts.countries[:top]),
+        (_("persons"), counts.persons[:top]),
+        (named(counts.granularity, PLURAL_PERIODS), sorted(busiest, key=lambda v: v.value)),
+    ]
+    width = max(9, *(len(label) for label, _values in lines))
+    for label, values in lines:
+        out.print(_facet_line(label, values, width))
 
 
+# Where an article's date came from (``date_source``), as the interface says it.
+DATE_SOURCES = (N_("metadata"), N_("filename"), N_("mtime"))
+# The periods, as a list of them is headed.
+PLURAL_PERIODS = {
+    "day": N_("days"), "week": N_("weeks"), "month": N_("months"), "year": N_("years")
+}  # fmt: skip
 # Periods a facet histogram lists one per line, empty ones included.
 MOST_HISTOGRAM_ROWS = 120
 
 
 def print_facets(out: Console, counts: FacetCounts) -> None:
     out.print(Text(
-        "Counts of stories (the copies of one dispatch count once)" if counts.unit == "stories"
-        else "Counts of articles (--count stories: the copies of one dispatch once)",
+        _("Counts of stories (the copies of one dispatch count once)") if counts.unit == "stories"
+        else _("Counts of articles (--count stories: the copies of one dispatch once)"),
         style="dim",
     ))  # fmt: skip
-    for title, values in (("Countries", counts.countries), ("Persons", counts.persons)):
+    for title, values in ((_("Countries"), counts.countries), (_("Persons"), counts.persons)):
         out.print(Text(title, style="bold"))
         width = max((len(v.label) for v in values), default=0)
         for v in values:
@@ -189,7 +203,8 @@ def print_facets(out: Console, counts: FacetCounts) -> None:
             out.print(f"  {v.label:<{width}} {v.count:>6}{code}")
         if not values:
             out.print("  -")
-    out.print(Text(f"Dates by {counts.granularity}", style="bold"))
+    out.print(Text(_("Dates by {period}").format(period=named(counts.granularity, PERIODS)),
+                   style="bold"))  # fmt: skip
     dated = {v.value: v.count for v in counts.dates}
     shown = list(dated)
     if counts.dates:
@@ -198,10 +213,11 @@ def print_facets(out: Console, counts: FacetCounts) -> None:
         if len(every) <= MOST_HISTOGRAM_ROWS:
             shown = every
         else:
-            out.print(Text(
-                f"  ({len(every):,} {counts.granularity}s: the empty ones are left out; "
-                "--by year or a date filter for all)", style="dim",
-            ))  # fmt: skip
+            out.print(Text("  " + _(
+                "({count} {periods}: the empty ones are left out; --by year or a date filter "
+                "for all)"
+            ).format(count=number(len(every)), periods=named(counts.granularity, PLURAL_PERIODS)),
+                style="dim"))  # fmt: skip
     peak = max(dated.values(), default=0)
     for value in shown:
         n = dated.get(value, 0)
@@ -215,15 +231,20 @@ def print_inspection(out: Console, item: dict[str, Any] | Problem) -> None:
     if isinstance(item, Problem):
         sys.stderr.write(problem_line(item) + "\n")
         return
-    out.print(Text(item["title"] or "(untitled)", style="bold"))
-    out.print(Text(f"     path: {display_path(item['path'])}", style="cyan"))
+    out.print(Text(item["title"] or _("(untitled)"), style="bold"))
+    rows = [(_("path"), display_path(item["path"]))]
     if item["id"] != item["path"]:
-        out.print(Text(f"       id: {item['id']}", style="cyan"))
-    out.print(Text(f"     date: {item['date']} (from {item['date_source']})", style="cyan"))
-    out.print(Text("countries:", style="bold"))
+        rows.append((_("id"), item["id"]))
+    rows.append((_("date"), _("{date} (from {source})").format(
+        date=item["date"], source=_(item["date_source"]))))  # fmt: skip
+    width = max(9, *(len(label) for label, _value in rows))
+    for label, value in rows:
+        out.print(Text(f"{label:>{width}}: {value}", style="cyan"))
+    countries, persons = _("countries"), _("persons")
+    out.print(Text(f"{countries:>{width}}:", style="bold"))
     for c in item["countries"]:
         out.print(f"  {c['code']} {c['name']}: " + ", ".join(c["evidence"]))
-    out.print(Text("  persons:", style="bold"))
+    out.print(Text(f"{persons:>{width}}:", style="bold"))
     for p in item["persons"]:
         # Why each was taken for a person, so that a wrong one can be reported with its cause.
         line = Text(f"  {p['name']}: " + ", ".join(p["mentions"]))
@@ -239,22 +260,26 @@ def title_style(item: Hit | Article) -> str:
 
 def print_article(out: Console, article: Article) -> None:
     out.print(highlighted(article.title, article.highlights.get("title", ()), title_style(article)))
+    dated = _("{date} (from {source})").format(
+        date=_date(article.date), source=_(article.date_source)
+    )
     rows = [
-        ("title", "derived from the text (the file has none)"
-                  if article.title_source == "derived" else ""),
-        ("date", f"{_date(article.date)} (from {article.date_source})" if article.date else ""),
-        ("source", article.source),
-        ("author", article.author),
-        ("section", article.section),
-        ("url", article.url),
-        ("path", display_path(article.path)),
-        ("id", article.id),
-        ("countries", ", ".join(article.countries)),
-        ("persons", ", ".join(article.persons)),
-    ]
+        (_("title"), _("derived from the text (the file has none)")
+                     if article.title_source == "derived" else ""),
+        (_("date"), dated if article.date else ""),
+        (_("source"), article.source),
+        (_("author"), article.author),
+        (_("section"), article.section),
+        (_("url"), article.url),
+        (_("path"), display_path(article.path)),
+        (_("id"), article.id),
+        (_("countries"), ", ".join(article.countries)),
+        (_("persons"), ", ".join(article.persons)),
+    ]  # fmt: skip
+    width = max(9, *(len(label) for label, _value in rows))
     for label, value in rows:
         if value:
-            out.print(Text(f"{label:>9}: {value}", style="cyan"))
+            out.print(Text(f"{label:>{width}}: {value}", style="cyan"))
     out.print()
     if article.lead:
         out.print(highlighted(article.lead, article.highlights.get("lead", ()), "italic"))
@@ -264,46 +289,57 @@ def print_article(out: Console, article: Article) -> None:
 
 def print_stats(out: Console, stats: IndexStats) -> None:
     rows = [
-        ("index", str(stats.directory)),
-        ("documents", f"{stats.documents:,}"),
-        ("files", f"{stats.files:,}"),
-        ("segments", str(stats.segments)),
-        ("size", f"{stats.size_bytes / 1e6:.1f} MB"),
+        (_("index"), str(stats.directory)),
+        (_("documents"), number(stats.documents)),
+        (_("files"), number(stats.files)),
+        (_("segments"), str(stats.segments)),
+        (_("size"), _("{size} MB").format(size=decimal(stats.size_bytes / 1e6))),
         (
-            "updated",
-            stats.last_update.isoformat(timespec="seconds") if stats.last_update else "never",
+            _("updated"),
+            stats.last_update.isoformat(timespec="seconds") if stats.last_update else _("never"),
         ),
-        ("corpus", ", ".join(stats.roots) or "-"),
+        (_("corpus"), ", ".join(stats.roots) or "-"),
     ]
+    width = max(9, *(len(label) for label, _value in rows))
     for label, value in rows:
-        out.print(f"{label:>9}: {value}")
+        out.print(f"{label:>{width}}: {value}")
 
 
 def print_diagnosis(out: Console, diagnosis: Diagnosis, shown: int = 10) -> None:
-    out.print(f"    index: {diagnosis.directory} ({count(diagnosis.documents, 'document')})")
-    out.print(f"  against: {', '.join(map(display_path, diagnosis.roots)) or '-'}")
+    documents = ngettext("{count} document", "{count} documents", diagnosis.documents)
+    index, against, repair = _("index"), _("against"), _("repair")
+    width = max(9, len(index), len(against), len(repair))
+    where = f"{diagnosis.directory} ({documents.format(count=number(diagnosis.documents))})"
+    out.print(f"{index:>{width}}: {where}")
+    out.print(f"{against:>{width}}: {', '.join(map(display_path, diagnosis.roots)) or '-'}")
+    unreachable = _("unreachable")
     for root in diagnosis.unreachable_roots:
-        out.print(f"[yellow]unreachable:[/] {root} (its articles are kept)")
+        out.print(f"[yellow]{unreachable}:[/] " + _("{folder} (its articles are kept)")
+                  .format(folder=root))  # fmt: skip
     groups = (
-        ("damaged", diagnosis.damage),
-        ("missing", diagnosis.missing),
-        ("stale", diagnosis.stale),
-        ("orphaned", diagnosis.orphaned),
+        (_("damaged"), diagnosis.damage),
+        (_("missing"), diagnosis.missing),
+        (_("stale"), diagnosis.stale),
+        (_("orphaned"), diagnosis.orphaned),
     )
     for label, items in groups:
         if items:
-            out.print(f"[red]{label}:[/] {len(items):,}")
+            out.print(f"[red]{label}:[/] {number(len(items))}")
             for item in items[:shown]:
                 out.print(f"  {display_path(item)}", highlight=False)
             if len(items) > shown:
-                out.print(f"  … and {len(items) - shown:,} more")
+                out.print("  " + _("… and {count} more").format(count=number(len(items) - shown)))
     if diagnosis.foreign:
         names = shortlist(diagnosis.foreign, shown)
-        out.print(f"[yellow]not index files:[/] {names} (never touched)", highlight=False)
+        foreign = _("not index files")
+        out.print(f"[yellow]{foreign}:[/] " + _("{files} (never touched)")
+                  .format(files=names), highlight=False)  # fmt: skip
     if diagnosis.healthy:
-        out.print("[green]healthy:[/] every segment reads, and the index matches the folders")
+        healthy = _("healthy")
+        out.print(f"[green]{healthy}:[/] "
+                  + _("every segment reads, and the index matches the folders"))  # fmt: skip
     else:
-        out.print(f"   repair: {diagnosis.plan}", highlight=False)
+        out.print(f"{repair:>{width}}: {diagnosis.plan}", highlight=False)
 
 
 # --- JSON ---------------------------------------------------------------------
@@ -345,21 +381,26 @@ def facets_json(counts: FacetCounts) -> dict[str, Any]:
 
 def print_related(out: Console, related: Related) -> None:
     read = related.read
-    sampled = (
-        f"; words estimated on {read:,} of them, then counted exactly"
-        if read < related.matches else ""
-    )  # fmt: skip
-    out.print(Text(
-        f"{related.matches:,} of {related.documents:,} articles match{sampled}. Ranked by G² "
-        "(log-likelihood, on article counts): in = matching articles that hold it, "
-        "out = the others."
-    ))  # fmt: skip
-    expressions = f"Expressions (in {read:,} matching vs out {related.background:,} others read)"
+    matched = _("{matches} of {documents} articles match").format(
+        matches=number(related.matches), documents=number(related.documents)
+    )
+    if read < related.matches:
+        matched += _("; words estimated on {count} of them, then counted exactly").format(
+            count=number(read)
+        )
+    out.print(Text(matched + _(
+        ". Ranked by G² (log-likelihood, on article counts): in = matching articles that hold "
+        "it, out = the others."
+    )))  # fmt: skip
+    expressions = _("Expressions (in {read} matching vs out {others} others read)").format(
+        read=number(read), others=number(related.background)
+    )
+    inside, outside = _("in"), _("out")
     for title, items in (
-        ("Words", related.words),
+        (_("Words"), related.words),
         (expressions, related.expressions),
-        ("Persons", related.persons),
-        ("Countries", related.countries),
+        (_("Persons"), related.persons),
+        (_("Countries"), related.countries),
     ):
         out.print(Text(title, style="bold"))
         if not items:
@@ -367,8 +408,8 @@ def print_related(out: Console, related: Related) -> None:
             continue
         width = max(len(k.text) for k in items)
         for k in items:
-            out.print(Text(f"  {k.text:<{width}}  {k.g2:>9,.1f}  in {k.inside:>6,}  "
-                           f"out {k.outside:>7,}"))  # fmt: skip
+            out.print(Text(f"  {k.text:<{width}}  {decimal(k.g2):>9}  {inside} "
+                           f"{number(k.inside):>6}  {outside} {number(k.outside):>7}"))  # fmt: skip
 
 
 def copy_json(article: Article, copy: Article) -> dict[str, Any]:
@@ -387,23 +428,26 @@ def copy_json(article: Article, copy: Article) -> dict[str, Any]:
 def print_copies(out: Console, article: Article, copies: Sequence[Article]) -> None:
     """The other copies of the article's story, each with what sets it apart."""
     if not copies:
-        out.print(Text("No other copy of this story in the index.", style="dim"))
+        out.print(Text(_("No other copy of this story in the index."), style="dim"))
         return
-    many = len(copies) > 1
-    out.print(Text(f"{len(copies)} other cop{'ies' if many else 'y'} of this story:", style="bold"))
+    other = ngettext("{count} other copy of this story:", "{count} other copies of this story:",
+                     len(copies))  # fmt: skip
+    out.print(Text(other.format(count=len(copies)), style="bold"))
     for copy in copies:
         diff = difference(article.title, article.body, copy.title, copy.body)
         meta = " · ".join(m for m in (_date(copy.date), copy.source, display_path(copy.id)) if m)
         out.print(Text(f"  {meta}", style="cyan"))
         if diff.title_differs:
-            out.print(Text(f"    title: {copy.title}"))
+            out.print(Text("    " + _("title") + f": {copy.title}"))
         if not diff.only_here and not diff.only_there:
-            out.print(Text("    the same text"))
-        for label, found in (("only here", diff.only_here), ("only there", diff.only_there)):
+            out.print(Text("    " + _("the same text")))
+        for label, found in ((_("only here"), diff.only_here), (_("only there"), diff.only_there)):
             for sentence in found[:3]:
                 out.print(Text(f"    {label}: {_clip(sentence)}"))
             if len(found) > 3:
-                out.print(Text(f"    {label}: … and {len(found) - 3} more sentences"))
+                more = ngettext("… and {count} more sentence", "… and {count} more sentences",
+                                len(found) - 3)  # fmt: skip
+                out.print(Text(f"    {label}: {more.format(count=len(found) - 3)}"))
 
 
 def _clip(text: str, most: int = 160) -> str:
@@ -439,31 +483,50 @@ def kwic_json(line: Occurrence) -> dict[str, Any]:
 
 def trend_lines(trend: Trend, ratio: bool) -> list[str]:
     """What a trend chart shows, in words: the measure, the span, the gaps, the totals."""
-    per = trend.granularity
     if not trend.periods:
-        return ["No dated article in the index: no timeline to draw."]
-    unit = trend.unit
-    of = f"of the {unit} matching {trend.base!r}" if trend.base else f"of all {unit}"
-    how = ", chosen from the span; --by to change" if trend.chosen else ""
+        return [_("No dated article in the index: no timeline to draw.")]
+    stories = trend.unit == "stories"
+    per, periods_of = named(trend.granularity, PERIODS), named(trend.granularity, PLURAL_PERIODS)
+    if not ratio:
+        measure = _("Matching stories") if stories else _("Matching articles")
+    elif trend.base:
+        measure = (
+            _("Share of the stories matching {base} (%)") if stories
+            else _("Share of the articles matching {base} (%)")
+        ).format(base=repr(trend.base))  # fmt: skip
+    else:
+        measure = _("Share of all stories (%)") if stories else _("Share of all articles (%)")
     size = len(trend.periods)
-    lines = [
-        f"{'Share ' + of + ' (%)' if ratio else 'Matching ' + unit} per {per}, "
-        f"{trend.periods[0]} to {trend.periods[-1]} ({size:,} {per}s{how})"
-    ]
+    span = (
+        _("{measure} per {period}, {first} to {last} ({count} {periods}, chosen from the span; "
+          "--by to change)") if trend.chosen
+        else _("{measure} per {period}, {first} to {last} ({count} {periods})")
+    )  # fmt: skip
+    first, last = trend.periods[0], trend.periods[-1]
+    lines = [span.format(measure=measure, period=per, first=first, last=last,
+                         count=number(size), periods=periods_of)]  # fmt: skip
     volumes = [t for t in trend.totals if t]
-    other = "--no-ratio for counts" if ratio else "--ratio for shares"
-    lines.append(
-        f"{per.capitalize()}s with {unit} hold {min(volumes):,} to {max(volumes):,}; {other}."
-    )
+    held = (
+        _("{periods} with stories hold {least} to {most}; {other}.") if stories
+        else _("{periods} with articles hold {least} to {most}; {other}.")
+    )  # fmt: skip
+    other = _("--no-ratio for counts") if ratio else _("--ratio for shares")
+    lines.append(held.format(periods=periods_of.capitalize(), least=number(min(volumes)),
+                             most=number(max(volumes)), other=other))  # fmt: skip
     if empty := sum(1 for t in trend.totals if not t):
-        lines.append(f"{empty:,} of {size:,} {per}s hold no article: gaps in the lines.")
+        lines.append(_("{empty} of {count} {periods} hold no article: gaps in the lines.").format(
+            empty=number(empty), count=number(size), periods=periods_of))  # fmt: skip
     width = max(len(s.label) for s in trend.series)
     for s in trend.series:
-        undated = (
-            f" ({s.undated:,} without a date of their own, not placed: no date, or only "
-            "their file's; --file-dates places the latter)" if s.undated else ""
-        )  # fmt: skip
-        lines.append(f"  {s.label:<{width}}  {s.matches:,} matches{undated}")
+        found = ngettext("{count} match", "{count} matches", s.matches).format(
+            count=number(s.matches)
+        )
+        if s.undated:
+            found += " " + _(
+                "({count} without a date of their own, not placed: no date, or only their "
+                "file's; --file-dates places the latter)"
+            ).format(count=number(s.undated))
+        lines.append(f"  {s.label:<{width}}  {found}")
     return lines
 
 

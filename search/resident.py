@@ -42,6 +42,7 @@ from typing import Any
 from index.articles import printable
 from search import launcher
 from search.engine import Engine
+from search.i18n import _, language
 
 KEPT_ENGINES = 4
 _MAX_REQUEST = 16 << 20  # a command line and an environment, not a corpus
@@ -215,13 +216,15 @@ def _strings(value: object) -> bool:
 
 
 def _declines(request: dict[str, Any]) -> bool:
-    """Whether this server must not run *request*: another version of the program, a
-    command the launcher runs itself, or a request not shaped as the launcher's."""
+    """Whether this server must not run *request*: another version of the program or
+    another language than the server's, a command the launcher runs itself, or a request
+    not shaped as the launcher's."""
     argv, env = request.get("argv"), request.get("env")
     streams = [request.get("stdout"), request.get("stderr")]
     return (
         request.get("protocol") != launcher.PROTOCOL
         or request.get("code") != launcher.code_fingerprint()
+        or request.get("language") != language()
         or not _strings(argv)
         or not argv
         or argv[0] not in launcher.READ_COMMANDS
@@ -259,7 +262,7 @@ def _claim(path: str) -> None:
     except FileNotFoundError:
         return
     if not stat.S_ISSOCK(info.st_mode):
-        raise ServerError(f"{path} exists and is not a socket: not touching it")
+        raise ServerError(_("{path} exists and is not a socket: not touching it").format(path=path))
     probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         probe.connect(path)
@@ -270,18 +273,19 @@ def _claim(path: str) -> None:
         raise ServerError(f"{path}: {error.strerror or error}") from error
     finally:
         probe.close()
-    raise ServerError(f"a search server is already running ({path})")
+    raise ServerError(_("a search server is already running ({path})").format(path=path))
 
 
 def listen() -> tuple[socket.socket, str]:
     """Bind the socket in the user's private folder (created if missing)."""
     if not launcher.supported():
-        raise ServerError("`search serve` needs Unix sockets, which this platform lacks")
+        raise ServerError(_("`search serve` needs Unix sockets, which this platform lacks"))
     directory = launcher.runtime_directory()
     with contextlib.suppress(FileExistsError):
         os.mkdir(directory, 0o700)
     if problem := launcher.private_problem(directory):
-        raise ServerError(f"{directory} cannot hold the socket: {problem}")
+        raise ServerError(_("{directory} cannot hold the socket: {problem}").format(
+            directory=directory, problem=problem))  # fmt: skip
     path = launcher.socket_path()
     _claim(path)
     server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -335,7 +339,7 @@ class _Worker:
         except OSError:
             pass  # the client left before its answer was complete
         except Exception as error:  # a request this server cannot take: the next one
-            self.log(f"request not answered: {error}")
+            self.log(_("request not answered: {error}").format(error=error))
         finally:
             connection.sock.close()
 
@@ -356,22 +360,22 @@ def serve(
     previous = {s: signal.signal(s, _raise_stop) for s in (signal.SIGINT, signal.SIGTERM)}
     server.settimeout(idle)
     worker = _Worker(engines, log)
-    log(f"listening on {path}")
+    log(_("listening on {path}").format(path=path))
     try:
         while True:
             try:
-                sock, _ = server.accept()
+                sock, _peer = server.accept()
             except TimeoutError:
                 if worker.busy():
                     continue  # a long request is no idleness
-                log(f"no request for {idle:g} s: stopping")
+                log(_("no request for {seconds} s: stopping").format(seconds=f"{idle:g}"))
                 return
             connection = _Connection(sock)
             handed = False
             try:
                 uid = connection.peer_uid()
                 if uid is not None and uid != os.getuid():
-                    log(f"refused a connection from uid {uid}")
+                    log(_("refused a connection from uid {uid}").format(uid=uid))
                     continue
                 request = connection.read_request()
                 if request is None:

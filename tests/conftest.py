@@ -15,6 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+# The tests read the English interface, whatever the machine's locale (a
+# subprocess the tests start inherits it; French is tested where asked for).
+# Set before search.cli is imported: its help is translated when it is made.
+os.environ["LANGUAGE"] = "en"
+
 from click.testing import CliRunner, Result
 
 from index.writer import Indexer

@@ -33,9 +33,9 @@ KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2)}
 
 
 def extracted() -> set[str]:
-    """Every message marked in the TUI and in search.i18n (as pybabel extracts them)."""
+    """Every message marked in the code (as pybabel extracts them)."""
     found: set[str] = set()
-    for folder in (ROOT / "tui", ROOT / "search"):
+    for folder in (ROOT / "tui", ROOT / "search", ROOT / "index", ROOT / "cluster"):
         for _file, _line, message, _comments, _context in extract_from_dir(
             folder, keywords=KEYWORDS, comment_tags=()
         ):
@@ -43,10 +43,14 @@ def extracted() -> set[str]:
     return found
 
 
-def catalogue() -> dict[str, object]:
+def catalogue() -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
+    """Each message (its singular) → its English forms and its French ones."""
     with PO.open("rb") as source:
         return {
-            (m.id if isinstance(m.id, str) else m.id[0]): m.string
+            (m.id if isinstance(m.id, str) else m.id[0]): (
+                (m.id,) if isinstance(m.id, str) else tuple(m.id),
+                (m.string,) if isinstance(m.string, str) else tuple(m.string),
+            )
             for m in read_po(source)
             if m.id
         }
@@ -56,13 +60,14 @@ def test_every_message_has_a_french_translation() -> None:
     french = catalogue()
     missing = sorted(extracted() - french.keys())
     assert not missing, f"not in {PO.name} (pybabel extract, then update): {missing}"
-    for message, translated in french.items():
-        forms = [translated] if isinstance(translated, str) else list(translated)  # type: ignore[call-overload]
+    for message, (english, forms) in french.items():
         assert all(forms), f"no translation for {message!r}"
         # The same placeholders: a translation that drops {count} shows none.
-        wanted = set(re.findall(r"\{\w+\}", message))
-        for form in forms:
-            assert set(re.findall(r"\{\w+\}", form)) == wanted, (message, form)
+        # The first form is the singular's, the others the plural's (Click's
+        # plurals name other values: "… {possibilities}").
+        for n, form in enumerate(forms):
+            wanted = set(re.findall(r"\{[^{}]+\}|%\(\w+\)s", english[min(n, len(english) - 1)]))
+            assert set(re.findall(r"\{[^{}]+\}|%\(\w+\)s", form)) == wanted, (message, form)
 
 
 def test_the_shipped_catalogue_is_the_po_compiled() -> None:

@@ -195,7 +195,7 @@ class SearchScreen(Screen[None]):
                 app.call_from_thread(self.searched)
                 if isinstance(error, IndexProblem):
                     app.call_from_thread(self.set_status, str(error), "error")
-                elif _still_open(str(error)):
+                elif isinstance(error, QuerySyntaxError) and error.still_open:
                     app.call_from_thread(self.set_status, f"… {error}", "")
                 else:
                     app.call_from_thread(
@@ -524,8 +524,3 @@ class SearchScreen(Screen[None]):
             app.call_from_thread(self.hide_progress)
         app.call_from_thread(self.notify, _("Exported {count} articles to {path}").format(
             count=number(count), path=printable(str(request.path))))  # fmt: skip
-
-
-def _still_open(message: str) -> bool:
-    """A syntax error that typing on would end: an open quote or bracket."""
-    return message.startswith("unbalanced quote") or message.endswith("is never closed")

@@ -145,3 +145,63 @@ def test_the_tui_speaks_french_in_a_french_locale(tmp_path: Path) -> None:
     english = {"hits", "sorted", "Quit", "Help", "Trend", "Countries", "Theme", "Search"}
     words = set(re.findall(r"\w+", json.dumps(shown, ensure_ascii=False)))
     assert not words & english, words & english
+
+
+def french(*args: str, index_dir: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """What typing `search ARGS` in a French locale shows (no server runs for it:
+    its runtime folder is empty)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LC_", "LANG", "SEARCH_"))}
+    env.update(LANG="fr_FR.UTF-8", XDG_RUNTIME_DIR="/nonexistent")
+    if index_dir is not None:
+        env["SEARCH_INDEX"] = str(index_dir)
+    return subprocess.run(
+        [sys.executable, "-m", "search.launcher", *args],
+        env=env, cwd=ROOT, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+
+
+def test_the_cli_speaks_french_in_a_french_locale(tmp_path: Path) -> None:
+    from search.cli import cli
+    from tests.test_tui import build_corpus
+
+    helped = french("--help")
+    assert helped.returncode == 0, helped.stderr
+    assert helped.stdout.startswith("Usage\u00a0: search")
+    assert "Recherche plein texte" in helped.stdout and "Exemples" in helped.stdout
+    # Every command's help: the command's text, its options' and Click's own.
+    for name, command in cli.commands.items():
+        shown = french(name, "--help").stdout
+        assert "Affiche ce message et quitte." in shown, name
+        assert ("Exemples" in shown) == bool(command.epilog), name
+        english = [command.help or "", *(getattr(p, "help", None) or "" for p in command.params)]
+        for text in english:
+            assert not text or text.split("\n")[0][:40] not in shown, (name, text)
+    _corpus, index_dir = build_corpus(tmp_path)
+    found = french("query", "Finlande", "--limit", "1", index_dir=index_dir)
+    assert found.returncode == 0, found.stderr
+    assert re.search(r"\d+ résultats, 1–1 affichés", found.stdout), found.stdout
+    assert "     pays: Finlande" in found.stdout
+    wrong = french("query", "Finlande date:[banana TO 2020]", index_dir=index_dir)
+    assert wrong.returncode == 2
+    assert wrong.stderr.startswith("erreur\u00a0: syntaxe de la requête\u00a0: pas une date")
+    assert len(wrong.stderr.splitlines()) == 1
+    unknown = french("query", "--bogus", "x", index_dir=index_dir)
+    assert unknown.returncode == 2 and "Option inconnue '--bogus'" in unknown.stderr
+    stats = french("stats", index_dir=index_dir)
+    assert stats.returncode == 0 and " documents: " in stats.stdout and "taille:" in stats.stdout
+    words = set(re.findall(r"[a-z]+", found.stdout + wrong.stderr + stats.stdout))
+    assert not words & {"hits", "showing", "countries", "persons", "error", "size"}, words
+
+
+# The English snapshots share a fixed folder with none of these, but a
+# snapshot run is one worker's at a time (`pytest -n 2 --dist loadgroup`).
+@pytest.mark.xdist_group("snapshots")
+def test_the_french_tui_looks_as_its_snapshots(request: pytest.FixtureRequest) -> None:
+    """tests/french_tui.py, run by pytest in a process of its own."""
+    update = ["--snapshot-update"] if request.config.getoption("--snapshot-update") else []
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist",
+         "-o", "addopts=", str(ROOT / "tests" / "french_tui.py"), *update],
+        cwd=ROOT, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]

@@ -372,6 +372,7 @@ def test_requests_it_cannot_take_are_declined(server: Server) -> None:
     declined = launcher.HEADER.pack(launcher.DECLINED, 0)
     for odd in (
         {**good, "code": "another copy"},
+        {**good, "language": "fr"},  # the server speaks English: a French user's runs here
         {**good, "argv": ["index", "/tmp"]},  # a write: the launcher runs it itself
         {**good, "argv": ["stats", 3]},
         {**good, "env": {"HOME": None}},

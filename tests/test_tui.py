@@ -718,10 +718,10 @@ async def then_concordance(pilot) -> None:  # type: ignore[no-untyped-def]
     await idle(pilot)
 
 
-async def then_bad_date(pilot) -> None:  # type: ignore[no-untyped-def]
+async def then_bad_date(pilot, said: str = "Query error") -> None:  # type: ignore[no-untyped-def]
     """A query the engine refuses: the error, whole, beside the last hits."""
     pilot.app.main.query_one(QueryInput).value = "Finlande date:[banana TO 2020]"
-    await wait_for(pilot, lambda: status(pilot.app).startswith("Query error"))
+    await wait_for(pilot, lambda: status(pilot.app).startswith(said))
     await still(pilot)
 
 
@@ -734,6 +734,37 @@ VIEWS = {
     "concordance": ("Finlande", then_concordance),
     "bad-date": ("Finlande", then_bad_date),
 }
+
+
+def problem_index(problem: str) -> tuple[Path, Path]:
+    """A corpus and, at a fixed path (the status line names it), no index at all
+    or one whose table of contents is garbage."""
+    base = Path(tempfile.gettempdir()) / "french-news-search-snapshots-problems"
+    shutil.rmtree(base, ignore_errors=True)
+    corpus, index_dir = build_corpus(base)
+    if problem == "no-index":
+        shutil.rmtree(index_dir)
+    else:
+        for toc in index_dir.glob("*.toc"):
+            toc.write_bytes(b"garbage")
+    return corpus, index_dir
+
+
+# The status each problem's first screen says, whole (wrapped at 80 columns).
+PROBLEMS = {"no-index": "No index at", "damaged": "is damaged"}
+
+
+@pytest.mark.xdist_group("snapshots")
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("problem", PROBLEMS)
+def test_snapshot_of_an_index_problem(snap_compare, tmp_path: Path, size, problem: str) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(problem_index(problem), tmp_path, "Finlande")
+
+    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+        await wait_for(pilot, lambda: PROBLEMS[problem] in status(app))
+        await still(pilot)
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
 
 
 # One worker for every snapshot (`pytest -n 2 --dist loadgroup`): they share

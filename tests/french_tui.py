@@ -50,7 +50,9 @@ VIEWS = {"results": None, "bad-date": then_bad_date_fr}
 
 @pytest.mark.parametrize("size", SIZES)
 @pytest.mark.parametrize("view", VIEWS)
-def test_french_snapshot(snap_compare, french_corpus_index, tmp_path: Path, size, view: str) -> None:  # type: ignore[no-untyped-def]
+def test_french_snapshot(  # type: ignore[no-untyped-def]
+    snap_compare, french_corpus_index, tmp_path: Path, size, view: str
+) -> None:
     app = make_app(french_corpus_index, tmp_path, "Finlande")
 
     async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]

@@ -10,15 +10,21 @@ first, unmeasured, as a user's second command would find it):
   opening and after every query of the fixed sets;
 - per query set: p50 / p95 / max of the interactive request (top 10 +
   snippets + 3 facets), each query once, in the file's order;
-- ``search query Finlande --limit 5``: median wall time of 9 runs, and the
-  peak RSS of the process (the kernel's ``ru_maxrss``); then the same through
-  the ``search`` script's launcher while ``search serve`` runs, with the
-  server's anonymous memory after those queries;
-- ``search tui Finlande``: from starting the process to the first hits on
-  screen (Textual's pilot in a headless terminal, median of 5). Children run
-  with bytecode caching on, as an installed package does.
+- ``search query Finlande --limit 5`` as typed (through the ``search``
+  script's launcher, no server running): median wall time of 9 runs, and the
+  peak RSS of the process (the kernel's ``ru_maxrss``); then the same while
+  ``search serve`` runs, with the server's anonymous memory after those
+  queries;
+- ``search tui Finlande``: from starting the process to its first screen
+  (the search box drawn, taking keys) and to the first hits on screen
+  (Textual's pilot in a headless terminal, medians of 5). Children run with
+  bytecode caching on, as an installed package does, and in English.
+
+``--startup`` measures only what a user waits for before anything happens:
+``search --help``, the cold one-liner and the TUI's first screen and hits.
 
     python bench/reading.py --index bench/out/scale/index-x10
+    python bench/reading.py --index bench/out/scale/index-x10 --startup
 """
 
 from __future__ import annotations
@@ -97,22 +103,29 @@ def _as_installed() -> dict[str, str]:
     (pip compiles it), so the first, untimed run may write it here too."""
     env = dict(os.environ)
     env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["LANGUAGE"] = "en"  # one language for the server and its clients, whatever the locale
     return env
 
 
 def one_liner(
-    index_dir: Path, runs: int = 9, module: str = "search.cli", env: dict[str, str] | None = None
+    index_dir: Path, runs: int = 9, env: dict[str, str] | None = None,
+    args: tuple[str, ...] = ("query", "Finlande", "--limit", "5"),
 ) -> dict[str, float]:
-    """``search query Finlande --limit 5`` as a fresh process: median wall, peak RSS."""
-    env = {**(env or _as_installed()), "SEARCH_INDEX": str(index_dir)}
-    args = [sys.executable, "-m", module, "query", "Finlande", "--limit", "5"]
+    """``search query Finlande --limit 5`` (or *args*) as typed, through the
+    ``search`` script's launcher, in a fresh process: median wall, peak RSS.
+    Without *env*, no server answers (an empty runtime folder)."""
+    if env is None:
+        with tempfile.TemporaryDirectory() as runtime:
+            return one_liner(index_dir, runs, {**_as_installed(), "XDG_RUNTIME_DIR": runtime}, args)
+    env = {**env, "SEARCH_INDEX": str(index_dir)}
+    command = [sys.executable, "-m", "search.launcher", *args]
     walls, peaks = [], []
     for n in range(runs + 1):
         started = time.perf_counter()
-        child = subprocess.Popen(args, env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
+        child = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
         _, status, usage = os.wait4(child.pid, 0)
         if os.waitstatus_to_exitcode(status):
-            raise SystemExit(f"failed: {' '.join(args)}")
+            raise SystemExit(f"failed: {' '.join(command)}")
         if n:  # the first run warms the OS cache
             walls.append(time.perf_counter() - started)
             peaks.append(usage.ru_maxrss / 1024)
@@ -133,7 +146,7 @@ def served_one_liner(index_dir: Path, runs: int = 9) -> dict[str, float]:
             ready = server.stderr.readline()
             if not ready.startswith("listening on "):
                 raise SystemExit(f"search serve did not start: {ready}")
-            row = one_liner(index_dir, runs, module="search.launcher", env=env)
+            row = one_liner(index_dir, runs, env=env)
             status = Path(f"/proc/{server.pid}/status").read_text()
             anon = re.search(r"RssAnon:\s+(\d+)", status)
             row["server_anon_mb"] = int(anon.group(1)) / 1024 if anon else float("nan")
@@ -187,6 +200,22 @@ def tui_first_results(index_dir: Path, runs: int = 5) -> tuple[float, float]:
     return statistics.median(screens), statistics.median(hits)
 
 
+def startup(index_dir: Path) -> dict[str, Any]:
+    """What a user waits for before anything happens (issue 29's goals): ``search
+    --help``, the cold one-liner, the TUI's first screen and first hits."""
+    row: dict[str, Any] = {"help": one_liner(index_dir, args=("--help",))}
+    row["one_liner"] = one_liner(index_dir)
+    row["tui_first_screen_s"], row["tui_first_results_s"] = tui_first_results(index_dir)
+    return row
+
+
+def startup_markdown(name: str, row: dict[str, Any]) -> str:
+    return (
+        f"| {name} | {row['help']['wall_s']:.2f} s | {row['one_liner']['wall_s']:.2f} s | "
+        f"{row['tui_first_screen_s']:.2f} s | {row['tui_first_results_s']:.2f} s |"
+    )
+
+
 def measure(index_dir: Path) -> dict[str, Any]:
     """Every figure of the module's docstring, each from fresh processes."""
     args = [sys.executable, str(Path(__file__).resolve()), "--index", str(index_dir), "--engine"]
@@ -225,11 +254,17 @@ def main() -> None:
     parser.add_argument("--name", default="index")
     parser.add_argument("--engine", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--tui", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--startup", action="store_true",
+                        help="only the start-up figures (help, cold one-liner, TUI)")  # fmt: skip
     args = parser.parse_args()
     if args.engine:
         print(json.dumps(engine_figures(args.index)))
     elif args.tui:
         asyncio.run(_first_results(args.index))
+    elif args.startup:
+        found = startup(args.index)
+        print(json.dumps(found, indent=1))
+        print(startup_markdown(args.name, found))
     else:
         row = measure(args.index)
         print(json.dumps(row, indent=1))

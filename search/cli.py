@@ -37,7 +37,7 @@ from search.config import (
     default_corpus_dir,
     default_index_dir,
 )
-from search.i18n import N_, _, ngettext, number
+from search.i18n import N_, _, decimal, ngettext, number
 from search.periods import GRANULARITIES, Granularity
 
 # The engine (numpy, Whoosh), the renderers and the exporters are imported by
@@ -327,18 +327,28 @@ def cluster_pusher(target: tuple[str, str], *, entities: bool, workers: int | No
 
 def summary_line(report: IndexReport) -> str:
     skipped = len(report.skipped)
-    files = ngettext("{count} file read", "{count} files read", report.files_read)
-    warnings = ngettext("{count} warning", "{count} warnings", len(report.warnings))
+    # Each count agrees with its own word ("1 ignoré", "2 ignorés" in French).
+    counts = {
+        "added": (ngettext("{count} new", "{count} new", report.added), report.added),
+        "updated": (ngettext("{count} updated", "{count} updated", report.updated),
+                    report.updated),
+        "removed": (ngettext("{count} removed", "{count} removed", report.removed),
+                    report.removed),
+        "files": (ngettext("{count} file read", "{count} files read", report.files_read),
+                  report.files_read),
+        "unchanged": (ngettext("{count} unchanged", "{count} unchanged", report.files_unchanged),
+                      report.files_unchanged),
+        "skipped": (ngettext("{count} skipped", "{count} skipped", skipped), skipped),
+        "warnings": (ngettext("{count} warning", "{count} warnings", len(report.warnings)),
+                     len(report.warnings)),
+    }  # fmt: skip
     return _(
-        "indexed {added} new, {updated} updated, {removed} removed ({files}, {unchanged} "
-        "unchanged, {skipped} skipped, {warnings}) in {seconds}s"
+        "indexed {added}, {updated}, {removed} ({files}, {unchanged}, {skipped}, {warnings}) "
+        "in {seconds}s"
     ).format(
-        added=number(report.added), updated=number(report.updated),
-        removed=number(report.removed), files=files.format(count=number(report.files_read)),
-        unchanged=number(report.files_unchanged), skipped=number(skipped),
-        warnings=warnings.format(count=number(len(report.warnings))),
-        seconds=f"{report.seconds:.1f}",
-    )  # fmt: skip
+        seconds=decimal(report.seconds),
+        **{name: said.format(count=number(n)) for name, (said, n) in counts.items()},
+    )
 
 
 def report_json(report: IndexReport, index: Path | str) -> dict[str, Any]:
@@ -628,7 +638,8 @@ def watch(
         if as_json:
             render.dump({"batch": label, **report_json(report, written_to)}, lines=True)
         else:
-            click.echo(f"{time.strftime('%H:%M:%S')} {_(label)}: {summary_line(report)}", err=True)
+            said = _("{label}: {summary}").format(label=_(label), summary=summary_line(report))
+            click.echo(f"{time.strftime('%H:%M:%S')} {said}", err=True)
 
     with progress_display(not as_json) as progress:
         emit(watcher.reconcile(progress), N_("startup"))

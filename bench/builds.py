@@ -2,7 +2,8 @@
 
 The machine is noisy over minutes (the same build varies by a third between
 runs of ``bench/run.py``); alternating the builds and comparing each of ours
-with the bare build just before it gives ratios that noise moves less.
+with the bare build just before it gives ratios that noise moves less. Each
+of our builds is also split by stage, as `search index --json` reports it.
 
     python bench/builds.py --rounds 2 [--docs N]
 """
@@ -18,6 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.run import build, build_baseline, corpus_file
+from index.timing import STAGES
 
 
 def main() -> None:
@@ -29,9 +31,10 @@ def main() -> None:
     corpus = corpus_file(args.docs, work)
     print("| round | bare s | ours with extraction s | ratio | ours without extraction s | ratio |")
     print("| --- | --- | --- | --- | --- | --- |")
+    stages: list[tuple[int, dict[str, float], dict[str, float]]] = []
     try:
         for round_ in range(1, args.rounds + 1):
-            times = []
+            times, splits = [], []
             for name, run in (
                 ("bare", lambda d: build_baseline("whoosh", corpus, d)),
                 ("with", lambda d: build(corpus, d, entities=True)),
@@ -39,7 +42,9 @@ def main() -> None:
             ):
                 index_dir = work / name
                 shutil.rmtree(index_dir, ignore_errors=True)
-                times.append(run(index_dir)["seconds"])
+                measured = run(index_dir)
+                times.append(measured["seconds"])
+                splits.append(measured["stages"])
                 shutil.rmtree(index_dir, ignore_errors=True)
             bare, full, plain = times
             print(
@@ -47,6 +52,14 @@ def main() -> None:
                 f"{plain:.1f} | {bare / plain:.2f}x |",
                 flush=True,
             )
+            stages.append((round_, splits[1], splits[2]))
+        # The split `search index --json` reports: a user sees the same.
+        print("\n| round | build | " + " | ".join(STAGES) + " |")
+        print("| --- | --- | " + " | ".join("---" for _ in STAGES) + " |")
+        for round_, full_split, plain_split in stages:
+            for label, split in (("with extraction", full_split), ("without", plain_split)):
+                cells = " | ".join(f"{split.get(s, 0):.1f}" for s in STAGES)
+                print(f"| {round_} | {label} | {cells} |")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

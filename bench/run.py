@@ -118,6 +118,8 @@ def _measured(args: list[str], index_dir: Path) -> dict[str, float]:
         "per_s": articles / seconds,
         "size_mb": size / 1e6,
         "peak_rss_mb": max(usage.ru_maxrss, peak_kb) / 1024,
+        # Ours only: where the time went, as `search index --json` reports it.
+        "stages": report.get("stages", {}),
     }
 
 

@@ -21,6 +21,7 @@ import contextlib
 import heapq
 import os
 import pickle
+import time
 import zlib
 from array import array
 from collections.abc import Callable, Iterable, Iterator
@@ -41,6 +42,7 @@ from whoosh.writing import SegmentWriter
 
 from index import flat_postings
 from index.flat_postings import FlatPostingsWriter
+from index.timing import stage_seconds
 
 # One term's postings: document numbers, weights (doubles, as Whoosh compares
 # them before storing them as floats), encoded values.
@@ -359,15 +361,28 @@ class GroupedSegmentWriter(SegmentWriter):  # type: ignore[misc]
         self.pool = self.postings  # type: ignore[assignment]
         self._adopted: list[Segment] = []
         self._retired: set[str] = set()
+        # Seconds spent analysing text and writing it (``index.timing``).
+        self.seconds = stage_seconds(("analyse", "write"))
         # Term vectors and separate spelling words take Whoosh's own path.
         self._grouped = not any(
             field.vector or field.separate_spelling() for _, field in self.schema.items()
         )
 
     def add_document(self, **fields: Any) -> None:
+        started = time.perf_counter()
+        analysed = 0.0
+        try:
+            analysed = self._add_document(fields)
+        finally:
+            self.seconds["analyse"] += analysed
+            self.seconds["write"] += time.perf_counter() - started - analysed
+
+    def _add_document(self, fields: dict[str, Any]) -> float:
+        """Add one document; the seconds its analysis took (the rest is writing)."""
         if not self._grouped or any(name.startswith("_") for name in fields):
             super().add_document(**fields)
-            return
+            return 0.0
+        analysed = 0.0
         self._check_state()
         schema = self.schema
         names = sorted(fields)
@@ -383,12 +398,14 @@ class GroupedSegmentWriter(SegmentWriter):  # type: ignore[misc]
                 field = schema[name]
                 length = 0
                 if field.indexed:
+                    began = time.perf_counter()
                     if name in self.postings.text_fields:
                         items = field.format.index_terms(value, field.analyzer)
                         if items is None:
                             items = [(t.decode("utf-8"), *r) for t, *r in field.index(value)]
                     else:
                         items = field.index(value)
+                    analysed += time.perf_counter() - began
                     length = self.postings.add_terms(name, docnum, items)
                     if not field.scorable:
                         length = 0
@@ -401,6 +418,7 @@ class GroupedSegmentWriter(SegmentWriter):  # type: ignore[misc]
         perdoc.finish_doc()
         self._added = True
         self.docnum += 1
+        return analysed
 
     def adopt(self, segments: list[Segment]) -> None:
         """Commit *segments*, written by other writers (:mod:`index.workers`), with this one."""
@@ -422,6 +440,13 @@ class GroupedSegmentWriter(SegmentWriter):  # type: ignore[misc]
     def _merge_segments(self, mergetype: Any, optimize: Any, merge: Any) -> list[Segment]:
         kept = super()._merge_segments(mergetype, optimize, merge)
         return [*(s for s in kept if s.segment_id() not in self._retired), *self._adopted]
+
+    def _finalize_segment(self) -> Segment:
+        started = time.perf_counter()
+        try:
+            return super()._finalize_segment()
+        finally:
+            self.seconds["write"] += time.perf_counter() - started
 
     def finish_segment(self) -> Segment | None:
         """Write this writer's segment out for another writer to adopt.

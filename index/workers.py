@@ -21,6 +21,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 import traceback
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
@@ -33,6 +34,7 @@ from index.extraction import annotate
 from index.schema import document_fields
 from index.segment import GroupedSegmentWriter, add_segments
 from index.store import IndexProblem, open_index
+from index.timing import WRITER_STAGES, add, stage_seconds
 from search.i18n import _
 
 # Batches a worker may hold: its pipe never fills, so sending never blocks.
@@ -40,11 +42,20 @@ _QUEUED_PER_WORKER = 1
 BATCH = 64
 
 
-def index_article(writer: Any, article: Article, *, entities: bool) -> None:
-    """Add *article* to *writer*, with its countries and persons if *entities*."""
+def index_article(
+    writer: Any, article: Article, *, entities: bool, seconds: dict[str, float]
+) -> None:
+    """Add *article* to *writer*, with its countries and persons if *entities*;
+    the time extraction takes is added to *seconds* (the writer keeps the rest)."""
+    started = time.perf_counter()
     if entities:
         annotate(article)
-    writer.add_document(**document_fields(article))
+    extracted = time.perf_counter()
+    seconds["extract"] += extracted - started
+    fields = document_fields(article)
+    # Making the stored fields is writing, as adding them is (the writer times that).
+    writer.seconds["write"] += time.perf_counter() - extracted
+    writer.add_document(**fields)
 
 
 def worker_count() -> int:
@@ -78,6 +89,9 @@ class SegmentWorkers:
         self._processes: list[subprocess.Popen[bytes]] = []
         self._room: dict[Connection, int] = {}
         self._batch: list[Article] = []
+        # What the workers' segments took (index.timing), summed over them,
+        # as each reports it with its segment.
+        self.seconds = stage_seconds(WRITER_STAGES)
         for _worker in range(count):
             parent_end, child_end = socket.socketpair()
             self._processes.append(_start_worker(child_end, directory, entities, limitmb / count))
@@ -132,6 +146,9 @@ class SegmentWorkers:
                 self._room[connection] += 1
                 if expected == "done":
                     return None
+                continue
+            if kind == "seconds":
+                add(self.seconds, payload)
                 continue
             return payload
 
@@ -228,6 +245,7 @@ def _main(settings: dict[str, Any]) -> None:
 def _serve(connection: Connection, directory: Path, entities: bool, limitmb: float) -> None:
     """A worker's loop: add batches to a segment, hand the segment over on ``finish``."""
     writer: GroupedSegmentWriter | None = None
+    extracting = stage_seconds(("extract",))
     try:
         ix = open_index(directory)
         while True:
@@ -236,7 +254,7 @@ def _serve(connection: Connection, directory: Path, entities: bool, limitmb: flo
                 if writer is None:
                     writer = GroupedSegmentWriter(ix, limitmb=limitmb, _lk=False)
                 for article in payload:
-                    index_article(writer, article, entities=entities)
+                    index_article(writer, article, entities=entities, seconds=extracting)
                 connection.send(("done", None))
             elif kind == "merge" and writer is None:
                 # Held as the writer, so that a failure discards its files.
@@ -245,7 +263,11 @@ def _serve(connection: Connection, directory: Path, entities: bool, limitmb: flo
                 merged, writer = writer.finish_segment(), None
                 connection.send(("segment", merged))
             elif kind == "finish":
-                segment = writer.finish_segment() if writer is not None else None
+                segment = None
+                if writer is not None:
+                    segment = writer.finish_segment()
+                    connection.send(("seconds", {**extracting, **writer.seconds}))
+                    extracting = stage_seconds(("extract",))
                 writer = None
                 connection.send(("segment", segment))
             else:

@@ -39,6 +39,7 @@ from index.store import (
     open_index,
     update_lock,
 )
+from index.timing import add, stage_seconds, timed
 from index.workers import SegmentWorkers, index_article, worker_count
 from search.i18n import _
 
@@ -83,6 +84,8 @@ class IndexReport:
     problems: list[Problem] = field(default_factory=list)
     seconds: float = 0.0
     rebuilt: bool = False
+    # Where the time went (index.timing): filled by a local update.
+    stages: dict[str, float] = field(default_factory=dict)
 
     @property
     def skipped(self) -> list[Problem]:
@@ -206,7 +209,7 @@ class Indexer:
         progress: ProgressCallback | None,
     ) -> IndexReport:
         started = time.perf_counter()
-        report = IndexReport()
+        report = IndexReport(stages=stage_seconds())
         report.problems.extend(problems)
         # Before anything is written there (even the lock file): a folder that
         # is not an index of ours is refused whole.
@@ -248,7 +251,9 @@ class Indexer:
             if report.changed or report.files_read:
                 manifest.updated = time.time()
             manifest.save(self.directory)
+            started = time.perf_counter()
             self._compact(ix, report, progress)
+            report.stages["merge"] += time.perf_counter() - started
         finally:
             ix.close()
 
@@ -296,7 +301,11 @@ class Indexer:
             else contextlib.nullcontext()
         )
         with workers as running:
-            self._write(ix, running, to_read, indexed, gone, manifest, report, progress)
+            try:
+                self._write(ix, running, to_read, indexed, gone, manifest, report, progress)
+            finally:
+                if running:
+                    add(report.stages, running.seconds)
 
     @staticmethod
     def _plan(
@@ -355,11 +364,24 @@ class Indexer:
         resumed_at = 0  # articles of the current file committed by an earlier run
         in_file_committed = 0  # its articles committed so far
 
-        def commit(inside: str | None = None) -> None:
-            nonlocal writer, since_commit
+        stages = report.stages
+        extracting = stage_seconds(("extract",))  # by this process, without workers
+
+        def finish_writer() -> None:
+            """Commit the writer's segment (and the workers'), timed."""
             if workers:
                 writer.adopt(workers.finish())
+            started, wrote = time.perf_counter(), writer.seconds["write"]
             writer.commit(merge=False)  # merging waits for the end
+            # Flushing this process's own segment is writing, not committing.
+            stages["commit"] += time.perf_counter() - started - (writer.seconds["write"] - wrote)
+            add(stages, writer.seconds)
+            add(stages, extracting)
+            extracting.update(extract=0.0)
+
+        def commit(inside: str | None = None) -> None:
+            nonlocal writer, since_commit
+            finish_writer()
             manifest.files.update(completed)
             completed.clear()
             if inside is not None and current is not None:
@@ -376,7 +398,7 @@ class Indexer:
                 manifest.files.pop(gone_path, None)
             articles = count = files_done = 0
             events = _read_events(to_read, manifest, report, self._committed_articles)
-            for kind, path, payload in events:
+            for kind, path, payload in timed(events, stages, "read"):
                 key = str(path)
                 if kind == "begin":
                     assert isinstance(payload, FileState)
@@ -411,7 +433,9 @@ class Indexer:
                         if workers:
                             workers.add(payload)
                         else:
-                            index_article(writer, payload, entities=self.entities)
+                            index_article(
+                                writer, payload, entities=self.entities, seconds=extracting
+                            )
                         count += 1
                         current.articles = count
                         articles += 1
@@ -430,9 +454,7 @@ class Indexer:
                         report.problems.append(payload)
                         cut_short = cut_short or payload.truncated
             # New articles become visible first; merging is a second commit.
-            if workers:
-                writer.adopt(workers.finish())
-            writer.commit(merge=False)
+            finish_writer()
             manifest.files.update(completed)
         except BaseException:
             writer.cancel()
@@ -555,8 +577,8 @@ def _read_events(
             digest = content_digest(path)
         except OSError as error:
             report.problems.append(
-                        Problem(key, _("cannot read: {reason}").format(reason=error.strerror))
-                    )
+                Problem(key, _("cannot read: {reason}").format(reason=error.strerror))
+            )
             continue
         known = manifest.files.get(key)
         resume = bool(known and known.partial and known.digest == digest)

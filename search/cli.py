@@ -362,6 +362,8 @@ def report_json(report: IndexReport, index: Path | str) -> dict[str, Any]:
         "files_unchanged": report.files_unchanged,
         "rebuilt": report.rebuilt,
         "seconds": round(report.seconds, 3),
+        # Where the time went (index/timing.py says what each stage holds).
+        "stages": {stage: round(seconds, 3) for stage, seconds in report.stages.items()},
         "problems": [render.to_json(p) for p in report.problems],
     }
 

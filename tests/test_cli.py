@@ -109,6 +109,26 @@ def test_index_reports_problems_and_summary(run: CliRun, tmp_path: Path) -> None
     assert report["added"] == report["updated"] == 0 and report["files_unchanged"] == 8
 
 
+@pytest.mark.parametrize("workers", ["0", "2"])
+def test_index_json_says_where_the_time_went(run: CliRun, tmp_path: Path, workers: str) -> None:
+    """Each stage of the build, from real work: reading in this process, the
+    segment's stages wherever it was written (summed over workers)."""
+    from index.timing import STAGES
+
+    done = run("index", str(FIXTURES), str(SEEDS), "--index", str(tmp_path / "idx"),
+               "--workers", workers, "--json")  # fmt: skip
+    report = json.loads(done.stdout)
+    stages = report["stages"]
+    assert list(stages) == list(STAGES)
+    assert all(stages[s] > 0 for s in ("read", "extract", "analyse", "write")), stages
+    assert all(seconds >= 0 for seconds in stages.values()), stages
+    if workers == "0":  # one process: the stages are parts of the update's time
+        assert sum(stages.values()) <= report["seconds"] + 0.01, report
+    bare = run("index", str(FIXTURES), "--index", str(tmp_path / "bare"), "--workers", workers,
+               "--no-entities", "--json")  # fmt: skip
+    assert json.loads(bare.stdout)["stages"]["extract"] == 0
+
+
 def test_show_and_stats(run: CliRun) -> None:
     shown = run("show", "seeds/2020-07-02_orangesum-9174.txt", "--query", "Finlande")
     assert shown.exit_code == 0

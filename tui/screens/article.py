@@ -90,7 +90,7 @@ class ArticleScreen(Screen[None]):
     def _metadata(self) -> Text:
         a = self.article
         dated = _("{date} (from {source})").format(
-            date=a.date.date().isoformat(), source=a.date_source) if a.date else ""  # fmt: skip
+            date=a.date.date().isoformat(), source=_(a.date_source)) if a.date else ""  # fmt: skip
         rows = [
             (_("date"), dated),
             (_("source"), a.source),

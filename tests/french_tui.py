@@ -9,8 +9,6 @@ TUI's classes are made, and the suite's process made them in English.
 from __future__ import annotations
 
 import re
-import shutil
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -23,7 +21,7 @@ assert i18n.activate(["fr"]) == "fr"
 
 from tests.test_tui import (  # noqa: E402
     SIZES,
-    build_corpus,
+    fixed_corpus,
     make_app,
     status,
     still,
@@ -35,9 +33,7 @@ from tests.test_tui import (  # noqa: E402
 @pytest.fixture
 def french_corpus_index() -> tuple[Path, Path]:
     """The corpus at a fixed path of its own (the English snapshots may run meanwhile)."""
-    base = Path(tempfile.gettempdir()) / "french-news-search-snapshots-fr"
-    shutil.rmtree(base, ignore_errors=True)
-    return build_corpus(base)
+    return fixed_corpus("french-news-search-snapshots-fr")
 
 
 async def then_bad_date_fr(pilot) -> None:  # type: ignore[no-untyped-def]

@@ -143,14 +143,19 @@ async def test_select_a_country_narrows_hits_and_counts(
         assert "Suède (6)" in labels
         countries.focus()
         countries.highlighted = [str(o.value) for o in countries.options].index("SE")  # type: ignore[attr-defined]
+        where = countries.region
         await pilot.press("space")
         await wait_for(pilot, lambda: status(app).startswith("6 hits"))
         assert app.main.filters.countries == ("SE",)
+        # The chip row appears above the hits: the facet lists stay under the
+        # pointer (a second click must land on what the first one saw).
+        await wait_for(pilot, lambda: bool(app.query("#chip-country-SE")))
+        await idle(pilot)
+        assert countries.region == where
         assert app.query_one(ResultsList).option_count == 6
         labels = prompts(countries)
         assert "Finlande (6)" in labels and "Suède (6)" in labels
         # The chip removes the filter again.
-        await wait_for(pilot, lambda: bool(app.query("#chip-country-SE")))
         assert str(app.query_one("#chip-country-SE", Button).label) == "Suède ×"
         app.query_one("#chip-country-SE", Button).press()
         await wait_for(pilot, lambda: status(app).startswith("9 hits"))
@@ -445,12 +450,17 @@ async def test_history_sort_and_help(corpus_index: tuple[Path, Path], tmp_path: 
         assert not isinstance(app.screen, HelpScreen)
 
 
-@pytest.fixture
-def fixed_corpus_index() -> tuple[Path, Path]:
-    """The corpus at a fixed path: the article view shows it, snapshots must not vary."""
-    base = Path(tempfile.gettempdir()) / "french-news-search-snapshots"
+def fixed_corpus(name: str) -> tuple[Path, Path]:
+    """The corpus and its index at a fixed path, made afresh: the article view
+    and the status line show it, and snapshots must not vary."""
+    base = Path(tempfile.gettempdir()) / name
     shutil.rmtree(base, ignore_errors=True)
     return build_corpus(base)
+
+
+@pytest.fixture
+def fixed_corpus_index() -> tuple[Path, Path]:
+    return fixed_corpus("french-news-search-snapshots")
 
 
 async def still(pilot) -> None:  # type: ignore[no-untyped-def]
@@ -739,9 +749,7 @@ VIEWS = {
 def problem_index(problem: str) -> tuple[Path, Path]:
     """A corpus and, at a fixed path (the status line names it), no index at all
     or one whose table of contents is garbage."""
-    base = Path(tempfile.gettempdir()) / "french-news-search-snapshots-problems"
-    shutil.rmtree(base, ignore_errors=True)
-    corpus, index_dir = build_corpus(base)
+    corpus, index_dir = fixed_corpus("french-news-search-snapshots-problems")
     if problem == "no-index":
         shutil.rmtree(index_dir)
     else:

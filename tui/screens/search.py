@@ -15,7 +15,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal
+from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.timer import Timer
@@ -109,10 +109,13 @@ class SearchScreen(Screen[None]):
             placeholder=_('Search… (e.g. OTAN Finlande, "sommet de Madrid", pays:FI)'),
             id="query",
         )
-        yield FilterChips(id="chips")
         with Horizontal(id="main"):
             yield FacetPanel(id="facets")
-            yield ResultsList(id="results")
+            # The chips above the hits, not across the screen: when the first
+            # one appears, the facet lists stay where the pointer is.
+            with Vertical(id="hits"):
+                yield FilterChips(id="chips")
+                yield ResultsList(id="results")
         yield Static("", id="status")
         yield ProgressBar(id="progress", show_eta=False)
         yield Footer()

@@ -255,7 +255,9 @@ class SearchScreen(Screen[None]):
         if not self.alive:
             return
         status = self.query_one("#status", Static)
-        status.update(message)
+        # A sentence of its own: the engine's messages start in lowercase,
+        # as they follow "error: " on the command line.
+        status.update(message[:1].upper() + message[1:])
         status.set_classes(level)
 
     def show_results(

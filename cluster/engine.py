@@ -16,6 +16,7 @@ shard, as the local engine has them.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime
@@ -115,11 +116,17 @@ class ClusterEngine:
             self._collection = None
         return changed
 
-    def _call(self, method: Any, **kwargs: Any) -> Any:
+    @contextlib.contextmanager
+    def _answering(self) -> Iterator[None]:
+        """Whatever the cluster or its client raises, as the one line a user sees."""
         try:
-            return method(**kwargs)
+            yield
         except Exception as error:
             raise ClusterProblem(self.url, explain(error)) from error
+
+    def _call(self, method: Any, **kwargs: Any) -> Any:
+        with self._answering():
+            return method(**kwargs)
 
     # --- Queries ----------------------------------------------------------------------
 
@@ -215,11 +222,9 @@ class ClusterEngine:
         if not stories["sum_other_doc_count"]:
             return alone + len(stories["buckets"])
         grouped = {"bool": {"filter": [query, _GROUPED]}}
-        try:
+        with self._answering():
             found = scroll.buckets(self.client, self.index, ["story"], grouped)
             return alone + sum(1 for _ in found)
-        except Exception as error:
-            raise ClusterProblem(self.url, explain(error)) from error
 
     def _in_unit(self, query: dict[str, Any], unit: str) -> dict[str, Any]:
         """*query* as it counts: every match, or with *unit* ``stories`` the
@@ -229,11 +234,9 @@ class ClusterEngine:
             return query
         grouped = {"bool": {"filter": [query, _GROUPED]}}
         first = {"first": {"top_hits": {"size": 1, "sort": [{"order": "asc"}], "_source": False}}}
-        try:
+        with self._answering():
             firsts = [bucket["first"]["hits"]["hits"][0]["_id"] for bucket in scroll.buckets(
                 self.client, self.index, ["story"], grouped, first)]  # fmt: skip
-        except Exception as error:
-            raise ClusterProblem(self.url, explain(error)) from error
         chosen: list[dict[str, Any]] = [{"bool": {"filter": [query], "must_not": [_GROUPED]}}]
         chosen += [{"ids": {"values": firsts[at : at + TERMS_PER_QUERY]}}
                    for at in range(0, len(firsts), TERMS_PER_QUERY)]  # fmt: skip
@@ -412,13 +415,11 @@ class ClusterEngine:
         body = {"query": query, "_source": _SOURCE, "sort": _order(sort)}
 
         def checked_pages() -> Iterator[list[dict[str, Any]]]:
-            try:
+            with self._answering():
                 yield from scroll.pages(
                     self.client, self.index, body, SCROLL_PAGE,
                     search_type="dfs_query_then_fetch",
                 )  # fmt: skip
-            except Exception as error:
-                raise ClusterProblem(self.url, explain(error)) from error
 
         def articles() -> Iterator[tuple[Article, float | None]]:
             for page in checked_pages():
@@ -447,11 +448,9 @@ class ClusterEngine:
         body = {"query": {"bool": {"filter": [{"term": {"story": story}}],
                                    "must_not": [{"term": {"article_id": doc_id}}]}},
                 "_source": _SOURCE, "sort": [{"order": "asc"}]}  # fmt: skip
-        try:
+        with self._answering():
             members = [hit["_source"] for page in scroll.pages(self.client, self.index, body, 500)
                        for hit in page]  # fmt: skip
-        except Exception as error:
-            raise ClusterProblem(self.url, explain(error)) from error
         names = self.person_names([k for source in members for k in canonical_keys(source)])
         return [_article(source, None, names) for source in members]
 

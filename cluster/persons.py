@@ -27,6 +27,7 @@ from itertools import chain
 from typing import Any
 
 from cluster import scroll
+from cluster.updates import update
 from index.persons import best_spellings, surname_aliases
 
 SEPARATOR = "\t"  # between a key and what follows it in person_alias and person_spelling
@@ -85,8 +86,6 @@ def _merged(source: Mapping[str, Any], aliases: Mapping[str, str]) -> dict[str, 
 def reconcile(client: Any, index: str) -> int:
     """Bring every document's merged persons in line with the whole index;
     the number of documents rewritten. Raises what the client raises."""
-    from opensearchpy import helpers
-
     client.indices.refresh(index=index)
     counts = all_values(client, index, "person")
     aliases = surname_aliases(counts)
@@ -110,22 +109,8 @@ def reconcile(client: Any, index: str) -> int:
     for query in queries:
         body = {"query": query, "_source": ["person", "person_names", "person_spelling"]}
         found = chain.from_iterable(scroll.pages(client, index, body, 1000))
-        actions = (
-            {
-                "_op_type": "update",
-                "_index": index,
-                "_id": item["_id"],
-                "doc": _merged(item["_source"], aliases),
-            }
-            for item in found
-        )
-        for ok, item in helpers.streaming_bulk(
-            client, actions, raise_on_error=False, max_retries=5
-        ):
-            # A document deleted since it was found has nothing left to merge.
-            if not ok and next(iter(item.values())).get("status") != 404:
-                raise RuntimeError(f"a document's persons were not merged: {item}")
-            rewritten += bool(ok)
+        changes = ((item["_id"], _merged(item["_source"], aliases)) for item in found)
+        rewritten += update(client, index, changes, "persons merged")
     if queries:
         client.indices.refresh(index=index)
     return rewritten

@@ -61,6 +61,7 @@ from index.writer import (
     Progress,
     file_signature,
     not_an_article,
+    within,
 )
 from search.config import cluster_index_url
 from search.i18n import N_, _
@@ -263,7 +264,7 @@ class Pusher:
         def vanished(known: dict[str, Any]) -> list[str]:
             # Never under a root that is missing (an unmounted disk must not
             # empty the index), nor a file still there (outside the roots given).
-            return [k for k in known if k not in on_disk and _within(k, roots)
+            return [k for k in known if k not in on_disk and within(k, roots)
                     and not Path(k).exists()]  # fmt: skip
 
         return self._push(files, problems, vanished, again, progress)
@@ -282,7 +283,7 @@ class Pusher:
         problems = [p for p in problems if not not_an_article(Path(p.path))]
 
         def vanished(known: dict[str, Any]) -> list[str]:
-            return [k for k in known if _within(k, gone)]
+            return [k for k in known if within(k, gone)]
 
         return self._push(files, problems, vanished, False, progress)
 
@@ -435,7 +436,8 @@ class Pusher:
                 reason = error.get("reason", error) if isinstance(error, dict) else error
                 report.problems.append(
                     Problem(
-                        where.get(info.get("_id", ""), "?"), f"refused by the cluster: {reason}"
+                        where.get(info.get("_id", ""), "?"),
+                        _("refused by the cluster: {reason}").format(reason=reason),
                     )
                 )
         except Exception as error:
@@ -451,7 +453,3 @@ class Pusher:
                                             max_retries=RETRIES):  # fmt: skip
             removed += bool(ok)
         return removed
-
-
-def _within(path: str, roots: list[Path]) -> bool:
-    return any(path == str(r) or path.startswith(str(r) + os.sep) for r in roots)

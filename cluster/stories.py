@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import base64
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from itertools import chain
 from pathlib import PurePosixPath
 from typing import Any
@@ -40,12 +40,12 @@ from typing import Any
 import numpy as np
 
 from cluster import scroll
+from cluster.updates import update
 from index.minhash import PERMUTATIONS, sample_keys, signature, unpack
 from search import stories
 
 TERMS_PER_QUERY = 10_000  # well under the cluster's 65,536 terms of a terms query
 _READ = ["article_id", "signature", "order", "story", "story_size"]
-_WRITE_CHUNK = 500
 
 
 def story_fields(
@@ -110,7 +110,7 @@ def reconcile(client: Any, index: str, pushed: int) -> int:
         body = {"query": {"terms": {"story": keys[at : at + TERMS_PER_QUERY]}}, "_source": _READ}
         for hit in chain.from_iterable(scroll.pages(client, index, body, 1000)):
             members[hit["_id"]] = hit
-    regrouped = _write(client, index, _regrouped(list(members.values())))
+    regrouped = update(client, index, _regrouped(list(members.values())), "stories regrouped")
     if regrouped:
         client.indices.refresh(index=index)
     meta = {**_meta(client, index), "stories_grouped": pushed}
@@ -139,7 +139,8 @@ def _sign_older(client: Any, index: str, pushed: int) -> int:
         return fields
 
     hits = chain.from_iterable(scroll.pages(client, index, body, 1000))
-    return _write(client, index, ((hit["_id"], signed(hit["_source"])) for hit in hits))
+    changes = ((hit["_id"], signed(hit["_source"])) for hit in hits)
+    return update(client, index, changes, "older documents signed")
 
 
 def _shrunk(client: Any, index: str) -> Iterator[str]:
@@ -207,19 +208,3 @@ def _values(source: Mapping[str, Any]) -> np.ndarray:
     return unpack(_raw(source))
 
 
-def _write(client: Any, index: str, updates: Iterable[tuple[str, dict[str, Any]]]) -> int:
-    from opensearchpy import helpers
-
-    actions = (
-        {"_op_type": "update", "_index": index, "_id": doc_id, "doc": doc}
-        for doc_id, doc in updates
-    )
-    done = 0
-    for ok, item in helpers.streaming_bulk(
-        client, actions, chunk_size=_WRITE_CHUNK, raise_on_error=False, max_retries=5
-    ):
-        # A document deleted since it was read has nothing left to group.
-        if not ok and next(iter(item.values())).get("status") != 404:
-            raise RuntimeError(f"a document's story was not written: {item}")
-        done += bool(ok)
-    return done

@@ -102,7 +102,8 @@ def _check_segments(ix: Any, diagnosis: Diagnosis) -> set[str]:
                             while postings.is_active():
                                 postings.next()
         except Exception as error:  # whatever a damaged segment raises
-            diagnosis.damage.append(f"segment {name}: {type(error).__name__}: {error}")
+            diagnosis.damage.append(_("segment {name}: {error}").format(
+                name=name, error=f"{type(error).__name__}: {error}"))  # fmt: skip
     return paths
 
 

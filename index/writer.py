@@ -483,9 +483,10 @@ class Indexer:
             if progress:
                 merging = sum(len(group) for group in groups)
                 done, articles = report.files_read, report.added + report.updated
-                progress(
-                    Progress(done, done, articles, f"merging {merging} segments into {len(groups)}")
+                merging_into = _("merging {count} segments into {merged}").format(
+                    count=merging, merged=len(groups)
                 )
+                progress(Progress(done, done, articles, merging_into))
             if len(groups) == 1 or self.workers == 0 or worker_count() == 1:
                 self._writer(ix).commit(mergetype=merge_tiers)
                 continue

@@ -43,9 +43,10 @@ def group(signatures: Any, live: Any) -> Any:
     valid = np.asarray(live, dtype=bool) & signatures.any(axis=1)
     docs = np.flatnonzero(valid)
     firsts, seconds = [], []
-    all_keys = band_keys(signatures[docs])
     for band in range(BANDS):
-        keys = all_keys[:, band]
+        # One band's columns at a time: a copy of every signature would be
+        # 512 bytes an article (half a gigabyte at a million).
+        keys = band_key(signatures[docs, band * ROWS : (band + 1) * ROWS])
         order = np.argsort(keys, kind="stable")
         same = keys[order[1:]] == keys[order[:-1]]
         # Neighbours in sorted order: a run of equal keys becomes a chain.
@@ -72,15 +73,19 @@ def group(signatures: Any, live: Any) -> Any:
     return labels
 
 
+def band_key(rows: Any) -> Any:
+    """The key (uint64) of one band: its :data:`ROWS` signature values per article."""
+    with np.errstate(over="ignore"):
+        return (rows.astype(np.uint64) * _MIX[None, :]).sum(axis=1)
+
+
 def band_keys(signatures: Any) -> Any:
-    """Each signature's :data:`BANDS` band keys (uint64): two articles whose
-    keys agree in a band are candidates to be one story."""
-    keys = np.empty((len(signatures), BANDS), dtype=np.uint64)
-    for band in range(BANDS):
-        rows = signatures[:, band * ROWS : (band + 1) * ROWS].astype(np.uint64)
-        with np.errstate(over="ignore"):
-            keys[:, band] = (rows * _MIX[None, :]).sum(axis=1)
-    return keys
+    """Each signature's :data:`BANDS` band keys: two articles whose keys agree
+    in a band are candidates to be one story."""
+    return np.stack(
+        [band_key(signatures[:, band * ROWS : (band + 1) * ROWS]) for band in range(BANDS)],
+        axis=1,
+    )
 
 
 def agreement(signature: Any, others: Any) -> Any:

@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
@@ -30,7 +31,7 @@ from textual.widgets import (
     SelectionList,
     Static,
 )
-from textual.worker import WorkerCancelled
+from textual.worker import Worker, WorkerCancelled, WorkerState
 
 from index.writer import Indexer
 from search.api import Engine, Filters
@@ -231,6 +232,7 @@ async def test_every_copy_and_sort_keep_the_hit_selected(
         results = app.query_one(ResultsList)
         results.focus()
         await pilot.press("down", "down")
+        assert results.highlighted == 2
         chosen = results.get_option_at_index(2).id
         for key in ("a", "s", "s", "a"):
             searched = app.main.results
@@ -240,6 +242,42 @@ async def test_every_copy_and_sort_keep_the_hit_selected(
             highlighted = results.highlighted
             assert highlighted is not None
             assert results.get_option_at_index(highlighted).id == chosen, key
+
+
+class WorkerCountingApp(SearchApp):
+    """The app as it is, counting the workers it starts, by group."""
+
+    CSS_PATH = Path(sys.modules[SearchApp.__module__].__file__ or "").with_name("app.tcss")
+    started: Counter[str]
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.RUNNING:
+            self.started = getattr(self, "started", Counter())
+            self.started[event.worker.group] += 1
+
+
+async def test_the_index_is_opened_once_while_the_watcher_looks(
+    corpus_index: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """The watcher's timer, finding no engine while the first opening was under
+    way, opened the index a second time: that opening's search came late and
+    moved the highlight back to the first hit under the reader's keys. Here the
+    opening is held (the engine's lock) until the watcher has looked three times."""
+    corpus, index_dir = corpus_index
+    app = WorkerCountingApp(index_dir, corpus, "Finlande", history=tmp_path / "h",
+                            watch_interval=0.05)  # fmt: skip
+    app.started = Counter()
+    app.lock.acquire()
+    try:
+        async with app.run_test(size=(100, 30)) as pilot:
+            await wait_for(pilot, lambda: app.started["watch"] >= 3 and app.started["open"] >= 1)
+            app.lock.release()
+            await wait_for(pilot, lambda: status(app).startswith("9 hits"))
+            await idle(pilot)
+            assert app.started["open"] == 1
+    finally:
+        if app.lock.locked():
+            app.lock.release()
 
 
 async def test_views_that_need_a_query_are_dimmed_without_one(

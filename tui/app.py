@@ -83,6 +83,10 @@ class SearchApp(App[None]):
         self.lock = threading.Lock()
         self.pinned: list[str] = []  # queries the trend compares the current one with
         self.watch_interval = watch_interval
+        # An opening under way: the watcher's timer, finding no engine yet,
+        # would open the index a second time, and that opening's search reset
+        # the hit the reader had moved to meanwhile.
+        self.opening = False
 
     def get_default_screen(self) -> Screen[None]:
         return self.main
@@ -90,7 +94,7 @@ class SearchApp(App[None]):
     def on_mount(self) -> None:
         # Opened once the first screen is painted: the worker's imports would
         # otherwise hold the interpreter while the screen is drawn.
-        self.call_after_refresh(self.open_index)
+        self.call_after_refresh(self.open_index_once)
         self.set_interval(self.watch_interval, self.check_index)
 
     # --- The index (always in workers) ----------------------------------------------
@@ -112,8 +116,20 @@ class SearchApp(App[None]):
 
         return Engine(self.index_dir)
 
+    def open_index_once(self) -> None:
+        """Open the index unless an opening is already under way."""
+        if not self.opening:
+            self.opening = True
+            self.open_index()
+
     @work(thread=True, exclusive=True, group="open")
     def open_index(self) -> None:
+        try:
+            self._open_index()
+        finally:
+            self.opening = False
+
+    def _open_index(self) -> None:
         from search.api import IndexProblem, index_exists
 
         if self.cluster is None and not index_exists(self.index_dir):
@@ -144,7 +160,7 @@ class SearchApp(App[None]):
 
         if self.engine is None:
             if self.cluster is None and index_exists(self.index_dir):
-                self.call_from_thread(self.open_index)
+                self.call_from_thread(self.open_index_once)
             return
         try:
             with self.lock:
@@ -190,7 +206,8 @@ class SearchApp(App[None]):
             # Nothing new: the hits stand, and the status says them again.
             self.call_from_thread(self.main.run_search, True)
         else:
-            self.call_from_thread(self.open_index if self.engine is None else self.refresh_index)
+            again = self.open_index_once if self.engine is None else self.refresh_index
+            self.call_from_thread(again)
 
     # --- Actions and the command palette ----------------------------------------------
 

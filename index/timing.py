@@ -1,7 +1,8 @@
 """Where an update's time goes: seconds per stage, for ``search index --json``
 and the benchmarks, which read the same split.
 
-``read`` (finding, reading, parsing and cleaning the files), ``commit`` (making
+``read`` (finding, reading and parsing the files), ``clean`` (their text
+normalised: NFC, invisible characters, line ends), ``commit`` (making
 segments durable, the manifest) and ``merge`` are the updating process's own
 time. ``extract`` (countries, persons, the wire-copy signature), ``analyse``
 (the French chain) and ``write`` (postings and stored fields into segments)
@@ -16,7 +17,7 @@ import time
 from collections.abc import Iterable, Iterator, Mapping
 from typing import TypeVar
 
-STAGES = ("read", "extract", "analyse", "write", "commit", "merge")
+STAGES = ("read", "clean", "extract", "analyse", "write", "commit", "merge")
 # What a segment's writer does, in whichever process it runs.
 WRITER_STAGES = ("extract", "analyse", "write")
 

@@ -22,6 +22,7 @@ from whoosh.index import FileIndex, LockError
 from whoosh.query import Term as WhooshTerm
 from whoosh.writing import SegmentWriter
 
+from index import readers
 from index.articles import Article, Problem
 from index.readers import discover, file_format, read_articles, root_path, sidecar_path
 from index.schema import SCHEMA_VERSION
@@ -398,6 +399,7 @@ class Indexer:
                 manifest.files.pop(gone_path, None)
             articles = count = files_done = 0
             events = _read_events(to_read, manifest, report, self._committed_articles)
+            cleaned_before = readers.cleaning_seconds
             for kind, path, payload in timed(events, stages, "read"):
                 key = str(path)
                 if kind == "begin":
@@ -453,6 +455,10 @@ class Indexer:
                     elif isinstance(payload, Problem):
                         report.problems.append(payload)
                         cut_short = cut_short or payload.truncated
+            # Cleaning happens while reading: told apart, not counted twice.
+            cleaned = readers.cleaning_seconds - cleaned_before
+            stages["clean"] += cleaned
+            stages["read"] = max(0.0, stages["read"] - cleaned)
             # New articles become visible first; merging is a second commit.
             finish_writer()
             manifest.files.update(completed)

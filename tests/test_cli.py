@@ -120,7 +120,7 @@ def test_index_json_says_where_the_time_went(run: CliRun, tmp_path: Path, worker
     report = json.loads(done.stdout)
     stages = report["stages"]
     assert list(stages) == list(STAGES)
-    assert all(stages[s] > 0 for s in ("read", "extract", "analyse", "write")), stages
+    assert all(stages[s] > 0 for s in ("read", "clean", "extract", "analyse", "write")), stages
     assert all(seconds >= 0 for seconds in stages.values()), stages
     if workers == "0":  # one process: the stages are parts of the update's time
         assert sum(stages.values()) <= report["seconds"] + 0.01, report

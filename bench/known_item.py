@@ -12,11 +12,21 @@ also run with its accents stripped.
 The shipped layout is queried through the product's own parser
 (``search.query.QueryCompiler`` with its words OR-ed), so what is measured is what
 users get.
+
+Issue 31's variants add one signal each to the shipped query (the body's
+first words as a field, term proximity re-scoring the best hits, the
+query's countries and persons, other BM25 parameters, pseudo-relevance
+feedback). Each one is compared with the shipped ranking by a paired
+bootstrap over the queries. Headings that are only a date cannot be
+answered by any engine: the ``answerable`` column leaves them out.
+
+    python bench/known_item.py --only shipped      # the shipped ranking and its variants
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import multiprocessing
 import re
 import sys
@@ -35,6 +45,8 @@ from whoosh.index import create_in, exists_in, open_dir
 from bench.chains import alternative_fields
 from bench.corpus import known_item_sample, records
 from index.articles import Article
+from index.extraction import annotate, extract_text
+from index.persons import person_key
 from index.schema import build_schema, document_fields
 from search.query import QueryCompiler
 
@@ -59,6 +71,40 @@ VARIANTS: dict[str, dict[str, float] | None] = {
     "shipped (search.query parser)": None,
 }
 
+# Shipped, plus the query's stems matched again in the body's first N words
+# (the lead's position, issue 31): variant name -> (field, boost).
+OPENINGS = {30: "opening30", 60: "opening60"}
+WITH_OPENING: dict[str, tuple[str, float]] = {
+    f"shipped + first {n} words^{boost:g}": (field, boost)
+    for n, field in OPENINGS.items()
+    for boost in (0.5, 1.0, 2.0)
+}
+SHIPPED = "shipped (search.query parser)"
+# Shipped, then its best RESCORED hits re-scored with a bonus for each pair
+# of consecutive query stems found in that order, at most WITHIN positions
+# apart, in the document (term proximity, issue 31; OpenSearch's ``rescore``
+# with span queries does the same): variant name -> bonus weight.
+RESCORED, WITHIN = 30, 3
+# Shipped with other BM25 parameters (Whoosh's: b 0.75, k1 1.2): name -> (b, k1).
+WITH_BM25: dict[str, tuple[float, float]] = {
+    f"shipped, BM25 b={b:g} k1={k1:g}": (b, k1) for b, k1 in ((0.5, 1.2), (1.0, 1.2), (0.9, 1.6))
+}
+# Shipped, then pseudo-relevance feedback: the N stems that weigh most
+# (frequency in the article x idf) in the first K hits, added at BETA x
+# their weight relative to the heaviest: name -> (K, N, BETA).
+WITH_FEEDBACK: dict[str, tuple[int, int, float]] = {
+    f"shipped + feedback, top {k}, {n} stems^{beta:g}": (k, n, beta)
+    for k, n, beta in ((3, 10, 0.2), (3, 20, 0.5))
+}
+# Shipped, plus the countries and persons the query names, found among the
+# document's facets (weight x the value's idf): variant name -> weight.
+WITH_ENTITIES: dict[str, float] = {
+    f"shipped + the query's countries, persons^{weight:g}": weight for weight in (0.5, 1.0, 2.0)
+}
+WITH_PROXIMITY: dict[str, float] = {
+    f"shipped + pairs in order^{weight:g}, top {RESCORED}": weight for weight in (0.5, 1.0, 2.0)
+}
+
 
 # The product's fields live in part "a", the alternatives in part "b": the
 # two are built in parallel (one per core) over the same documents.
@@ -70,6 +116,8 @@ def _part_schema(part: str) -> Any:
     alternatives = alternative_fields()
     if part == "a":
         schema.add("body_only", alternatives["body_only"])
+        for field in OPENINGS.values():
+            schema.add(field, alternatives["body_only"])
         return schema
     for name in list(schema.names()):
         if name not in ("id",):
@@ -96,10 +144,14 @@ def build(args: tuple[Path, int | None, str]) -> int:
             title=rec.get("title", ""),
             body=rec.get("article", ""),
         )
-        fields = document_fields(article)
+        # Extracted as the product does: the facets serve one variant.
+        fields = document_fields(annotate(article) if part == "a" else article)
         text = fields["content"]
         if part == "a":
             fields["body_only"] = article.body
+            words = article.body.split()
+            for n, field in OPENINGS.items():
+                fields[field] = " ".join(words[:n])
         else:
             fields = {
                 "id": article.id,
@@ -115,7 +167,15 @@ def build(args: tuple[Path, int | None, str]) -> int:
     return count
 
 
-_QUERY_SYNTAX = re.compile(r"[\"'()\[\]{}:^~*?+\-\\/]|\b(?:AND|OR|NOT|ET|OU|SAUF|TO)\b")
+# A heading that is only a date (``30 octobre``: the automobile section's):
+# it names nothing of its article, so no engine can find the article from it.
+DATE_ONLY = re.compile(
+    r"^\s*\d{1,2}(?:er)?\s+(?:janvier|f[ée]vrier|mars|avril|mai|juin|juillet|ao[uû]t|"
+    r"septembre|octobre|novembre|d[ée]cembre)(?:\s+\d{4})?\s*$",
+    re.IGNORECASE,
+)
+
+_QUERY_SYNTAX = re.compile(r"[\"«»“”„'()\[\]{}:^~*?+\-\\/]|\b(?:AND|OR|NOT|ET|OU|SAUF|TO)\b")
 
 
 def _or_query(schema: Any, boosts: dict[str, float], text: str) -> wq.Query:
@@ -177,6 +237,9 @@ class BM25:
             docs, tf, idf = self._postings(fieldname, text)
             if not len(docs):
                 continue
+            if fieldname in ("country", "person"):  # a facet: no length, no frequency
+                np.add.at(total, docs, boost * idf)
+                continue
             lengths, avg = self._field(fieldname)
             fl = lengths[docs]
             part = idf * (tf * (self.K1 + 1)) / (tf + self.K1 * ((1 - self.B) + self.B * fl / avg))
@@ -199,36 +262,119 @@ def flatten(q: wq.Query, boost: float = 1.0) -> list[tuple[str, str, float]]:
 
 
 def _queries_for(ix: Any, variant: str, text: str) -> wq.Query:
-    boosts = VARIANTS[variant]
+    boosts = VARIANTS.get(variant)
     if boosts is None:
         return QueryCompiler(ix.schema, any_word=True).parse(_QUERY_SYNTAX.sub(" ", text))
     return _or_query(ix.schema, boosts, text)
 
 
+def _terms_for(ix: Any, variant: str, text: str) -> list[tuple[str, str, float]]:
+    terms = flatten(_queries_for(ix, variant, text))
+    if variant in WITH_ENTITIES:
+        named = extract_text(text)
+        terms += [("country", c.code, WITH_ENTITIES[variant]) for c in named.countries]
+        terms += [("person", person_key(p.name), WITH_ENTITIES[variant]) for p in named.persons]
+    if variant in WITH_OPENING:
+        field, boost = WITH_OPENING[variant]
+        terms += [(field, term, b * boost) for name, term, b in terms if name == "content"]
+    return terms
+
+
+def proximity(searcher: Any, stems: list[str], scores: Any, weight: float) -> Any:
+    """*scores* with the proximity bonus added to the best :data:`RESCORED`
+    documents: per consecutive pair of query stems, weight x the pair's mean
+    idf x n/(n + 1.2), n the times the second follows the first within
+    :data:`WITHIN` positions (saturated like BM25's term frequency)."""
+    reader = searcher.reader()
+    top = [int(d) for d in np.argsort(-scores, kind="stable")[:RESCORED] if scores[d] > 0]
+    candidates = sorted(top)
+    positions: dict[str, dict[int, set[int]]] = {}
+    for stem in set(stems):
+        found: dict[int, set[int]] = {}
+        if (("content", stem)) in reader:
+            matcher = reader.postings("content", stem)
+            for doc in candidates:
+                if matcher.is_active() and matcher.id() < doc:
+                    matcher.skip_to(doc)
+                if not matcher.is_active():
+                    break
+                if matcher.id() == doc:
+                    found[doc] = set(matcher.value_as("positions"))
+        positions[stem] = found
+    adjusted = scores.copy()
+    for first, second in itertools.pairwise(stems):
+        idf = (searcher.idf("content", first) + searcher.idf("content", second)) / 2
+        for doc in top:
+            before, after = positions[first].get(doc), positions[second].get(doc)
+            if before and after:
+                n = sum(1 for p in before if any(p + gap in after for gap in range(1, WITHIN + 1)))
+                adjusted[doc] += weight * idf * n / (n + 1.2)
+    return adjusted
+
+
+def feedback(
+    searcher: Any, stemmed: Any, terms: list[tuple[str, str, float]], scores: Any,
+    setting: tuple[int, int, float],
+) -> list[tuple[str, str, float]]:  # fmt: skip
+    """The stems pseudo-relevance feedback adds to *terms* (see WITH_FEEDBACK)."""
+    top, count, beta = setting
+    reader = searcher.reader()
+    asked = {term for field, term, _ in terms if field == "content"}
+    weights: dict[str, float] = {}
+    for doc in np.argsort(-scores, kind="stable")[:top].tolist():
+        stored = reader.stored_fields(doc)
+        found: dict[str, int] = {}
+        for token in stemmed(f"{stored.get('title') or ''}\n{stored.get('body') or ''}"):
+            found[token.text] = found.get(token.text, 0) + 1
+        total = sum(found.values()) or 1
+        for stem, frequency in found.items():
+            if stem not in asked:
+                weight = frequency / total * searcher.idf("content", stem)
+                weights[stem] = weights.get(stem, 0.0) + weight
+    chosen = sorted(weights.items(), key=lambda item: -item[1])[:count]
+    heaviest = chosen[0][1] if chosen else 1.0
+    return [("content", stem, beta * weight / heaviest) for stem, weight in chosen]
+
+
 def evaluate(args: tuple[str, list[tuple[str, str]], str]) -> dict[str, Any]:
     directory, queries, variant = args
-    boosts = VARIANTS[variant]
+    boosts = VARIANTS.get(variant)
     part = "a" if boosts is None or set(boosts) <= set(_part_schema("a").names()) else "b"
     ix = open_dir(directory, indexname=part)
     out: dict[str, Any] = {"variant": variant}
+    stemmed = ix.schema["content"].analyzer
     with ix.searcher() as searcher:
         bm25 = BM25(searcher)
+        bm25.B, bm25.K1 = WITH_BM25.get(variant, (BM25.B, BM25.K1))
         docnum = {(f["id"]): n for n, f in enumerate(searcher.reader().iter_docs()) for f in [f[1]]}
         for mode in ("accents", "stripped"):
-            rr, hits10, started = 0.0, 0, time.perf_counter()
+            rr, hits1, hits10, started = 0.0, 0, 0, time.perf_counter()
+            ranks: list[float] = []
             for doc_id, heading in queries:
                 text = unidecode(heading) if mode == "stripped" else heading
-                scores = bm25.scores(flatten(_queries_for(ix, variant, text)))
+                terms = _terms_for(ix, variant, text)
+                scores = bm25.scores(terms)
+                if variant in WITH_FEEDBACK:
+                    more = feedback(searcher, stemmed, terms, scores, WITH_FEEDBACK[variant])
+                    scores = bm25.scores(terms + more)
+                if variant in WITH_PROXIMITY:
+                    stems = [t.text for t in stemmed(_QUERY_SYNTAX.sub(" ", text), mode="query")]
+                    scores = proximity(searcher, stems, scores, WITH_PROXIMITY[variant])
                 target = docnum[doc_id]
                 rank = 1 + int(np.count_nonzero(scores > scores[target]))
                 rank += int(np.count_nonzero(scores[:target] == scores[target]))
-                if scores[target] > 0 and rank <= 10:
+                found = scores[target] > 0 and rank <= 10
+                ranks.append(1.0 / rank if found else 0.0)
+                if found:
                     rr += 1.0 / rank
                     hits10 += 1
+                    hits1 += rank == 1
             n = len(queries)
             out[mode] = {
                 "mrr10": rr / n,
+                "recall1": hits1 / n,
                 "recall10": hits10 / n,
+                "reciprocal_ranks": ranks,
                 "ms_per_query": (time.perf_counter() - started) * 1000 / n,
             }
     return out
@@ -281,7 +427,9 @@ def main() -> None:
         print(
             f"vectorised BM25F vs Whoosh, identical top 10: {check(directory, queries, args.check)}"
         )
-    variants = [v for v in VARIANTS if not args.only or any(o in v for o in args.only)]
+    every = [*VARIANTS, *WITH_OPENING, *WITH_PROXIMITY, *WITH_ENTITIES, *WITH_BM25,
+             *WITH_FEEDBACK]  # fmt: skip
+    variants = [v for v in every if not args.only or any(o in v for o in args.only)]
     jobs = [(str(directory), queries, v) for v in variants]
     with multiprocessing.Pool(args.procs) as pool:
         rows = pool.map(evaluate, jobs, chunksize=1)
@@ -290,15 +438,44 @@ def main() -> None:
         f"\nKnown-item search, {len(docs):,} articles, {len(queries):,} heading queries "
         f"(terms OR-ed), seed fixed"
     )
-    print(f"| {'variant':<42} | MRR@10 | R@10  | MRR@10 no accents | loss   | ms/query |")
-    print(f"|{'-' * 44}|--------|-------|-------------------|--------|----------|")
+    answerable = np.array([not DATE_ONLY.match(heading) for _, heading in queries])
+    print(
+        f"{len(queries) - int(answerable.sum()):,} of these headings are only a date: "
+        f"no engine finds their article from them (the best MRR@10 possible is "
+        f"{answerable.mean():.4f}); the column 'answerable' leaves them out"
+    )
+    shipped = next((r for r in rows if r["variant"] == SHIPPED), None)
+    print(
+        f"| {'variant':<42} | MRR@10 | answerable | R@1   | R@10  | vs shipped, 95% CI | "
+        "MRR@10 no accents | loss   | ms/query |"
+    )
+    print(f"|{'-' * 44}|--------|------------|-------|-------|--------------------|"
+          "-------------------|--------|----------|")  # fmt: skip
     for row in rows:
         a, s = row["accents"], row["stripped"]
+        versus = (
+            paired_bootstrap(a["reciprocal_ranks"], shipped["accents"]["reciprocal_ranks"])
+            if shipped is not None and row is not shipped
+            else ""
+        )
+        answered = np.asarray(a["reciprocal_ranks"])[answerable].mean()
         print(
-            f"| {row['variant']:<42} | {a['mrr10']:.4f} | {a['recall10']:.3f} | "
+            f"| {row['variant']:<42} | {a['mrr10']:.4f} | {answered:.4f}     | "
+            f"{a['recall1']:.3f} | {a['recall10']:.3f} | {versus:<18} | "
             f"{s['mrr10']:.4f}            | {a['mrr10'] - s['mrr10']:+.4f} | "
             f"{a['ms_per_query']:8.1f} |"
         )
+
+
+def paired_bootstrap(ours: list[float], theirs: list[float], rounds: int = 10_000) -> str:
+    """The MRR@10 difference with a 95% interval from resampling the queries
+    (the same resample for both: the pairs stay paired). Seed fixed."""
+    differences = np.asarray(ours) - np.asarray(theirs)
+    picks = np.random.default_rng(20261206).integers(0, len(differences),
+                                                      (rounds, len(differences)))  # fmt: skip
+    means = differences[picks].mean(axis=1)
+    low, high = np.percentile(means, [2.5, 97.5])
+    return f"{differences.mean():+.4f} [{low:+.4f}, {high:+.4f}]"
 
 
 if __name__ == "__main__":

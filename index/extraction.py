@@ -33,8 +33,10 @@ def _country_words() -> frozenset[str]:
     return frozenset(" ".join(k) for k, e in gazetteer.items() if e.kind != ADJECTIVE)
 
 
-def extract_text(text: str) -> Entities:
-    persons = find_persons(text, not_names=_country_words())
+def extract_text(text: str, surnames: frozenset[str] | None = None) -> Entities:
+    """The countries and persons *text* names; *surnames*: those a surname alone
+    may name (default: the shipped list, :func:`index.persons.known_surnames`)."""
+    persons = find_persons(text, not_names=_country_words(), surnames=surnames)
     spans = [span for person in persons for span in person.spans]
     return Entities(find_countries(text, excluded=spans), persons)
 
@@ -43,9 +45,9 @@ def article_text(article: Article) -> str:
     return "\n".join(part for part in (article.title, article.lead, article.body) if part)
 
 
-def extract(article: Article) -> Entities:
+def extract(article: Article, surnames: frozenset[str] | None = None) -> Entities:
     """Fill in nothing, just look: what the facets of *article* would be."""
-    return extract_text(article_text(article))
+    return extract_text(article_text(article), surnames)
 
 
 def annotate(article: Article) -> Article:

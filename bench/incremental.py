@@ -13,6 +13,12 @@ documents either way):
   p50 before and after, to check that merging keeps queries fast.
 
     python bench/incremental.py --index /tmp/bench/with-entities
+
+With ``--adds N``, only N successive adds of 100 articles (the time of each,
+merges included: what a user who adds a day's articles at a time waits),
+and the segments and query p50 after them:
+
+    python bench/incremental.py --index bench/out/scale/index-x10 --adds 30
 """
 
 from __future__ import annotations
@@ -144,6 +150,30 @@ def batches(index_dir: Path, drop: Path, records: list[dict[str, Any]]) -> dict[
     }
 
 
+def repeated_adds(index_dir: Path, count: int) -> dict[str, Any]:
+    """*count* adds of 100 articles to a throw-away copy of *index_dir*, one
+    ``Indexer.update`` each, as ``search index`` runs them."""
+    work = Path(tempfile.mkdtemp(prefix="bench-adds-"))
+    try:
+        copy = work / "index"
+        shutil.copytree(index_dir, copy)
+        records = tail_records(100 * count)
+        seconds, merging = [], []
+        for n, chunk in enumerate(_chunks(records, 100)):
+            folder = work / "drop" / f"{n:03}"
+            write_articles(folder, chunk, f"add{n}")
+            started = time.perf_counter()
+            report = Indexer(copy).update([folder])
+            seconds.append(time.perf_counter() - started)
+            merging.append(report.stages["merge"])
+        with Engine(copy) as engine:
+            after = engine.stats().segments, query_p50(engine)
+        return {"seconds": seconds, "merge_seconds": merging,
+                "segments_after": after[0], "p50_after_ms": after[1]}  # fmt: skip
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
@@ -170,7 +200,20 @@ def measure(index_dir: Path) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--index", type=Path, required=True, help="a built index (not modified)")
+    parser.add_argument("--adds", type=int, help="only N successive adds of 100 articles")
     args = parser.parse_args()
+    if args.adds:
+        adds = repeated_adds(args.index, args.adds)
+        times = adds["seconds"]
+        print(
+            f"{len(times)} adds of 100 articles: mean {statistics.mean(times):.2f} s, "
+            f"median {statistics.median(times):.2f} s, max {max(times):.2f} s; merging "
+            f"{sum(adds['merge_seconds']):.1f} s of {sum(times):.1f} s; then "
+            f"{adds['segments_after']} segments, interactive query p50 "
+            f"{adds['p50_after_ms']:.1f} ms"
+        )
+        print("each add (s): " + " ".join(f"{t:.1f}" for t in times))
+        return
     result = measure(args.index)
     print(
         f"incremental add: 10 articles {result['add_10_s']:.2f} s, "

@@ -49,8 +49,14 @@ ToRead = tuple[Path, tuple[int, int], str | None]
 
 # Memory Whoosh may use for its in-memory segment before spilling to disk.
 WRITER_LIMIT_MB = 256
-# Small segments tolerated before they are merged into one.
+# Small segments of like size merged at once...
 MERGE_AT = 4
+# ..."like size": the largest at most this many times the others together.
+# Merging every small segment into one rewrote the largest of them every few
+# batches until it reached a tenth of the index (each article of a watched
+# archive rewritten ~80 times at a million articles); merging like sizes
+# rewrites an article once per few-fold growth, and keeps ~6 small segments.
+LIKE_SIZE = 3
 # Segments of one size tier (a power of ten of articles) merged at once: a
 # full build's worker segments of ~5,000 articles become segments of ~50,000
 # (the per-segment cost of every query term falls tenfold), and each article
@@ -517,17 +523,18 @@ def not_an_article(path: Path) -> bool:
 def merge_groups(segments: Sequence[Segment]) -> list[list[Segment]]:
     """The merges due now, each a list of segments to become one.
 
-    Small segments (under a tenth of the largest, once there are MERGE_AT of
-    them) and sparse ones (a third of their documents deleted) become one;
-    then every TIER_WIDTH segments of one size tier (a power of ten of live
-    articles) become one of the next tier, as Lucene's tiered policy does.
+    Small segments (under a tenth of the largest: MERGE_AT of like size, see
+    :func:`_like_sizes`) and sparse ones (a third of their documents deleted)
+    become one; then every TIER_WIDTH segments of one size tier (a power of
+    ten of live articles) become one of the next tier, as Lucene's tiered
+    policy does.
     """
     if len(segments) < 2:
         return []
     largest = max(s.doc_count_all() for s in segments)
     small = [s for s in segments if s.doc_count_all() < largest / 10]
     sparse = [s for s in segments if s.deleted_count() * 3 > s.doc_count_all() > 0]
-    first = {id(s): s for s in [*(small if len(small) >= MERGE_AT else []), *sparse]}
+    first = {id(s): s for s in [*_like_sizes(small), *sparse]}
     groups = [list(first.values())] if first else []
     tiers: dict[int, list[Segment]] = {}
     for segment in segments:
@@ -538,6 +545,18 @@ def merge_groups(segments: Sequence[Segment]) -> list[list[Segment]]:
         full = len(members) - len(members) % TIER_WIDTH
         groups += [members[i : i + TIER_WIDTH] for i in range(0, full, TIER_WIDTH)]
     return groups
+
+
+def _like_sizes(small: Sequence[Segment]) -> list[Segment]:
+    """The first MERGE_AT small segments, smallest first, whose largest is at
+    most LIKE_SIZE times the others together; none if no such run."""
+    ordered = sorted(small, key=lambda s: s.doc_count_all())
+    for start in range(len(ordered) - MERGE_AT + 1):
+        run = ordered[start : start + MERGE_AT]
+        sizes = [s.doc_count_all() for s in run]
+        if sizes[-1] <= LIKE_SIZE * sum(sizes[:-1]):
+            return run
+    return []
 
 
 def _tier(articles: int) -> int:

@@ -9,6 +9,7 @@ fields as Whoosh's ``SegmentWriter`` fed the same documents.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import signal
@@ -159,6 +160,27 @@ def test_merging_gives_whooshs_own_merge(tmp_path: Path, limitmb: float) -> None
     assert len(expected) > 1000
     assert postings(ours, blocks=True) == expected
     assert stored_and_lengths(ours) == stored_and_lengths(whoosh)
+
+
+def test_small_segments_merge_with_their_like_not_into_a_larger_one(tmp_path: Path) -> None:
+    """Each batch of a watcher writes a small segment. Merged into every small
+    segment there is, the largest of them was rewritten again and again, every
+    few batches, until it reached a tenth of the index: at a million articles,
+    each article some 80 times (bench/incremental.py --adds). Small segments of
+    like size merge among themselves; a larger one waits for its like."""
+    docs = real_documents(tmp_path)
+    Indexer(tmp_path / "ours").update([])  # an empty index of ours
+    ix = open_index(tmp_path / "ours")
+    for size in (400, 30, 1, 1, 1, 1):
+        w = GroupedSegmentWriter(ix)
+        for doc in itertools.islice(itertools.cycle(docs), size):
+            w.add_document(**doc)
+        w.commit(merge=False)
+    segments = open_index(tmp_path / "ours")._segments()
+    groups = [sorted(s.doc_count_all() for s in group) for group in merge_groups(segments)]
+    assert groups == [[1, 1, 1, 1]]
+    Indexer(tmp_path / "ours", workers=0).update([])
+    assert sorted(s.doc_count() for s in open_index(tmp_path / "ours")._segments()) == [4, 30, 400]
 
 
 @pytest.mark.slow

@@ -183,6 +183,11 @@ def decode(data: bytes) -> str:
     return clean_text(text)
 
 
+# This process's time in clean_text so far: the indexer reports it as the
+# ``clean`` stage, apart from reading (index.timing).
+cleaning_seconds = 0.0
+
+
 def clean_text(text: str) -> str:
     """NFC, no invisible characters, ``\\n`` line ends; page and line feeds of old
     exports become line ends (other control characters go in
@@ -194,11 +199,6 @@ def clean_text(text: str) -> str:
     text = _LINE_BREAKS.sub("\n", text.replace("\r\n", "\n"))
     cleaning_seconds += time.perf_counter() - started
     return text
-
-
-# This process's time in clean_text so far: the indexer reports it as the
-# ``clean`` stage, apart from reading (index.timing).
-cleaning_seconds = 0.0
 
 
 # A regular expression, not str.translate: a translation table walks every

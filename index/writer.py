@@ -53,9 +53,10 @@ WRITER_LIMIT_MB = 256
 MERGE_AT = 4
 # ..."like size": the largest at most this many times the others together.
 # Merging every small segment into one rewrote the largest of them every few
-# batches until it reached a tenth of the index (each article of a watched
-# archive rewritten ~80 times at a million articles); merging like sizes
-# rewrites an article once per few-fold growth, and keeps ~6 small segments.
+# batches until it reached a tenth of the index (beside a million articles,
+# each article added in batches of 100 rewritten ~180 times); merging like
+# sizes rewrites it ~8 times, with at most ~7 small segments
+# (bench/merge_policy.py).
 LIKE_SIZE = 3
 # Segments of one size tier (a power of ten of articles) merged at once: a
 # full build's worker segments of ~5,000 articles become segments of ~50,000

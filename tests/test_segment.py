@@ -165,9 +165,10 @@ def test_merging_gives_whooshs_own_merge(tmp_path: Path, limitmb: float) -> None
 def test_small_segments_merge_with_their_like_not_into_a_larger_one(tmp_path: Path) -> None:
     """Each batch of a watcher writes a small segment. Merged into every small
     segment there is, the largest of them was rewritten again and again, every
-    few batches, until it reached a tenth of the index: at a million articles,
-    each article some 80 times (bench/incremental.py --adds). Small segments of
-    like size merge among themselves; a larger one waits for its like."""
+    few batches, until it reached a tenth of the index: beside a million
+    articles, each article added by 100s some 180 times (bench/merge_policy.py).
+    Small segments of like size merge among themselves; a larger one waits for
+    its like."""
     docs = real_documents(tmp_path)
     Indexer(tmp_path / "ours").update([])  # an empty index of ours
     ix = open_index(tmp_path / "ours")

@@ -16,7 +16,7 @@ import tempfile
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import pytest
 from textual.binding import Binding
@@ -248,11 +248,13 @@ class WorkerCountingApp(SearchApp):
     """The app as it is, counting the workers it starts, by group."""
 
     CSS_PATH = Path(sys.modules[SearchApp.__module__].__file__ or "").with_name("app.tcss")
-    started: Counter[str]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.started: Counter[str] = Counter()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.RUNNING:
-            self.started = getattr(self, "started", Counter())
             self.started[event.worker.group] += 1
 
 
@@ -266,7 +268,6 @@ async def test_the_index_is_opened_once_while_the_watcher_looks(
     corpus, index_dir = corpus_index
     app = WorkerCountingApp(index_dir, corpus, "Finlande", history=tmp_path / "h",
                             watch_interval=0.05)  # fmt: skip
-    app.started = Counter()
     app.lock.acquire()
     try:
         async with app.run_test(size=(100, 30)) as pilot:

@@ -42,7 +42,7 @@ def real_documents(tmp_path: Path) -> list[dict[str, Any]]:
     make_corpus(roots[0], copies=3)
     if ORANGESUM.exists():
         dump = tmp_path / "orangesum.jsonl"
-        dump.write_text("".join(json.dumps(r) + "\n" for r in orangesum_records(300)))
+        dump.write_text("".join(json.dumps(r) + "\n" for r in orangesum_records(150)))
         roots.append(dump)
     files, _ = discover(roots)
     articles = [a for f in files for a in read_articles(f) if isinstance(a, Article)]

@@ -4,11 +4,11 @@ and the benchmarks, which read the same split.
 ``read`` (finding, reading and parsing the files), ``clean`` (their text
 normalised: NFC, invisible characters, line ends), ``commit`` (making
 segments durable, the manifest) and ``merge`` are the updating process's own
-time. ``extract`` (countries, persons, the wire-copy signature), ``analyse``
-(the French chain) and ``write`` (postings and stored fields into segments)
-are done by whichever process writes the segment: with worker processes
-they are summed over the workers, and may add up to more than the update's
-wall time.
+time. ``extract`` (countries and persons), ``analyse`` (the French chain) and
+``write`` (the document's fields made, its wire-copy signature among them;
+postings and stored fields into segments) are done by whichever process
+writes the segment: with worker processes they are summed over the
+workers, and may add up to more than the update's wall time.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ def timed(items: Iterable[T], into: dict[str, float], stage: str) -> Iterator[T]
         try:
             item = next(iterator)
         except StopIteration:
-            into[stage] += time.perf_counter() - started
             return
-        into[stage] += time.perf_counter() - started
+        finally:
+            into[stage] += time.perf_counter() - started
         yield item

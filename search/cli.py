@@ -177,7 +177,12 @@ def location_options(func: F) -> F:
         *args: Any, index_dir: Path | None, corpus: Path | None, cluster_url: str | None,
         cluster_index: str, **kwargs: Any,
     ) -> Any:  # fmt: skip
-        if cluster_url:
+        # What is typed beats the environment: `--index DIR` with SEARCH_CLUSTER
+        # set reads DIR, not the cluster it would otherwise quietly read.
+        typed_index = named_on_command_line("index_dir") and not named_on_command_line(
+            "cluster_url"
+        )
+        if cluster_url and not typed_index:
             click.get_current_context().meta[CLUSTER_KEY] = (cluster_url, cluster_index)
         return func(
             *args,

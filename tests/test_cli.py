@@ -179,3 +179,20 @@ def test_the_commit_every_default_is_the_index_s() -> None:
     from search import cli
 
     assert cli.COMMIT_EVERY == COMMIT_EVERY
+
+
+def test_an_index_typed_on_the_command_line_beats_a_cluster_in_the_environment(
+    run: CliRun, tmp_path: Path
+) -> None:
+    """With SEARCH_CLUSTER set, `--index DIR` read the cluster and ignored DIR.
+    Typed beats the environment; without --index typed, the cluster is read
+    (here none answers on that port: one line, exit 2)."""
+    index_dir = tmp_path / "idx"
+    assert run("index", str(SEEDS), "--index", str(index_dir)).exit_code == 0
+    nobody = {"SEARCH_CLUSTER": "http://127.0.0.1:9", "SEARCH_INDEX": str(index_dir)}
+    typed = run("query", "Finlande", "--index", str(index_dir), "--json", env=nobody)
+    assert typed.exit_code == 0, typed.output
+    assert json.loads(typed.stdout)["total"] > 0
+    from_env = run("query", "Finlande", "--json", env=nobody)
+    assert from_env.exit_code == 2
+    assert "127.0.0.1:9" in from_env.stderr

@@ -149,6 +149,7 @@ CUES = {
     "surname list": re.compile(r"^well-known surname"),
     "nationality": re.compile(r"^nationality"),
     "initial": re.compile(r"^initial inside"),
+    "kinship": re.compile(r"^kinship"),
 }
 
 # Per gold set, per article: (gold persons, {predicted person: its cue}).

@@ -105,7 +105,7 @@ PLACES = frozenset(
     """
 rue avenue boulevard place quai pont lycee college ecole universite institut stade aeroport
 hopital musee fondation centre gare station prix plan loi affaire square parc allee cours
-ile
+ile tuerie fusillade massacre
 """.split()
 )
 
@@ -141,6 +141,14 @@ ROLE_NOUNS = frozenset(
 frere soeur pere mere fils fille epouse mari femme cousin cousine homme garcon gaillard
 retraite retraitee habitant habitante etudiant etudiante enseignant enseignante manifestant
 manifestante soignant soignante commercant commercante habitue habituee salarie salariee
+""".split()
+)
+
+# Kinship before a first name alone names a person: ``leur fille Chelsea``, ``son frère Boris``.
+KIN = frozenset(
+    """
+frere soeur pere mere fils fille epouse mari femme cousin cousine oncle tante neveu niece
+petit-fils petite-fille grand-pere grand-mere demi-frere demi-soeur beau-frere belle-soeur
 """.split()
 )
 
@@ -274,7 +282,8 @@ class _Token:
 
 # What a raw token says about itself, worked out once per distinct spelling:
 # extraction sees every word of every article, and news repeats its words.
-_Shape = tuple[str, int, int, str, bool]  # (raw, cut at start, cut at end, folded, capitalised)
+# (raw, cut at start, cut at end, folded, capitalised, where a glued word splits: see _glue)
+_Shape = tuple[str, int, int, str, bool, int]
 _shapes: dict[str, _Shape] = {}
 _SHAPES_LIMIT = 500_000
 
@@ -299,21 +308,54 @@ def _shape(raw: str) -> _Shape:
         if word.endswith(".") and not _INITIAL.match(word) and fold(word[:-1]) not in TITLES:
             word, cut = word[:-1], 1  # a sentence's final dot, not an abbreviation
         folded = _ELIDED.sub("", fold(word.rstrip(".")))
-        shape = (word, head, cut, folded, _is_capitalised(word))
+        shape = (word, head, cut, folded, _is_capitalised(word), _glue(word))
         if len(_shapes) < _SHAPES_LIMIT:
             _shapes[raw] = shape
     return shape
+
+
+# Two words glued by a lost space or line break: ``MeClaver N'dri``, ``Jérôme
+# SalomonMardi`` (not ``McCain``, ``YouTube``, ``MeToo``, ``SangYup Lee``).
+_GLUED = re.compile(r"(?<=[^\W\d_A-ZÀ-Ý])(?=[A-ZÀ-Ý][^\W\d_A-ZÀ-Ý])")
+
+
+def _glue(word: str) -> int:
+    """Where *word* is two glued words: 0 if it is one; the offset of the second
+    if a title was glued to a first name (they join as if spaced); minus that
+    offset if the next sentence's first word was glued on (they stay apart)."""
+    if not word[:1].isupper():
+        return 0
+    glued = _GLUED.search(word, 1)
+    if glued is None:
+        return 0
+    head, tail = fold(word[: glued.start()]), fold(word[glued.start() :])
+    if head in HONORIFICS and tail in first_names():
+        return glued.start()
+    if len(head) >= 3 and (tail in french_words() or tail in NOT_NAMES):
+        return -glued.start()
+    return 0
 
 
 def _tokens(text: str) -> list[_Token]:
     tokens: list[_Token] = []
     previous_end = 0
     for match in _TOKEN.finditer(text):
-        raw, head, cut, folded, capitalised = _shape(match.group(0))
+        raw, head, cut, folded, capitalised, glue = _shape(match.group(0))
         start, end = match.span()
         start += head
         end -= cut
-        tokens.append(_Token(raw, folded, start, end, capitalised, text[previous_end:start]))
+        if glue:
+            split = start + abs(glue)
+            head_raw, _h, _c, head_folded, head_capitalised, _g = _shape(raw[: abs(glue)])
+            gap_before = text[previous_end:start]
+            tokens.append(
+                _Token(head_raw, head_folded, start, split, head_capitalised, gap_before)
+            )
+            raw, _h, _c, folded, capitalised, _g = _shape(raw[abs(glue) :])
+            gap = " " if glue > 0 else ""  # a title joins its name; a sentence does not
+            tokens.append(_Token(raw, folded, split, end, capitalised, gap))
+        else:
+            tokens.append(_Token(raw, folded, start, end, capitalised, text[previous_end:start]))
         previous_end = end
     return tokens
 
@@ -453,6 +495,31 @@ def _speech_cue(tokens: list[_Token], index: int) -> str | None:
     return None
 
 
+def _office_of(tokens: list[_Token], end: int) -> str | None:
+    """The office a comma's name holds when the words before the comma are
+    ``role de Something``: ``le secrétaire général du Fatah, Jibril Rajoub``,
+    ``le gouverneur de Natanz, Ramézan-Ali Ferdowsi``. Returns the role's words."""
+    k = end
+    while k >= 0 and end - k < 3 and tokens[k].capitalised:
+        k -= 1  # the body or the place the office is of
+    if k == end or k < 0 or not all(_joins(tokens[n].gap_before) for n in range(k + 1, end + 1)):
+        return None
+    elided = tokens[k + 1].gap_before.strip() in ("d'", "d’")
+    if not elided:
+        if tokens[k].folded not in ("de", "du", "des"):
+            return None
+        k -= 1
+    for back in range(3):  # ``secrétaire général``, ``ministre israélien``
+        n = k - back
+        if n < 0 or tokens[n].capitalised or not _joins(tokens[n + 1].gap_before):
+            return None
+        role = tokens[n].folded.removesuffix("s")
+        if role in TITLES or role in ROLE_NOUNS:
+            return " ".join(t.raw for t in tokens[n : k + 1])
+        if tokens[n].folded in FRENCH_STOP_WORDS:
+            return None
+    return None
+
 def _after_place(tokens: list[_Token], index: int) -> bool:
     """``rue Victor Hugo``, ``l'école de Sandy Hook``, ``l'île de Fernando Poo``."""
     if index < 1 or not _joins(tokens[index].gap_before):
@@ -554,6 +621,9 @@ def _reason(
     title = _title_nearby(tokens, position)
     if title is not None:
         return _("title «{title}»").format(title=title)
+    kin = before.raw if joined and before is not None and before.folded in KIN else None
+    if kin is not None and len(words) == 1 and _is_first_name(words[0], names):
+        return _("kinship «{word}» before a first name").format(word=kin)
     acronym = before is not None and before.raw.isupper() and before.raw.isalpha()
     if len(words) == 1 and joined and acronym:
         return None  # ``RIA Novosti``, ``BFM Business``: the rest of an acronym's name
@@ -580,6 +650,9 @@ def _reason(
             role = before.folded.removesuffix("s")
             if role in TITLES or role in ROLE_NOUNS:  # (not ``son éditeur, Epic Games``)
                 return _("apposition «{apposition}»").format(apposition=before.raw)
+            office = _office_of(tokens, position - 1)
+            if office is not None:
+                return _("apposition «{apposition}»").format(apposition=office)
     if joined and before is not None and before.folded in GOVERNED:
         return _("«{word}» before a surname").format(word=before.raw)
     if (

@@ -116,6 +116,14 @@ def names(text: str) -> set[str]:
         ("La réponse du gouvernement Rajoy et du régime Assad.", {"Rajoy", "Assad"}),
         ("Depuis la fin de la dictature de Franco, le pays a changé.", {"Franco"}),
         ("« Vous imaginez Sarkozy accepter cela ? »", {"Sarkozy"}),
+        # An apposition to an office held somewhere: ``le gouverneur de Kandahar, X``.
+        ("Selon le gouverneur de Kandahar, Tooryalai Wesa, tout est calme.", {"Tooryalai Wesa"}),
+        ("Rien n’est joué, dit le secrétaire général du Fatah, Jibril Rajoub.", {"Jibril Rajoub"}),
+        # Kinship before a first name alone.
+        ("Hillary Clinton est venue avec leur fille Chelsea.", {"Hillary Clinton", "Chelsea"}),
+        # Words glued by a lost space: a title to its name, a name to the next sentence.
+        ("Tancé par MeFrançois Zimeray, avocat de la famille.", {"François Zimeray"}),
+        ("Selon Jérôme SalomonMardi, le virus circule encore.", {"Jérôme Salomon"}),
         # One person under every form: middle name dropped, Arabic article dropped.
         ("Stephen Craig Paddock a tiré. Stephen Paddock vivait seul.", {"Stephen Craig Paddock"}),
         ("Bachar al-Assad a parlé. M.\u00a0Assad a menacé.", {"Bachar al-Assad"}),
@@ -134,6 +142,8 @@ def test_person_cues(text: str, expected: set[str]) -> None:
         "« The Red Sea Project » attire des touristes aux cris de « Viva España ».",
         "Le Kremlin a démenti, a rapporté l’agence RIA Novosti.",
         "La navette part vers l’île de Fernando Poo.",
+        "Dix ans après la tuerie de Sandy Hook, le Congrès n’a rien voté.",
+        "Le mouvement MeToo et la chaîne YouTube du ministère.",
     ],
 )
 def test_places_and_things_are_not_persons(text: str) -> None:

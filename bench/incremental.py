@@ -14,9 +14,11 @@ documents either way):
 
     python bench/incremental.py --index /tmp/bench/with-entities
 
-With ``--adds N``, only N successive adds of 100 articles (the time of each,
-merges included: what a user who adds a day's articles at a time waits),
-and the segments and query p50 after them:
+With ``--adds N``, only N successive adds of 100 articles, twice from the
+same start: as ``search index`` makes them (the time of each, merges
+included: what a user who adds a day's articles at a time waits), then as
+``search watch`` does (each batch searchable without waiting for a merge;
+the merges run apart, timed apart); and the segments and query p50 after:
 
     python bench/incremental.py --index bench/out/scale/index-x10 --adds 30
 """
@@ -150,9 +152,12 @@ def batches(index_dir: Path, drop: Path, records: list[dict[str, Any]]) -> dict[
     }
 
 
-def repeated_adds(index_dir: Path, count: int) -> dict[str, Any]:
+def repeated_adds(index_dir: Path, count: int, deferred: bool = False) -> dict[str, Any]:
     """*count* adds of 100 articles to a throw-away copy of *index_dir*, one
-    ``Indexer.update`` each, as ``search index`` runs them."""
+    ``Indexer.update`` each, as ``search index`` runs them; *deferred*: as
+    ``search watch`` does, each batch committed without merging (its time is
+    the time until the articles are searchable), then the merges due run
+    apart, as the watcher runs them when nothing waits (``merge_seconds``)."""
     work = Path(tempfile.mkdtemp(prefix="bench-adds-"))
     try:
         copy = work / "index"
@@ -163,6 +168,11 @@ def repeated_adds(index_dir: Path, count: int) -> dict[str, Any]:
             folder = work / "drop" / f"{n:03}"
             write_articles(folder, chunk, f"add{n}")
             started = time.perf_counter()
+            if deferred:
+                Indexer(copy).apply_changes([folder], merge=False)
+                seconds.append(time.perf_counter() - started)
+                merging.append(Indexer(copy).compact().seconds)
+                continue
             report = Indexer(copy).update([folder])
             seconds.append(time.perf_counter() - started)
             merging.append(report.stages["merge"])
@@ -203,16 +213,20 @@ def main() -> None:
     parser.add_argument("--adds", type=int, help="only N successive adds of 100 articles")
     args = parser.parse_args()
     if args.adds:
-        adds = repeated_adds(args.index, args.adds)
-        times = adds["seconds"]
-        print(
-            f"{len(times)} adds of 100 articles: mean {statistics.mean(times):.2f} s, "
-            f"median {statistics.median(times):.2f} s, max {max(times):.2f} s; merging "
-            f"{sum(adds['merge_seconds']):.1f} s of {sum(times):.1f} s; then "
-            f"{adds['segments_after']} segments, interactive query p50 "
-            f"{adds['p50_after_ms']:.1f} ms"
-        )
-        print("each add (s): " + " ".join(f"{t:.1f}" for t in times))
+        # Both ways from the same start, one after the other in one run.
+        for deferred in (False, True):
+            adds = repeated_adds(args.index, args.adds, deferred)
+            times, merging = adds["seconds"], adds["merge_seconds"]
+            how = ("as search watch: merges apart, when idle" if deferred
+                   else "as search index: merges included")  # fmt: skip
+            print(
+                f"{len(times)} adds of 100 articles ({how}): mean "
+                f"{statistics.mean(times):.2f} s, median {statistics.median(times):.2f} s, "
+                f"max {max(times):.2f} s; merging {sum(merging):.1f} s in all (max "
+                f"{max(merging):.1f} s); then {adds['segments_after']} segments, interactive "
+                f"query p50 {adds['p50_after_ms']:.1f} ms"
+            )
+            print("each add (s): " + " ".join(f"{t:.1f}" for t in times))
         return
     result = measure(args.index)
     print(

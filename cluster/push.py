@@ -270,12 +270,17 @@ class Pusher:
         return self._push(files, problems, vanished, again, progress)
 
     def apply_changes(
-        self, changed: Iterable[Path], *, progress: Callable[[Progress], None] | None = None
+        self,
+        changed: Iterable[Path],
+        *,
+        progress: Callable[[Progress], None] | None = None,
+        merge: bool = True,
     ) -> IndexReport:
         """Bring only *changed* paths up to date (what ``search watch`` saw):
         a path that exists is pushed if it changed, a path gone takes its
         articles with it. Ids stay those of the folders of the last
-        :meth:`update`."""
+        :meth:`update`. (*merge* is the local index's: OpenSearch merges its
+        segments on its own, in the background.)"""
         changed = sorted({Path(os.path.abspath(p)) for p in changed})
         present = [p for p in changed if p.exists()]
         gone = [p for p in changed if not p.exists()]
@@ -286,6 +291,10 @@ class Pusher:
             return [k for k in known if within(k, gone)]
 
         return self._push(files, problems, vanished, False, progress)
+
+    def compact(self, progress: Callable[[Progress], None] | None = None) -> IndexReport | None:
+        """Nothing to do: the cluster merges its segments itself (see apply_changes)."""
+        return None
 
     def _push(
         self, files: list[Path], problems: list[Problem],

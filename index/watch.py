@@ -47,8 +47,14 @@ class Target(Protocol):
     ) -> IndexReport: ...
 
     def apply_changes(
-        self, changed: Iterable[Path], *, progress: ProgressCallback | None = None
+        self,
+        changed: Iterable[Path],
+        *,
+        progress: ProgressCallback | None = None,
+        merge: bool = True,
     ) -> IndexReport: ...
+
+    def compact(self, progress: ProgressCallback | None = None) -> IndexReport | None: ...
 
 
 @dataclass
@@ -75,6 +81,9 @@ class Watcher:
         self._pending: dict[Path, _Pending] = {}
         self._index_dir = Path(os.path.abspath(indexer.directory))
         self._folders: set[Path] = set()
+        # A batch commits without merging, so that its articles are searchable
+        # at once; the merges it made due run when no change is waiting.
+        self._merge_due = False
 
     def _learn_folders(self) -> None:
         for root in self.roots:
@@ -152,7 +161,10 @@ class Watcher:
         The index is committed once per batch; *stop* is only looked at
         between batches, so stopping never interrupts a commit.
         *on_watching* is called once the file system is watched: from then
-        on no change is missed.
+        on no change is missed. A batch is committed without merging
+        segments; once nothing is waiting, the merges due run, and their
+        report (no article changed, ``segments_merged`` set) is yielded too.
+        A merge stopped by *stop* is left for the next update.
         """
         changes_seen = watchfiles.watch(
             *self.roots,
@@ -185,12 +197,28 @@ class Watcher:
                 if on_ready:
                     on_ready(len(ready))
                 try:
-                    yield self.indexer.apply_changes(ready)
+                    report = self.indexer.apply_changes(ready, merge=False)
                 except IndexLocked:
                     # Another writer (a long `search index`) holds the index:
                     # keep the batch and try again once it is done.
                     self.note(ready)
                     if on_busy:
                         on_busy(len(ready))
+                else:
+                    self._merge_due = self._merge_due or report.changed
+                    yield report
+            elif self._merge_due and not changes and not self._pending and not stop.is_set():
+                merged = self._merge()
+                if merged is not None and merged.segments_merged:
+                    yield merged
             if stop.is_set():
                 return
+
+    def _merge(self) -> IndexReport | None:
+        """The merges due, if the index is free (else they wait for the next idle moment)."""
+        try:
+            report = self.indexer.compact()
+        except IndexLocked:
+            return None
+        self._merge_due = False
+        return report

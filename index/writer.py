@@ -92,6 +92,8 @@ class IndexReport:
     problems: list[Problem] = field(default_factory=list)
     seconds: float = 0.0
     rebuilt: bool = False
+    # Segments merged into larger ones (by this update, or by Indexer.compact).
+    segments_merged: int = 0
     # Where the time went (index.timing): filled by a local update.
     stages: dict[str, float] = field(default_factory=dict)
 
@@ -186,14 +188,20 @@ class Indexer:
         return self._run(roots, files, problems, vanished, rebuild, progress)
 
     def apply_changes(
-        self, changed: Iterable[Path], *, progress: ProgressCallback | None = None
+        self,
+        changed: Iterable[Path],
+        *,
+        progress: ProgressCallback | None = None,
+        merge: bool = True,
     ) -> IndexReport:
         """Bring only *changed* paths up to date (what a file watcher reports).
 
         A path that exists is (re)indexed if it changed (a folder: every file
         under it); a path that is gone removes its articles (a folder: every
         article under it). Nothing else is scanned, so a batch costs the same
-        on a small corpus and a huge one.
+        on a small corpus and a huge one. With *merge* false, the batch is
+        searchable as soon as its segment is committed, and the merges it
+        makes due wait for :meth:`compact` (a watcher calls it when idle).
         """
         changed = sorted({Path(os.path.abspath(p)) for p in changed})
         present = [p for p in changed if p.exists()]
@@ -205,7 +213,26 @@ class Indexer:
         def vanished(indexed: set[str]) -> list[str]:
             return [p for p in indexed if within(p, gone)]
 
-        return self._run([], files, problems, vanished, False, progress)
+        return self._run([], files, problems, vanished, False, progress, merge)
+
+    def compact(self, progress: ProgressCallback | None = None) -> IndexReport:
+        """Run the merges due now (see :func:`merge_groups`); nothing if none is.
+
+        The report's ``merge`` stage says how long they took.
+        """
+        started = time.perf_counter()
+        report = IndexReport(stages=stage_seconds())
+        claim_directory(self.directory)
+        with update_lock(self.directory, on_wait=self.on_wait):
+            if index_exists(self.directory):
+                ix = open_index(self.directory)
+                try:
+                    self._compact(ix, report, progress)
+                finally:
+                    ix.close()
+        report.stages["merge"] += time.perf_counter() - started
+        report.seconds = time.perf_counter() - started
+        return report
 
     def _run(
         self,
@@ -215,6 +242,7 @@ class Indexer:
         vanished: Callable[[set[str]], list[str]],
         rebuild: bool,
         progress: ProgressCallback | None,
+        merge: bool = True,
     ) -> IndexReport:
         started = time.perf_counter()
         report = IndexReport(stages=stage_seconds())
@@ -224,7 +252,7 @@ class Indexer:
         claim_directory(self.directory)
         try:
             with update_lock(self.directory, on_wait=self.on_wait):
-                self._update_locked(roots, files, vanished, rebuild, report, progress)
+                self._update_locked(roots, files, vanished, rebuild, report, progress, merge)
         except IndexReadOnly:
             # Nothing to write is no reason to fail: check, and say so only if
             # something would have to be written.
@@ -242,6 +270,7 @@ class Indexer:
         rebuild: bool,
         report: IndexReport,
         progress: ProgressCallback | None,
+        merge: bool,
     ) -> None:
         Manifest.discard_leftovers(self.directory)
         manifest = Manifest.load(self.directory)
@@ -259,9 +288,10 @@ class Indexer:
             if report.changed or report.files_read:
                 manifest.updated = time.time()
             manifest.save(self.directory)
-            started = time.perf_counter()
-            self._compact(ix, report, progress)
-            report.stages["merge"] += time.perf_counter() - started
+            if merge or report.rebuilt:  # (a rebuild's worker segments are merged at once)
+                started = time.perf_counter()
+                self._compact(ix, report, progress)
+                report.stages["merge"] += time.perf_counter() - started
         finally:
             ix.close()
 
@@ -501,7 +531,8 @@ class Indexer:
                 )
                 progress(Progress(done, done, articles, merging_into))
             if len(groups) == 1 or self.workers == 0 or worker_count() == 1:
-                self._writer(ix).commit(mergetype=merge_tiers)
+                self._writer(ix).commit(mergetype=merge_tiers)  # the first group
+                report.segments_merged += len(groups[0])
                 continue
             count = min(len(groups), worker_count() if self.workers is None else self.workers)
             with SegmentWorkers(
@@ -513,8 +544,10 @@ class Indexer:
                 # Some merged segment lost a deletion since (nothing of ours
                 # deletes while the update lock is held): merge here instead.
                 writer.commit(mergetype=merge_tiers)
+                report.segments_merged += len(groups[0])
                 continue
             writer.commit(merge=False)
+            report.segments_merged += sum(len(group) for group in groups)
 
 
 def not_an_article(path: Path) -> bool:

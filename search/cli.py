@@ -366,6 +366,7 @@ def report_json(report: IndexReport, index: Path | str) -> dict[str, Any]:
         "files_read": report.files_read,
         "files_unchanged": report.files_unchanged,
         "rebuilt": report.rebuilt,
+        "segments_merged": report.segments_merged,
         "seconds": round(report.seconds, 3),
         # Where the time went (index/timing.py says what each stage holds).
         "stages": {stage: round(seconds, 3) for stage, seconds in report.stages.items()},
@@ -644,9 +645,15 @@ def watch(
         report_problems(report)
         if as_json:
             render.dump({"batch": label, **report_json(report, written_to)}, lines=True)
+            return
+        if label == "merge":
+            said = ngettext(
+                "merged {count} segment in {seconds}s", "merged {count} segments in {seconds}s",
+                report.segments_merged,
+            ).format(count=number(report.segments_merged), seconds=decimal(report.seconds))
         else:
             said = _("{label}: {summary}").format(label=_(label), summary=summary_line(report))
-            click.echo(f"{time.strftime('%H:%M:%S')} {said}", err=True)
+        click.echo(f"{time.strftime('%H:%M:%S')} {said}", err=True)
 
     with progress_display(not as_json) as progress:
         emit(watcher.reconcile(progress), N_("startup"))
@@ -660,7 +667,10 @@ def watch(
         click.echo(f"{time.strftime('%H:%M:%S')} {waiting}", err=True)
 
     for report in watcher.batches(stop, on_busy=busy, on_watching=watching):
-        emit(report, N_("batch"))
+        # A batch is searchable once committed; the merges it made due run
+        # when nothing waits, and say so apart.
+        merge_only = report.segments_merged and not report.changed and not report.problems
+        emit(report, "merge" if merge_only else N_("batch"))
     click.echo(_("stopped; the index is up to date with every completed batch"), err=True)
 
 

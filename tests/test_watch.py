@@ -17,7 +17,8 @@ from typing import Any
 
 import pytest
 
-from index.writer import Indexer
+from index.watch import Watcher
+from index.writer import TIER_WIDTH, IndexReport, Indexer
 from search.engine import Engine
 from tests.conftest import FIXTURES, ROOT
 
@@ -31,12 +32,18 @@ défendue par la Première ministre Kaja Kallas, après un débat de deux jours.
 class WatchProcess:
     """``search watch --json`` in a child process; its batch reports read as they come."""
 
-    def __init__(self, corpus: Path, index_dir: Path, extra: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        corpus: Path,
+        index_dir: Path,
+        extra: dict[str, str] | None = None,
+        as_json: bool = True,
+    ) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("SEARCH_")}
         env["SEARCH_INDEX"] = str(index_dir)
         env.update(extra or {})
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "search.cli", "watch", str(corpus), "--json"],
+            [sys.executable, "-m", "search.cli", "watch", str(corpus), *(["--json"] * as_json)],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -45,6 +52,7 @@ class WatchProcess:
         )
         self.reports: queue.Queue[dict[str, Any]] = queue.Queue()
         self.stderr: list[str] = []
+        self.lines: queue.Queue[str] = queue.Queue()
         self._watching = threading.Event()
         threading.Thread(target=self._read_stdout, daemon=True).start()
         threading.Thread(target=self._read_stderr, daemon=True).start()
@@ -59,8 +67,22 @@ class WatchProcess:
         assert self.process.stderr is not None
         for line in self.process.stderr:
             self.stderr.append(line)
+            self.lines.put(line)
             if line.startswith("watching "):
                 self._watching.set()
+
+    def line_with(self, words: str, timeout: float = 180) -> str:
+        """The first line written to stderr from now on that holds *words*."""
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            assert remaining > 0, f"no line with {words!r}; stderr: {self.stderr}"
+            try:
+                line = self.lines.get(timeout=remaining)
+            except queue.Empty:
+                continue
+            if words in line:
+                return line
 
     def collect(self, done: Callable[[list[dict[str, Any]]], bool], timeout: float = 180) -> list:
         """Batch reports until *done* says enough were seen (the bound is generous:
@@ -161,6 +183,72 @@ def test_a_burst_of_files_is_indexed_once_in_few_batches(watching: Any) -> None:
     with Engine(index_dir) as engine:
         assert engine.search("dépêche ministre").total == 200
     assert watcher.stop() == 0
+
+
+def nine_small_segments(corpus: Path, index_dir: Path) -> Indexer:
+    """An index of TIER_WIDTH - 1 one-article segments: one more makes a merge due."""
+    corpus.mkdir()
+    indexer = Indexer(index_dir, workers=0)
+    for n in range(TIER_WIDTH - 1):
+        path = corpus / f"depeche-{n}.txt"
+        path.write_text(f"Dépêche {n}\n\nLe ministre a annoncé la mesure {n}.\n", encoding="utf-8")
+        indexer.apply_changes([path], merge=False)
+    with Engine(index_dir) as engine:
+        assert engine.stats().segments == TIER_WIDTH - 1
+    return indexer
+
+
+def test_a_batch_is_searchable_before_the_merge_it_makes_due(tmp_path: Path) -> None:
+    """The watcher commits a batch without merging; the merge runs once nothing waits."""
+    corpus, index_dir = tmp_path / "corpus", tmp_path / "index"
+    watcher = Watcher(nine_small_segments(corpus, index_dir), [corpus])
+    stop = threading.Event()
+    got: queue.Queue[IndexReport] = queue.Queue()
+    next_one = threading.Semaphore(0)  # the watcher goes on only once a report is checked
+
+    def follow() -> None:
+        write = lambda: (corpus / "estonie.txt").write_text(ARTICLE, encoding="utf-8")  # noqa: E731
+        for report in watcher.batches(stop, on_watching=write):
+            got.put(report)
+            next_one.acquire()
+
+    threading.Thread(target=follow, daemon=True).start()
+    batch = got.get(timeout=180)
+    assert (batch.added, batch.segments_merged) == (1, 0)
+    with Engine(index_dir) as engine:
+        assert engine.search("retraites Kallas").total == 1
+        assert engine.stats().segments == TIER_WIDTH, "the batch waited for no merge"
+    next_one.release()
+    merged = got.get(timeout=180)
+    assert merged.segments_merged == TIER_WIDTH and not merged.changed
+    stop.set()
+    next_one.release()
+    with Engine(index_dir) as engine:
+        assert engine.stats().segments == 1
+        assert engine.stats().documents == TIER_WIDTH
+        assert engine.search("retraites Kallas").total == 1
+
+
+@pytest.mark.parametrize("as_json", [True, False])
+def test_watch_reports_its_merges_apart(tmp_path: Path, as_json: bool) -> None:
+    corpus, index_dir = tmp_path / "corpus", tmp_path / "index"
+    nine_small_segments(corpus, index_dir)
+    watcher = WatchProcess(corpus, index_dir, as_json=as_json)
+    try:
+        (corpus / "estonie.txt").write_text(ARTICLE, encoding="utf-8")
+        if as_json:
+            reports = watcher.collect(lambda seen: any(r["batch"] == "merge" for r in seen))
+            assert [(r["batch"], r["added"], r["segments_merged"]) for r in reports] == [
+                ("startup", 0, 0), ("batch", 1, 0), ("merge", 0, TIER_WIDTH)
+            ]
+        else:  # in words, for a person at the terminal
+            assert "batch: indexed 1 new" in watcher.line_with("batch: ")
+            assert f" merged {TIER_WIDTH} segments in " in watcher.line_with("merged ")
+        assert watcher.stop() == 0
+    finally:
+        if watcher.process.poll() is None:
+            watcher.process.kill()
+            watcher.process.wait()
 
 
 def test_watch_refuses_a_missing_folder(run: Any, tmp_path: Path) -> None:

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from index.watch import Watcher
-from index.writer import TIER_WIDTH, IndexReport, Indexer
+from index.writer import TIER_WIDTH, Indexer, IndexReport
 from search.engine import Engine
 from tests.conftest import FIXTURES, ROOT
 

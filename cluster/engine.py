@@ -489,7 +489,16 @@ _GROUPED = {"range": {"story_size": {"gte": 2}}}
 
 
 def _order(sort: str) -> list[Any]:
-    return [{"date": {"order": "desc", "missing": "_last"}}] if sort == "date" else ["_score"]
+    """The local engine's order (:meth:`search.facets.FacetTable.tie_order`):
+    equal scores newest first, then by sample key (from the text), then copies
+    of one text by id (the local engine compares its own ids, the same order
+    for an archive pushed from the folders it indexed)."""
+    ties = [
+        {"date": {"order": "desc", "missing": "_last"}},
+        {"sample_key": {"order": "asc", "missing": "_last"}},
+        {"article_id": {"order": "asc"}},
+    ]
+    return ties if sort == "date" else ["_score", *ties]
 
 
 def _persons(source: dict[str, Any], names: dict[str, str]) -> tuple[str, ...]:

@@ -65,7 +65,7 @@ def _node(node: grammar.Node) -> dict[str, Any]:
             bounds["lte"] = f"{node.end.isoformat()}T23:59:59.999"
         return {"range": {"date": bounds}}
     if isinstance(node, grammar.Word | grammar.Phrase) and node.field in ("country", "person"):
-        return _facet(node.field, node.text)
+        return _facet(node.field, node.text, node.boost)
     if isinstance(node, grammar.Word):
         return _word(node)
     if isinstance(node, grammar.Phrase):
@@ -120,14 +120,18 @@ def _phrase(text: str, field: str | None, slop: int, boost: float) -> dict[str, 
                           "slop": slop, "in_order": True, "boost": boost}}  # fmt: skip
 
 
-def _facet(field: str, text: str) -> dict[str, Any]:
+def _facet(field: str, text: str, boost: float) -> dict[str, Any]:
+    """A country or a person: a match scores *boost*, once, as locally (a facet
+    filters, it does not rank; a name held by several persons counts once)."""
     if field == "country":
         try:
-            return {"term": {"country": resolve_country(text)}}
+            clause = {"term": {"country": resolve_country(text)}}
         except UnknownCountry as error:
             raise QuerySyntaxError(str(error)) from None
-    # Every person whose key holds the words, in order (as the local engine).
-    return {"match_phrase": {"person_words": person_key(text)}}
+    else:
+        # Every person whose key holds the words, in order (as the local engine).
+        clause = {"match_phrase": {"person_words": person_key(text)}}
+    return {"constant_score": {"filter": clause, "boost": boost}}
 
 
 def _pattern(node: grammar.Pattern) -> dict[str, Any]:

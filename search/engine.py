@@ -426,11 +426,11 @@ class Engine:
             except UnknownCountry as error:
                 raise QuerySyntaxError(str(error)) from None
         keys = self.facet_table.person_keys(text)
-        return (
-            wq.Or([wq.Term("person", k) for k in keys])
-            if len(keys) > 1
-            else wq.Term("person", keys[0], boost=q.boost)
-        )
+        if len(keys) == 1:
+            return wq.Term("person", keys[0], boost=q.boost)
+        # One person named counts once, however many keys hold the name (Emmanuel
+        # and Brigitte Macron): the cluster scores ``personne:`` the same way.
+        return wq.ConstantScoreQuery(wq.Or([wq.Term("person", k) for k in keys]), q.boost)
 
     def notes(self, text: str) -> tuple[str, ...]:
         """Which persons each ``personne:`` name of *text* matched, where it fits
@@ -555,7 +555,7 @@ class Engine:
                 (stored(n), score) for n, score in page[offset:]
             ]
         else:
-            ranked, docnums = self._search_whoosh(text, q, filters, offset, limit, sort)
+            ranked, docnums = self._page(q, filters, offset, limit, sort)
         matcher = self.matcher(q)
         # Snippets only for the page shown: highlighting is the costly part.
         hits = [
@@ -583,6 +583,14 @@ class Engine:
         docs, scores = self._ordered(q, filters, sort)
         story_of = self.facet_table.stories[docs]
         firsts = stories.first_positions(story_of)
+        shown = firsts[offset : offset + limit]
+        if len(shown):
+            # Ties settled up to the page's last story (whole runs: the stories
+            # before it, and each one's first article, are then fixed), then
+            # the stories found again in that order.
+            docs = self._settle_copies(docs, scores, 0, int(shown[-1]) + 1)
+            story_of = self.facet_table.stories[docs]
+            firsts = stories.first_positions(story_of)
         # Each story's matches, found by bisection: n log n whatever the page size.
         by_story = np.argsort(story_of, kind="stable")
         sorted_stories = story_of[by_story]
@@ -595,7 +603,10 @@ class Engine:
             others = others[others != at]
             score = None if scores is None else float(scores[at])
             hit = self._hit(rank, stored(int(docs[at])), score, matcher)
-            ids = tuple(stored(int(docs[i]))["id"] for i in others[:MOST_COPIES].tolist())
+            copies = self._settle_copies(
+                docs[others], None if scores is None else scores[others], 0, MOST_COPIES
+            )
+            ids = tuple(stored(d)["id"] for d in copies[:MOST_COPIES].tolist())
             hits.append(replace(hit, copies=ids, copy_count=len(others)))
         counts = None
         if facets:
@@ -654,7 +665,56 @@ class Engine:
         if found is None:
             return None
         ranker, mask, scores = found
-        return ranker.top(mask, scores, count), np.flatnonzero(mask).tolist()
+        table = self.facet_table
+        page = ranker.top(mask, scores, count, table.tie_order)
+        docs = np.array([d for d, _ in page], dtype=np.int64)
+        values = np.array([v for _, v in page], dtype=np.float64)
+        if len(docs) == count > 0:
+            # Copies tied with the last place (same score, date and text) may lie
+            # past the page: their order is settled with them.
+            last = docs[-1]
+            tied = np.flatnonzero(
+                mask & (scores == values[-1]) & (table.days == table.days[last])
+                & (table.seconds == table.seconds[last])
+                & (table.sample_keys == table.sample_keys[last])
+            )  # fmt: skip
+            more = np.setdiff1d(tied, docs)
+            docs = np.concatenate((docs, more))
+            values = np.concatenate((values, np.full(len(more), values[-1])))
+        docs = self._settle_copies(docs, values)[:count]
+        best = [(int(d), float(v)) for d, v in zip(docs, values, strict=False)]
+        return best, np.flatnonzero(mask).tolist()
+
+    def _settle_copies(
+        self, docs: Any, scores: Any, start: int = 0, stop: int | None = None
+    ) -> Any:
+        """*docs*, in rank (or date) order, with each run of copies tied on
+        everything (same score, date and text) that meets ``docs[start:stop]``
+        put in the order of their ids. The tie order leaves those in index
+        order, which depends on how the index was built; their ids do not
+        (the cluster sorts them by id too). Only the runs met are read."""
+        table = self.facet_table
+        stop = len(docs) if stop is None else min(stop, len(docs))
+        if stop - start < 1 or len(docs) < 2:
+            return docs
+        days, seconds, keys = table.days[docs], table.seconds[docs], table.sample_keys[docs]
+        same = (days[1:] == days[:-1]) & (seconds[1:] == seconds[:-1]) & (keys[1:] == keys[:-1])
+        if scores is not None:
+            same &= scores[1:] == scores[:-1]
+        if not same.any():
+            return docs
+        bounds = np.concatenate(([0], np.flatnonzero(~same) + 1, [len(docs)]))
+        first = int(np.searchsorted(bounds, start, side="right")) - 1
+        last = int(np.searchsorted(bounds, stop - 1, side="right")) - 1
+        runs = np.flatnonzero(np.diff(bounds)[first : last + 1] > 1) + first
+        if not len(runs):
+            return docs
+        docs = docs.copy()
+        stored = self._searcher.reader().stored_fields
+        for run in runs.tolist():
+            low, high = int(bounds[run]), int(bounds[run + 1])
+            docs[low:high] = sorted(docs[low:high].tolist(), key=lambda d: stored(d)["id"])
+        return docs
 
     def _ordered(self, q: wq.Query, filters: Filters, sort: Sort) -> tuple[Any, Any]:
         """Every match, best first (or newest first): document numbers and scores
@@ -666,38 +726,35 @@ class Engine:
             else:
                 restrict = self.filter_query(filters)
                 docnums = np.array(self._docnums(q, restrict), dtype=np.int64)
-            days = self.facet_table.day_numbers()[docnums]
-            return docnums[np.lexsort((docnums, -days))], None
+            # The tie order is newest first already (then by text).
+            return docnums[np.argsort(self.facet_table.tie_order[docnums], kind="stable")], None
         found = self._evaluate(q, filters)
         if found is not None:
             ranker, mask, scores = found
-            return ranker.ordered(mask, scores)
+            return ranker.ordered(mask, scores, self.facet_table.tie_order)
         restrict = self.filter_query(filters)
         kwargs: dict[str, Any] = {"filter": restrict} if restrict is not None else {}
         results = self._searcher.search(_preload_long_unions(q), limit=None, **kwargs)
         pairs = results.top_n
         docs = np.fromiter((d for _, d in pairs), dtype=np.int64, count=len(pairs))
-        return docs, np.fromiter((s for s, _ in pairs), dtype=np.float64, count=len(pairs))
+        scores = np.fromiter((s for s, _ in pairs), dtype=np.float64, count=len(pairs))
+        order = np.lexsort((self.facet_table.tie_order[docs], -scores))
+        return docs[order], scores[order]
 
-    def _search_whoosh(
-        self, text: str, q: wq.Query, filters: Filters, offset: int, limit: int, sort: Sort
+    def _page(
+        self, q: wq.Query, filters: Filters, offset: int, limit: int, sort: Sort
     ) -> tuple[list[tuple[dict[str, Any], float | None]], list[int]]:
-        restrict = self.filter_query(filters)
-        kwargs: dict[str, Any] = {"filter": restrict} if restrict is not None else {}
-        if sort == "date":
-            kwargs.update(sortedby="date", reverse=True)
-        # Whoosh wants a page of one at least; a page of 0 (only the total) is cut below.
-        results = self._searcher.search(
-            _preload_long_unions(q), limit=max(offset + limit, 1), **kwargs
-        )
-        end = min(offset + limit, results.scored_length())
-        # Sorted by date, Whoosh's "score" is the sort key: there is no relevance.
+        """A page of every match in :meth:`_ordered`'s order, and every match:
+        for what :meth:`_rank` cannot do (dates, and queries only Whoosh runs)."""
+        docs, scores = self._ordered(q, filters, sort)
+        docs = self._settle_copies(docs, scores, offset, offset + limit)
+        stored = self._searcher.reader().stored_fields
+        page = docs[offset : offset + limit].tolist()
         ranked = [
-            (results.fields(n), results.score(n) if sort == "relevance" else None)
-            for n in range(offset, end)
+            (stored(d), None if scores is None else float(scores[at]))
+            for at, d in enumerate(page, offset)
         ]
-        # One pass over every match gives both the total and the facet counts.
-        return ranked, self._docnums(self._matching(text, q), restrict)
+        return ranked, docs.tolist()
 
     @_damage_is_reported
     def all_matches(
@@ -707,6 +764,7 @@ class Engine:
         ``(document number, score)`` pairs, for :meth:`article_at`. A pair per match,
         never an article's text: exporting a million matches stays light."""
         docs, scores = self._ordered(self.parse(text), filters or Filters(), sort)
+        docs = self._settle_copies(docs, scores)
         if scores is None:
             return [(d, None) for d in docs.tolist()]
         return list(zip(docs.tolist(), scores.tolist(), strict=True))

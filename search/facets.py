@@ -96,8 +96,9 @@ def country_name(code: str) -> str:
 FACET_CACHE_PREFIX = ".facets-"
 SEGMENT_CACHE = ".facets-segments"
 # Bumped when the layout of the cached arrays changes: older caches are rebuilt.
-# 6: ties between spellings of a name broken by code point; 7: related's sample keys
-CACHE_FORMAT = 7
+# 6: ties between spellings of a name broken by code point; 7: related's sample keys;
+# 8: the time of day, for the tie order
+CACHE_FORMAT = 8
 # ``dated_by`` of an article whose only date is its file's modification time.
 FILE_DATE = b"mtime"
 
@@ -105,6 +106,13 @@ FILE_DATE = b"mtime"
 def _day(value: Any) -> int:
     """A date column value as a day number (``date.toordinal``), 0 when there is none."""
     return value.toordinal() if isinstance(value, datetime) else 0
+
+
+def _second(value: Any) -> int:
+    """A date column value's time of day in seconds, 0 when there is none."""
+    if not isinstance(value, datetime):
+        return 0
+    return value.hour * 3600 + value.minute * 60 + value.second
 
 
 @dataclass
@@ -118,20 +126,22 @@ class _SegmentFacets:
     days: list[int]
     signatures: Any  # uint32 (documents × PERMUTATIONS): MinHash, zeros for none
     file_dated: Any  # bool: the date is the file's modification time
+    seconds: list[int]  # the time of day of the date (0 for none or midnight)
 
     @classmethod
     def read(cls, reader: Any) -> _SegmentFacets:
         size = reader.doc_count_all()
         countries: list[tuple[str, ...]] = [()] * size
         persons: list[tuple[str, ...]] = [()] * size
-        days = [0] * size
+        days, seconds = [0] * size, [0] * size
         if reader.has_column("facets"):
             column = reader.column_reader("facets")
             for docnum in range(size):
                 countries[docnum], persons[docnum] = unpack_facets(column[docnum])
         if reader.has_column("date"):
             column = reader.column_reader("date", translate=True)
-            days = [_day(column[docnum]) for docnum in range(size)]
+            dates = [column[docnum] for docnum in range(size)]
+            days, seconds = [_day(d) for d in dates], [_second(d) for d in dates]
         keys = [tuple(map(person_key, names)) if names else () for names in persons]
         signatures = np.zeros((size, PERMUTATIONS), dtype=np.uint32)
         if reader.has_column("story"):
@@ -143,7 +153,7 @@ class _SegmentFacets:
             column = reader.column_reader("dated_by")
             for docnum in range(size):
                 file_dated[docnum] = column[docnum] == FILE_DATE
-        return cls(countries, persons, keys, days, signatures, file_dated)
+        return cls(countries, persons, keys, days, signatures, file_dated, seconds)
 
     @classmethod
     def for_segment(cls, reader: Any, cache: Path | None) -> _SegmentFacets:
@@ -158,15 +168,17 @@ class _SegmentFacets:
                 countries, persons, keys = (
                     _ValueLists.from_arrays(arrays, k).rows() for k in _ROWS
                 )
-                if len(countries) == len(persons) == len(keys) == size:
+                seconds = arrays["seconds"].tolist()
+                if len(countries) == len(persons) == len(keys) == len(seconds) == size:
                     days = arrays["days"].tolist()
                     signatures, file_dated = arrays["signatures"], arrays["file_dated"]
-                    return cls(countries, persons, keys, days, signatures, file_dated)
+                    return cls(countries, persons, keys, days, signatures, file_dated, seconds)
         except _DAMAGED_CACHE:
             pass  # read again from the index, and saved anew
         found = cls.read(reader)
         arrays = {
             "days": np.array(found.days, dtype=np.int64),
+            "seconds": np.array(found.seconds, dtype=np.int32),
             "signatures": found.signatures,
             "file_dated": found.file_dated,
         }
@@ -382,6 +394,7 @@ class FacetTable:
     countries: _ValueLists
     persons: _ValueLists  # canonical person keys
     days: Any  # numpy int64 day numbers, 0 for no date
+    seconds: Any  # numpy int32: the time of day of each date, in seconds
     stories: Any  # numpy int64 story ids (search.stories): the first document of each
     sample_keys: Any  # numpy int64 (index.minhash.sample_keys): related reads the smallest
     file_dated: Any  # numpy bool: dated only by the file's modification time
@@ -398,6 +411,7 @@ class FacetTable:
         table = cls.__new__(cls)
         try:
             table.days = arrays["days"]
+            table.seconds = arrays["seconds"]
             table.stories = arrays["stories"]
             table.sample_keys = arrays["sample_keys"]
             table.file_dated = arrays["file_dated"]
@@ -416,6 +430,7 @@ class FacetTable:
         _save_arrays(
             path,
             days=self.days,
+            seconds=self.seconds,
             stories=self.stories,
             sample_keys=self.sample_keys,
             file_dated=self.file_dated,
@@ -442,6 +457,7 @@ class FacetTable:
         persons: list[tuple[str, ...]] = []
         keys: list[tuple[str, ...]] = []
         days: list[int] = []
+        seconds: list[int] = []
         signatures = []
         file_dated = []
         leaves = [leaf for leaf, _ in reader.leaf_readers()]
@@ -452,9 +468,11 @@ class FacetTable:
             persons += part.persons
             keys += part.keys
             days += part.days
+            seconds += part.seconds
             signatures.append(part.signatures)
             file_dated.append(part.file_dated)
         self.days = np.array(days, dtype=np.int64)
+        self.seconds = np.array(seconds, dtype=np.int32)
         self.file_dated = np.concatenate(file_dated) if file_dated else np.zeros(0, dtype=bool)
         live = np.ones(len(days), dtype=bool)
         if reader.has_deletions():
@@ -519,6 +537,24 @@ class FacetTable:
     def canonical(self, name: str) -> str:
         key = person_key(name)
         return self.display.get(self.alias.get(key, key), name)
+
+    @cached_property
+    def tie_order(self) -> Any:
+        """Each document's place in the order that ranks equal scores: newest
+        first by day and time (no date last), then by sample key
+        (:func:`index.minhash.sample_keys`, drawn from the text), then by
+        document number.
+
+        Document numbers depend on how the index was built (one process or
+        several, the commits, the merges); dates and texts do not, and the
+        cluster breaks its ties by the same two keys. So a query lists the same
+        articles in the same order whatever built the index, locally or on a
+        cluster, copies of one text on one day aside (those keep index order).
+        """
+        order = np.lexsort((self.sample_keys, -self.seconds, -self.days))
+        places = np.empty(len(order), dtype=np.int64)
+        places[order] = np.arange(len(order), dtype=np.int64)
+        return places
 
     def day_numbers(self, file_dates: bool = True) -> Any:
         """Each document's date as a day number (``date.toordinal``), 0 when it has

@@ -213,14 +213,21 @@ class QueryCompiler:
 
     def _pattern(self, node: grammar.Pattern) -> wq.Query:
         """Wildcards skip analysis (a stem of ``sécur*`` means nothing): folded like
-        the index, and matched on the stems and the exact forms alike."""
+        the index, and matched on the stems and the exact forms alike.
+
+        A match scores its field's boost, whatever word of the pattern it holds
+        (as OpenSearch scores ``prefix`` and ``wildcard``). Whoosh's own pattern
+        scores depend on the segments: BM25 where a segment holds one word of
+        the pattern, a constant where it holds several, so the order of the
+        hits changed with how the index was built."""
         text = grammar.pattern_text(node)
         parts: list[wq.Query] = []
         for fieldname, boost in self._targets(node.field):
             if text.endswith("*") and not set(text[:-1]) & {"*", "?"}:
-                parts.append(wq.Prefix(fieldname, text[:-1], boost=boost * node.boost))
+                pattern: wq.Query = wq.Prefix(fieldname, text[:-1])
             else:
-                parts.append(wq.Wildcard(fieldname, text, boost=boost * node.boost))
+                pattern = wq.Wildcard(fieldname, text)
+            parts.append(wq.ConstantScoreQuery(pattern, boost * node.boost))
         return parts[0] if len(parts) == 1 else wq.Or(parts)
 
     def _fuzzy(self, node: grammar.Fuzzy) -> wq.Query:

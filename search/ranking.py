@@ -4,8 +4,11 @@ Whoosh scores a query by walking its matchers one posting at a time in
 Python: ~100 ms for one common word over the three default fields, 0.3 s for
 a 5-word OR on the whole OrangeSum corpus. Users type queries live, so the
 plain queries people type most (words, AND, OR, NOT, field terms) are scored
-here instead, with the same formula, statistics and tie order as Whoosh
+here instead, with the same formula and statistics as Whoosh
 (``tests/test_ranking.py`` checks the top hits and scores against Whoosh's).
+Equal scores are not left in document-number order, which depends on how the
+index was built, but put in the order the engine gives (newest first, then
+by text: :meth:`search.facets.FacetTable.tie_order`).
 One pass gives the ranked page, the total and the documents to count facets
 over. Exact phrases are matched here too, on positions stored as arrays
 (:meth:`Ranker.phrase`). Anything else (phrases with slop, phrases on an
@@ -206,6 +209,9 @@ class Ranker:
             return self.term(q.fieldname, _text(q), q.boost)
         if isinstance(q, wq.Phrase):
             return self.phrase(q)
+        if isinstance(q, wq.ConstantScoreQuery):
+            mask, _ = self._evaluate(q.child)
+            return mask, np.where(mask, q.score, 0.0)
         if q is wq.NullQuery or isinstance(q, type(wq.NullQuery)):
             return np.zeros(self.size, dtype=bool), np.zeros(self.size)
         if isinstance(q, wq.AndNot):
@@ -250,16 +256,17 @@ class Ranker:
             return mask, scores * q.boost if q.boost != 1.0 else scores
         raise Unsupported(type(q).__name__)
 
-    def ordered(self, mask: Mask, scores: Scores) -> tuple[Any, Scores]:
-        """Every matching document and its score, in Whoosh's order (score, then
-        document number), as arrays."""
+    def ordered(self, mask: Mask, scores: Scores, ties: Any) -> tuple[Any, Scores]:
+        """Every matching document and its score, best first, as arrays; equal
+        scores in the order of *ties* (each document's place: see
+        :meth:`search.facets.FacetTable.tie_order`)."""
         docs = np.flatnonzero(mask)
         values = scores[docs]
-        order = np.lexsort((docs, -values))
+        order = np.lexsort((ties[docs], -values))
         return docs[order], values[order]
 
-    def top(self, mask: Mask, scores: Scores, count: int) -> list[tuple[int, float]]:
-        """The *count* best documents, in Whoosh's order (score, then document number)."""
+    def top(self, mask: Mask, scores: Scores, count: int, ties: Any) -> list[tuple[int, float]]:
+        """The *count* best documents, in the order of :meth:`ordered`."""
         docs = np.flatnonzero(mask)
         if not len(docs) or count <= 0:
             return []
@@ -269,7 +276,7 @@ class Ranker:
             threshold = np.partition(values, len(values) - count)[len(values) - count]
             keep = values >= threshold
             docs, values = docs[keep], values[keep]
-        order = np.lexsort((docs, -values))[:count]
+        order = np.lexsort((ties[docs], -values))[:count]
         return [(int(d), float(s)) for d, s in zip(docs[order], values[order], strict=True)]
 
 

@@ -42,12 +42,21 @@ def group(signatures: Any, live: Any) -> Any:
     size = len(signatures)
     valid = np.asarray(live, dtype=bool) & signatures.any(axis=1)
     docs = np.flatnonzero(valid)
+    # Articles of one band key are chained in the order of their whole
+    # signature, not of their document numbers: which pairs are compared, and
+    # so the stories, must not depend on how the index was built (nor differ
+    # on a cluster, which groups in reading order).
+    whole = np.zeros(len(docs), dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for band in range(BANDS):
+            rows = signatures[docs, band * ROWS : (band + 1) * ROWS]
+            whole = whole * np.uint64(0x100000001B3) + band_key(rows)
     firsts, seconds = [], []
     for band in range(BANDS):
         # One band's columns at a time: a copy of every signature would be
         # 512 bytes an article (half a gigabyte at a million).
         keys = band_key(signatures[docs, band * ROWS : (band + 1) * ROWS])
-        order = np.argsort(keys, kind="stable")
+        order = np.lexsort((whole, keys))
         same = keys[order[1:]] == keys[order[:-1]]
         # Neighbours in sorted order: a run of equal keys becomes a chain.
         firsts.append(docs[order[:-1][same]])

@@ -98,6 +98,26 @@ def test_the_cluster_has_two_nodes_and_the_index_a_replica(
     assert health["active_shards"] == 4  # 2 shards, each with its replica
 
 
+def test_ties_come_in_the_local_order(
+    nodes: LocalCluster, pushed: str, fixtures_and_seeds: Path
+) -> None:
+    """Where the scores say nothing (facets alone, wildcards, a date sort), both
+    engines list the same articles in the same order: newest first, then by
+    text, then copies by id (search.facets.FacetTable.tie_order)."""
+    queries = ["pays:FI", "pays:FR", "personne:Stoltenberg", "", "otan*", "pays:FI OTAN*",
+               "Finlande", "personne:Stoltenberg pays:NO^2"]  # fmt: skip
+    with ClusterEngine(nodes.url, pushed) as remote, Engine(fixtures_and_seeds) as local:
+        for text in queries:
+            for sort in ("relevance", "date") if any(c in text for c in ":*") else ("date",):
+                for collapse in (False, True):
+                    here = local.search(text, limit=50, sort=sort, collapse=collapse)
+                    there = remote.search(text, limit=50, sort=sort, collapse=collapse)
+                    assert here.total == there.total > 0, (text, sort, collapse)
+                    assert [(h.id.rsplit("/", 2)[-1], h.score) for h in there.hits] == [
+                        (h.id.rsplit("/", 2)[-1], h.score) for h in here.hits
+                    ], (text, sort, collapse)
+
+
 def test_every_table_row_finds_what_the_local_engine_finds(
     nodes: LocalCluster, pushed: str, fixtures_and_seeds: Path
 ) -> None:

@@ -520,6 +520,7 @@ def _office_of(tokens: list[_Token], end: int) -> str | None:
             return None
     return None
 
+
 def _after_place(tokens: list[_Token], index: int) -> bool:
     """``rue Victor Hugo``, ``l'école de Sandy Hook``, ``l'île de Fernando Poo``."""
     if index < 1 or not _joins(tokens[index].gap_before):

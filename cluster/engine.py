@@ -227,13 +227,13 @@ class ClusterEngine:
             return alone + sum(1 for _ in found)
 
     def _in_unit(self, query: dict[str, Any], unit: str) -> dict[str, Any]:
-        """*query* as it counts: every match, or with *unit* ``stories`` the
-        first match of each story in reading order, as the local engine takes
-        the first in document order."""
+        """*query* as it counts: every match, or with *unit* ``stories`` each
+        story's first publication among the matches, as the local engine picks
+        it (:meth:`search.facets.FacetTable.first_published`)."""
         if unit == "articles":
             return query
         grouped = {"bool": {"filter": [query, _GROUPED]}}
-        first = {"first": {"top_hits": {"size": 1, "sort": [{"order": "asc"}], "_source": False}}}
+        first = {"first": {"top_hits": {"size": 1, "sort": _FIRST_PUBLISHED, "_source": False}}}
         with self._answering():
             firsts = [bucket["first"]["hits"]["hits"][0]["_id"] for bucket in scroll.buckets(
                 self.client, self.index, ["story"], grouped, first)]  # fmt: skip
@@ -438,8 +438,8 @@ class ClusterEngine:
         return [item["_source"]["article_id"] for item in found]
 
     def copies(self, doc_id: str) -> list[Article]:
-        """The other articles of *doc_id*'s story, in reading order (the local
-        engine's index order for an archive built at once)."""
+        """The other articles of *doc_id*'s story, earliest first, as the local
+        engine lists them."""
         body = {"query": {"term": {"article_id": doc_id}}, "size": 1, "_source": ["story"]}
         found = self._call(self.client.search, index=self.index, body=body)["hits"]["hits"]
         if not found:
@@ -447,7 +447,7 @@ class ClusterEngine:
         story = found[0]["_source"].get("story", doc_id)
         body = {"query": {"bool": {"filter": [{"term": {"story": story}}],
                                    "must_not": [{"term": {"article_id": doc_id}}]}},
-                "_source": _SOURCE, "sort": [{"order": "asc"}]}  # fmt: skip
+                "_source": _SOURCE, "sort": _FIRST_PUBLISHED}  # fmt: skip
         with self._answering():
             members = [hit["_source"] for page in scroll.pages(self.client, self.index, body, 500)
                        for hit in page]  # fmt: skip
@@ -486,6 +486,15 @@ def _hit(rank: int, item: dict[str, Any], marks: Any, sort: str, names: dict[str
 
 # Documents in a story of two or more articles (cluster.stories).
 _GROUPED = {"range": {"story_size": {"gte": 2}}}
+
+
+# A story's articles earliest first (then by text, then by id): the local
+# engine's FacetTable.first_published, and its order of copies.
+_FIRST_PUBLISHED = [
+    {"date": {"order": "asc", "missing": "_last"}},
+    {"sample_key": {"order": "asc", "missing": "_last"}},
+    {"article_id": {"order": "asc"}},
+]
 
 
 def _order(sort: str) -> list[Any]:

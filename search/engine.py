@@ -610,10 +610,9 @@ class Engine:
             hits.append(replace(hit, copies=ids, copy_count=len(others)))
         counts = None
         if facets:
-            chosen = docs[firsts] if unit == "stories" else docs
-            counts = replace(
-                self.facet_table.count(chosen, top=top, granularity=granularity), unit=unit
-            )
+            counts = replace(self.facet_table.count(
+                self._in_unit(docs, unit), top=top, granularity=granularity
+            ), unit=unit)  # fmt: skip
         took_ms = (time.perf_counter() - started) * 1000
         hint = None if len(docs) else explain_no_hits(text)
         return SearchResults(
@@ -622,24 +621,29 @@ class Engine:
         )  # fmt: skip
 
     def _in_unit(self, docnums: Sequence[int], unit: Unit) -> Any:
-        """*docnums* as they count: every article, or the first of each story."""
+        """*docnums* as they count: every article, or each story's first
+        publication among them (:meth:`search.facets.FacetTable.first_published`)."""
         if unit == "articles":
             return docnums
-        return stories.first_of_each(docnums, self.facet_table.stories)
+        docs = np.asarray(docnums, dtype=np.int64)
+        docs = docs[np.argsort(self.facet_table.first_published[docs], kind="stable")]
+        return stories.first_of_each(docs, self.facet_table.stories)
 
     @_damage_is_reported
     def copies(self, doc_id: str) -> list[Article]:
-        """The other articles of *doc_id*'s story (the same wire copy), in index order."""
+        """The other articles of *doc_id*'s story (the same wire copy), earliest
+        first (then by text, then by id: the cluster's order too)."""
         reader = self._searcher.reader()
         docnum = self._searcher.document_number(id=doc_id)
         if docnum is None:
             return []
-        story = int(self.facet_table.stories[docnum])
-        return [
-            self._article(reader.stored_fields(d), None)
-            for d in stories.copies_of(story, self.facet_table.stories)
-            if d != docnum
-        ]
+        table = self.facet_table
+        story = int(table.stories[docnum])
+        members = [d for d in stories.copies_of(story, table.stories) if d != docnum]
+        members.sort(key=lambda d: table.first_published[d])
+        # Copies of one text at one time: by id, as on the cluster.
+        docs = self._settle_copies(np.array(members, dtype=np.int64), None)
+        return [self._article(reader.stored_fields(d), None) for d in docs.tolist()]
 
     def _evaluate(self, q: wq.Query, filters: Filters) -> tuple[Ranker, Mask, Any] | None:
         """Which documents match *q* and *filters*, and their scores, by
@@ -688,11 +692,12 @@ class Engine:
     def _settle_copies(
         self, docs: Any, scores: Any, start: int = 0, stop: int | None = None
     ) -> Any:
-        """*docs*, in rank (or date) order, with each run of copies tied on
-        everything (same score, date and text) that meets ``docs[start:stop]``
-        put in the order of their ids. The tie order leaves those in index
-        order, which depends on how the index was built; their ids do not
-        (the cluster sorts them by id too). Only the runs met are read."""
+        """*docs*, in rank (or date) order, or any order that keeps copies side
+        by side, with each run of copies tied on everything (same score, date
+        and text) that meets ``docs[start:stop]`` put in the order of their
+        ids. The tie order leaves those in index order, which depends on how
+        the index was built; their ids do not (the cluster sorts them by id
+        too). Only the runs met are read."""
         table = self.facet_table
         stop = len(docs) if stop is None else min(stop, len(docs))
         if stop - start < 1 or len(docs) < 2:

@@ -556,6 +556,20 @@ class FacetTable:
         places[order] = np.arange(len(order), dtype=np.int64)
         return places
 
+    @cached_property
+    def first_published(self) -> Any:
+        """Each document's place in the order that picks the article a story
+        counts by: earliest first by day and time (no date last), then by
+        sample key, then by document number. A story counts once, as its first
+        publication; the cluster picks the same one (``date``, ``sample_key``,
+        ``article_id``), copies of one text at one time aside, which carry the
+        same facets anyway."""
+        days = np.where(self.days > 0, self.days, np.iinfo(np.int64).max)
+        order = np.lexsort((self.sample_keys, self.seconds, days))
+        places = np.empty(len(order), dtype=np.int64)
+        places[order] = np.arange(len(order), dtype=np.int64)
+        return places
+
     def day_numbers(self, file_dates: bool = True) -> Any:
         """Each document's date as a day number (``date.toordinal``), 0 when it has
         none, or (without *file_dates*) when it is only its file's modification time."""

@@ -82,6 +82,16 @@ def test_the_same_answer_whatever_built_the_index(
             ]
             ids = [one.article_at(d).id for d, _ in one.all_matches(text, sort=sort)]
             assert ids == [other.article_at(d).id for d, _ in other.all_matches(text, sort=sort)]
+        for unit in ("articles", "stories"):
+            assert one.facets(text, granularity="day", unit=unit) == other.facets(
+                text, granularity="day", unit=unit
+            ), (text, unit)
+            collapsed = one.search(text, limit=25, collapse=True, facets=True, unit=unit)
+            assert collapsed.facets == other.search(
+                text, limit=25, collapse=True, facets=True, unit=unit
+            ).facets
+        for hit in one.search(text, limit=25, collapse=True).hits:
+            assert [a.id for a in one.copies(hit.id)] == [a.id for a in other.copies(hit.id)]
 
 
 def test_the_builds_number_their_articles_differently(two_builds: tuple[Path, Path]) -> None:
@@ -122,3 +132,22 @@ def test_a_day_s_articles_come_by_time(tmp_path: Path) -> None:
         for sort in ("relevance", "date"):
             hits = engine.search("pays:FR", sort=sort).hits
             assert [h.date.strftime("%H:%M") for h in hits if h.date] == ["17:30", "12:05", "08:00"]
+
+
+def test_a_story_counts_as_its_first_publication(tmp_path: Path) -> None:
+    """Copies of one dispatch on three days: counted by story, it is one story
+    on the first day, whichever copy the search shows."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    dispatch = article(3)
+    for n, day in enumerate(["2022-06-30", "2022-06-28", "2022-06-29"]):
+        record = dict(dispatch, id=f"copie-{n}", date=day)
+        (corpus / f"copie-{n}.json").write_text(json.dumps(record, ensure_ascii=False))
+    Indexer(tmp_path / "index", workers=0).update([corpus])
+    with Engine(tmp_path / "index") as engine:
+        shown = engine.search("sommet", collapse=True, facets=True, unit="stories")
+        assert shown.total == 1 and shown.hits[0].date.day == 30  # newest first
+        assert [(v.value, v.count) for v in shown.facets.dates] == [("2022-06", 1)]
+        days = engine.facets("sommet", granularity="day", unit="stories").dates
+        assert [(v.value, v.count) for v in days] == [("2022-06-28", 1)]
+        assert [a.date.day for a in engine.copies(shown.hits[0].id)] == [28, 29]

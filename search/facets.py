@@ -103,6 +103,13 @@ CACHE_FORMAT = 8
 FILE_DATE = b"mtime"
 
 
+def _places(order: Any) -> Any:
+    """Each document's place in *order* (the permutation that sorts them)."""
+    places = np.empty(len(order), dtype=np.int64)
+    places[order] = np.arange(len(order), dtype=np.int64)
+    return places
+
+
 def _day(value: Any) -> int:
     """A date column value as a day number (``date.toordinal``), 0 when there is none."""
     return value.toordinal() if isinstance(value, datetime) else 0
@@ -551,10 +558,7 @@ class FacetTable:
         articles in the same order whatever built the index, locally or on a
         cluster, copies of one text on one day aside (those keep index order).
         """
-        order = np.lexsort((self.sample_keys, -self.seconds, -self.days))
-        places = np.empty(len(order), dtype=np.int64)
-        places[order] = np.arange(len(order), dtype=np.int64)
-        return places
+        return _places(np.lexsort((self.sample_keys, -self.seconds, -self.days)))
 
     @cached_property
     def first_published(self) -> Any:
@@ -565,10 +569,7 @@ class FacetTable:
         ``article_id``), copies of one text at one time aside, which carry the
         same facets anyway."""
         days = np.where(self.days > 0, self.days, np.iinfo(np.int64).max)
-        order = np.lexsort((self.sample_keys, self.seconds, days))
-        places = np.empty(len(order), dtype=np.int64)
-        places[order] = np.arange(len(order), dtype=np.int64)
-        return places
+        return _places(np.lexsort((self.sample_keys, self.seconds, days)))
 
     def day_numbers(self, file_dates: bool = True) -> Any:
         """Each document's date as a day number (``date.toordinal``), 0 when it has

@@ -21,6 +21,10 @@ included: what a user who adds a day's articles at a time waits), then as
 the merges run apart, timed apart); and the segments and query p50 after:
 
     python bench/incremental.py --index bench/out/scale/index-x10 --adds 30
+
+``--manifest-files 1000000`` first gives the copy's manifest a million
+entries more, as an archive of a million article files has: an add must
+cost what it costs beside a few dump files.
 """
 
 from __future__ import annotations
@@ -44,6 +48,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.corpus import query_sets, require_corpus  # noqa: E402
+from index.manifest import FileState, Manifest  # noqa: E402
 from index.writer import Indexer  # noqa: E402
 from search.api import Engine  # noqa: E402
 
@@ -152,16 +157,26 @@ def batches(index_dir: Path, drop: Path, records: list[dict[str, Any]]) -> dict[
     }
 
 
-def repeated_adds(index_dir: Path, count: int, deferred: bool = False) -> dict[str, Any]:
+def repeated_adds(
+    index_dir: Path, count: int, deferred: bool = False, manifest_files: int = 0
+) -> dict[str, Any]:
     """*count* adds of 100 articles to a throw-away copy of *index_dir*, one
     ``Indexer.update`` each, as ``search index`` runs them; *deferred*: as
     ``search watch`` does, each batch committed without merging (its time is
     the time until the articles are searchable), then the merges due run
-    apart, as the watcher runs them when nothing waits (``merge_seconds``)."""
+    apart, as the watcher runs them when nothing waits (``merge_seconds``).
+
+    *manifest_files*: the copy's manifest first gets that many more entries,
+    as an archive of one file per article has (``bench/replicate.py`` copies
+    keep the source's few dump files)."""
     work = Path(tempfile.mkdtemp(prefix="bench-adds-"))
     try:
         copy = work / "index"
         shutil.copytree(index_dir, copy)
+        if manifest_files:
+            with Manifest.load(copy) as manifest:
+                manifest.update(archive_entries(manifest_files))
+                manifest.save()
         records = tail_records(100 * count)
         seconds, merging = [], []
         for n, chunk in enumerate(_chunks(records, 100)):
@@ -182,6 +197,14 @@ def repeated_adds(index_dir: Path, count: int, deferred: bool = False) -> dict[s
                 "segments_after": after[0], "p50_after_ms": after[1]}  # fmt: skip
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def archive_entries(count: int) -> Iterator[tuple[str, FileState]]:
+    """Manifest entries of *count* article files of an archive, as a build of
+    ``~/presse/<year>/<month>/<n>.txt`` would leave them (none of them changes)."""
+    for n in range(count):
+        path = f"/home/user/presse/{2000 + n % 25}/{n % 12 + 1:02}/article-{n:07}.txt"
+        yield path, FileState(3_000 + n % 5_000, 1_700_000_000_000_000_000 + n, f"{n:032x}", 1)
 
 
 def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
@@ -211,11 +234,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--index", type=Path, required=True, help="a built index (not modified)")
     parser.add_argument("--adds", type=int, help="only N successive adds of 100 articles")
+    parser.add_argument(
+        "--manifest-files", type=int, default=0,
+        help="with --adds: first give the copy's manifest N more files (an archive of files)",
+    )  # fmt: skip
     args = parser.parse_args()
     if args.adds:
         # Both ways from the same start, one after the other in one run.
         for deferred in (False, True):
-            adds = repeated_adds(args.index, args.adds, deferred)
+            adds = repeated_adds(args.index, args.adds, deferred, args.manifest_files)
             times, merging = adds["seconds"], adds["merge_seconds"]
             how = ("as search watch: merges apart, when idle" if deferred
                    else "as search index: merges included")  # fmt: skip

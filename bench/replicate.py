@@ -34,11 +34,12 @@ from whoosh.filedb.filestore import FileStorage  # noqa: E402
 from whoosh.filedb.structfile import StructFile  # noqa: E402
 from whoosh.index import TOC  # noqa: E402
 
+from index.manifest import MANIFEST  # noqa: E402
 from index.store import INDEX_NAME  # noqa: E402
 
 SEGMENT_CACHES = ".facets-segments"
 # The index's own files besides segments and the table of contents.
-KEPT_FILES = ("french-news-search-index.json", "manifest.json")
+KEPT_FILES = ("french-news-search-index.json", MANIFEST)
 
 
 def _renamed_copy(source: Path, target: Path, old_id: str, new_id: str) -> None:

@@ -44,6 +44,7 @@ sys.path.insert(0, str(ROOT))
 from bench.baselines import TantivyBaseline, WhooshBaseline, tantivy_available  # noqa: E402
 from bench.corpus import query_sets, require_corpus  # noqa: E402
 from bench.incremental import measure as measure_incremental  # noqa: E402
+from index.manifest import MANIFEST  # noqa: E402
 from search.api import Engine, Filters  # noqa: E402
 
 
@@ -124,7 +125,7 @@ def _measured(args: list[str], index_dir: Path) -> dict[str, float]:
 
 
 def build(corpus: Path, index_dir: Path, entities: bool) -> dict[str, float]:
-    if (index_dir / "manifest.json").exists():
+    if (index_dir / MANIFEST).exists():
         return {}
     args = [sys.executable, "-m", "search.cli", "index", str(corpus), "--index", str(index_dir)]
     args += ["--json"] + ([] if entities else ["--no-entities"])

@@ -26,13 +26,13 @@ from typing import Any
 
 from whoosh.reading import SegmentReader
 
+from index.manifest import Manifest
 from index.readers import discover, root_path
 from index.store import (
     IndexForeign,
     IndexMissing,
     IndexProblem,
     IndexUnreadable,
-    Manifest,
     check_directory,
     foreign_files,
     index_exists,
@@ -116,7 +116,11 @@ def diagnose(directory: Path, roots: list[Path] | None = None) -> Diagnosis:
     check_directory(directory)  # a directory of the user's is refused here
     if not is_own_directory(directory):
         raise IndexMissing(directory)
-    manifest = Manifest.load(directory)
+    with Manifest.load(directory) as manifest:
+        return _diagnose(directory, roots, manifest)
+
+
+def _diagnose(directory: Path, roots: list[Path] | None, manifest: Manifest) -> Diagnosis:
     root_paths = [root_path(r) for r in roots] if roots else []
     root_paths = root_paths or [Path(r) for r in manifest.roots]
     diagnosis = Diagnosis(directory, [str(r) for r in root_paths])
@@ -148,7 +152,7 @@ def diagnose(directory: Path, roots: list[Path] | None = None) -> Diagnosis:
     on_disk = {str(f) for f in files}
     for path in files:
         key = str(path)
-        known = manifest.files.get(key)
+        known = manifest.get(key)
         if key not in indexed and not (known and known.articles == 0):
             diagnosis.missing.append(key)
         elif known is None:

@@ -1,8 +1,8 @@
 """Where an index lives on disk, and opening it safely.
 
-An index directory holds the Whoosh files plus ``manifest.json``, which
-remembers what each source file looked like when it was indexed, so that an
-update re-reads only what changed.
+An index directory holds the Whoosh files plus the manifest
+(:mod:`index.manifest`), which remembers what each source file looked like
+when it was indexed, so that an update re-reads only what changed.
 """
 
 from __future__ import annotations
@@ -16,21 +16,20 @@ import re
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 from whoosh import index as whoosh_index
 from whoosh.index import FileIndex
 
 from index import mapped
+from index.manifest import LEGACY_MANIFEST, MANIFEST, Manifest
 from index.schema import SCHEMA_VERSION, build_schema
 from search.i18n import _, number
 
 # Every reader of an index, the engine's and a writer's merges, reads segments in place.
 mapped.install()
 
-MANIFEST = "manifest.json"
 # Articles between commits when indexing: what a crash or a kill can cost at most.
 COMMIT_EVERY = 10_000
 INDEX_NAME = "articles"
@@ -137,7 +136,7 @@ OWNER_MARKER = "french-news-search-index.json"
 # the writer's temporary folder ``articles.tmp``),
 # unfinished saves and the facet caches.
 _OWN_NAME = re.compile(
-    r"(french-news-search-index\.json|manifest\.json|update\.lock"
+    r"(french-news-search-index\.json|manifest\.json|manifest\.sqlite(-journal)?|update\.lock"
     r"|_?articles(_\w+)?(\.\w+)*|\.manifest-\w+\.tmp|\.facets-[\w.-]+|\.tmp-[\w.]+)\Z"
 )
 
@@ -160,7 +159,8 @@ def is_own_directory(directory: Path) -> bool:
     or (indexes built before the marker existed) both a manifest and Whoosh's TOC."""
     if (directory / OWNER_MARKER).is_file():
         return True
-    return (directory / MANIFEST).is_file() and index_exists(directory)
+    manifests = (directory / MANIFEST, directory / LEGACY_MANIFEST)
+    return any(m.is_file() for m in manifests) and index_exists(directory)
 
 
 def check_directory(directory: Path) -> None:
@@ -282,88 +282,12 @@ def update_lock(
         os.close(fd)  # releases the lock
 
 
-@dataclass
-class FileState:
-    """What a source file looked like when it was last indexed.
-
-    ``partial`` marks a file whose reading was committed part way (a large
-    dump, killed or still being read): the index holds its first articles,
-    and the next run reads on from there.
-    """
-
-    size: int
-    mtime_ns: int
-    digest: str
-    articles: int
-    partial: bool = False
-
-    def unfinished(self) -> FileState:
-        """This state as saved by a commit inside the file: its size and time never
-        match the file's, so every run (and ``search doctor``) sees it unfinished."""
-        return FileState(-1, -1, self.digest, self.articles, partial=True)
-
-    def to_json(self) -> list[Any]:
-        state = [self.size, self.mtime_ns, self.digest, self.articles]
-        return [*state, 1] if self.partial else state
-
-    @classmethod
-    def from_json(cls, value: list[Any]) -> FileState:
-        size, mtime_ns, digest, articles, *partial = value
-        return cls(int(size), int(mtime_ns), str(digest), int(articles), any(partial))
-
-
-@dataclass
-class Manifest:
-    schema_version: int = SCHEMA_VERSION
-    files: dict[str, FileState] = field(default_factory=dict)
-    roots: list[str] = field(default_factory=list)
-    updated: float | None = None
-
-    @classmethod
-    def load(cls, directory: Path) -> Manifest:
-        try:
-            raw = json.loads((directory / MANIFEST).read_text(encoding="utf-8"))
-            return cls(
-                schema_version=int(raw.get("schema_version", 0)),
-                files={p: FileState.from_json(v) for p, v in raw.get("files", {}).items()},
-                roots=list(raw.get("roots", [])),
-                updated=raw.get("updated"),
-            )
-        except (OSError, ValueError, TypeError, AttributeError):
-            # A missing or damaged manifest only costs re-hashing: the index
-            # itself is the truth about which documents exist.
-            return cls()
-
-    @classmethod
-    def schema_version_of(cls, directory: Path) -> int:
-        """The schema version alone, from the manifest's first bytes (:meth:`save`
-        writes it first): opening the index for a query must not parse the entry
-        of every file of a large archive."""
-        try:
-            with (directory / MANIFEST).open("rb") as stream:
-                head = stream.read(64)
-        except OSError:
-            return SCHEMA_VERSION  # as load(): no manifest is not an old index
-        found = re.match(rb'\{"schema_version": (\d+)', head)
-        return int(found.group(1)) if found else cls.load(directory).schema_version
-
-    @staticmethod
-    def discard_leftovers(directory: Path) -> None:
-        """Remove the temporary files of saves that a killed writer never finished
-        (only call it holding :func:`update_lock`)."""
-        for pattern in (".manifest-*.tmp", ".tmp-*"):
-            for leftover in directory.glob(pattern):
-                leftover.unlink(missing_ok=True)
-
-    def save(self, directory: Path) -> None:
-        """Write atomically, so a crash leaves the old manifest or the new, never half."""
-        data = {
-            "schema_version": self.schema_version,
-            "updated": self.updated,
-            "roots": self.roots,
-            "files": {p: s.to_json() for p, s in sorted(self.files.items())},
-        }
-        write_atomically(directory / MANIFEST, json.dumps(data, ensure_ascii=False).encode())
+def discard_leftovers(directory: Path) -> None:
+    """Remove the temporary files of saves that a killed writer never finished
+    (only call it holding :func:`update_lock`)."""
+    for pattern in (".manifest-*.tmp", ".tmp-*"):
+        for leftover in directory.glob(pattern):
+            leftover.unlink(missing_ok=True)
 
 
 def index_exists(directory: Path) -> bool:

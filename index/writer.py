@@ -10,6 +10,7 @@ itself, so a lost or stale manifest costs time, never correctness.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import os
 import time
@@ -20,22 +21,23 @@ from pathlib import Path
 from whoosh.codec.base import Segment
 from whoosh.index import FileIndex, LockError
 from whoosh.query import Term as WhooshTerm
+from whoosh.reading import IndexReader
 from whoosh.writing import SegmentWriter
 
 from index import readers
 from index.articles import Article, Problem
+from index.manifest import FileState, Manifest
 from index.readers import discover, file_format, read_articles, root_path, sidecar_path
 from index.schema import SCHEMA_VERSION
 from index.segment import GroupedSegmentWriter, add_segments
 from index.store import (
     COMMIT_EVERY,
     LOCK_TIMEOUT_S,
-    FileState,
     IndexLocked,
     IndexReadOnly,
-    Manifest,
     claim_directory,
     create_index,
+    discard_leftovers,
     index_exists,
     open_index,
     update_lock,
@@ -182,8 +184,8 @@ class Indexer:
         # empty the index).
         prunable = [r for r in roots if r.exists()]
 
-        def vanished(indexed: set[str]) -> list[str]:
-            return [p for p in indexed if p not in on_disk and within(p, prunable)]
+        def vanished(indexed_under: PathsUnder) -> list[str]:
+            return [p for p in indexed_under(prunable) if p not in on_disk]
 
         return self._run(roots, files, problems, vanished, rebuild, progress)
 
@@ -210,8 +212,8 @@ class Indexer:
         # A watcher reports every file it sees; a stray PDF is not an error.
         problems = [p for p in problems if not not_an_article(Path(p.path))]
 
-        def vanished(indexed: set[str]) -> list[str]:
-            return [p for p in indexed if within(p, gone)]
+        def vanished(indexed_under: PathsUnder) -> list[str]:
+            return list(indexed_under(gone))
 
         return self._run([], files, problems, vanished, False, progress, merge)
 
@@ -239,7 +241,7 @@ class Indexer:
         roots: list[Path],
         files: list[Path],
         problems: list[Problem],
-        vanished: Callable[[set[str]], list[str]],
+        vanished: Vanished,
         rebuild: bool,
         progress: ProgressCallback | None,
         merge: bool = True,
@@ -266,18 +268,18 @@ class Indexer:
         self,
         roots: list[Path],
         files: list[Path],
-        vanished: Callable[[set[str]], list[str]],
+        vanished: Vanished,
         rebuild: bool,
         report: IndexReport,
         progress: ProgressCallback | None,
         merge: bool,
     ) -> None:
-        Manifest.discard_leftovers(self.directory)
+        discard_leftovers(self.directory)
         manifest = Manifest.load(self.directory)
         outdated = manifest.schema_version != SCHEMA_VERSION
         if rebuild or outdated or not index_exists(self.directory):
             ix = create_index(self.directory)
-            manifest = Manifest()
+            manifest.reset()
             report.rebuilt = True
         else:
             ix = open_index(self.directory)
@@ -287,19 +289,21 @@ class Indexer:
             self._apply(ix, files, vanished, manifest, report, progress)
             if report.changed or report.files_read:
                 manifest.updated = time.time()
-            manifest.save(self.directory)
+            manifest.save()
             if merge or report.rebuilt:  # (a rebuild's worker segments are merged at once)
                 started = time.perf_counter()
                 self._compact(ix, report, progress)
                 report.stages["merge"] += time.perf_counter() - started
         finally:
             ix.close()
+            manifest.close()
 
-    def _has_work(self, files: list[Path], vanished: Callable[[set[str]], list[str]]) -> bool:
+    def _has_work(self, files: list[Path], vanished: Vanished) -> bool:
         """Whether an update would change anything (read only: nothing is written)."""
         ix = open_index(self.directory)
         try:
-            to_read, gone, _ = self._plan(ix, files, vanished, Manifest.load(self.directory))
+            with Manifest.load(self.directory) as manifest:
+                to_read, gone, _ = self._plan(ix, files, vanished, manifest)
         finally:
             ix.close()
         return bool(gone) or any(
@@ -318,7 +322,7 @@ class Indexer:
         self,
         ix: FileIndex,
         files: list[Path],
-        vanished: Callable[[set[str]], list[str]],
+        vanished: Vanished,
         manifest: Manifest,
         report: IndexReport,
         progress: ProgressCallback | None,
@@ -349,35 +353,41 @@ class Indexer:
     def _plan(
         ix: FileIndex,
         files: list[Path],
-        vanished: Callable[[set[str]], list[str]],
+        vanished: Vanished,
         manifest: Manifest,
         report: IndexReport | None = None,
     ) -> tuple[list[ToRead], list[str], set[str]]:
         """The files to read (unless their content turns out unchanged), the indexed
-        paths to remove, and every indexed path."""
-        with ix.reader() as reader:
-            indexed = {
-                p.decode("utf-8") if isinstance(p, bytes) else p for p in reader.lexicon("path")
-            }
+        paths to remove, and which of the files to read the index holds.
+
+        Each costs what the update touches, not what the archive holds: a
+        watcher's batch of ten files looks up ten paths and ten manifest entries.
+        """
         to_read: list[ToRead] = []
-        for path in files:
-            key = str(path)
-            known = manifest.files.get(key)
-            try:
-                size, mtime = file_signature(path)
-            except OSError as error:
-                if report:
-                    report.problems.append(
-                        Problem(key, _("cannot read: {reason}").format(reason=error.strerror))
-                    )
-                continue
-            present = key in indexed or (known is not None and known.articles == 0)
-            if known and present and (known.size, known.mtime_ns) == (size, mtime):
-                if report:
-                    report.files_unchanged += 1
-                continue
-            to_read.append((path, (size, mtime), known.digest if known and present else None))
-        return to_read, vanished(indexed), indexed
+        if len(files) >= _IndexedPaths.WHOLE_LEXICON_FROM:
+            manifest.prefetch()  # (one read, not a query per file)
+        with ix.reader() as reader:
+            indexed = _IndexedPaths(reader, len(files))
+            for path in files:
+                key = str(path)
+                known = manifest.get(key)
+                try:
+                    size, mtime = file_signature(path)
+                except OSError as error:
+                    if report:
+                        report.problems.append(
+                            Problem(key, _("cannot read: {reason}").format(reason=error.strerror))
+                        )
+                    continue
+                present = key in indexed or (known is not None and known.articles == 0)
+                if known and present and (known.size, known.mtime_ns) == (size, mtime):
+                    if report:
+                        report.files_unchanged += 1
+                    continue
+                digest = known.digest if known and present else None
+                to_read.append((path, (size, mtime), digest))
+            held = {str(path) for path, _, _ in to_read if str(path) in indexed}
+            return to_read, vanished(indexed.under), held
 
     def _write(
         self,
@@ -420,20 +430,20 @@ class Indexer:
         def commit(inside: str | None = None) -> None:
             nonlocal writer, since_commit
             finish_writer()
-            manifest.files.update(completed)
+            manifest.update(completed.items())
             completed.clear()
             if inside is not None and current is not None:
                 # Inside a file (a large dump): its records so far are
                 # committed, and the next run goes on from there.
-                manifest.files[inside] = current.unfinished()
-            manifest.save(self.directory)
+                manifest.set(inside, current.unfinished())
+            manifest.save()
             since_commit = 0
             writer = self._writer(ix)
 
         try:
             for gone_path in gone:
                 report.removed += writer.delete_by_term("path", gone_path)
-                manifest.files.pop(gone_path, None)
+                manifest.remove(gone_path)
             articles = count = files_done = 0
             events = _read_events(to_read, manifest, report, self._committed_articles)
             cleaned_before = readers.cleaning_seconds
@@ -447,7 +457,7 @@ class Indexer:
                         writer.delete_by_term("path", key)
                         # Committed from here on without the old articles:
                         # a crash must make the next run read the file again.
-                        manifest.files.pop(key, None)
+                        manifest.remove(key)
                 elif kind == "end":
                     assert current is not None
                     files_done += 1
@@ -498,7 +508,7 @@ class Indexer:
             stages["read"] = max(0.0, stages["read"] - cleaned)
             # New articles become visible first; merging is a second commit.
             finish_writer()
-            manifest.files.update(completed)
+            manifest.update(completed.items())
         except BaseException:
             writer.cancel()
             raise
@@ -611,6 +621,46 @@ def merge_tiers(writer: SegmentWriter, segments: list[Segment]) -> list[Segment]
     return [s for s in segments if s not in plan]
 
 
+# Which indexed source paths lie under some paths (a watcher's deleted
+# folder, the folders a whole update walks).
+PathsUnder = Callable[[Sequence[Path]], Iterator[str]]
+# The indexed paths an update removes, given a way to list those under paths.
+Vanished = Callable[[PathsUnder], list[str]]
+
+
+class _IndexedPaths:
+    """Which source paths the index holds, from its ``path`` lexicon.
+
+    A few paths are looked up one by one (a watcher's batch must not read the
+    path of every article of a large archive); past :data:`WHOLE_LEXICON_FROM`
+    files, as in an update that walks the archive, the lexicon is read once.
+    """
+
+    WHOLE_LEXICON_FROM = 1_000
+
+    def __init__(self, reader: IndexReader, lookups: int) -> None:
+        self._reader = reader
+        self._all: set[str] | None = None
+        if lookups >= self.WHOLE_LEXICON_FROM:
+            self._all = {_text(p) for p in reader.lexicon("path")}
+
+    def __contains__(self, path: str) -> bool:
+        if self._all is not None:
+            return path in self._all
+        return ("path", path.encode("utf-8")) in self._reader
+
+    def under(self, paths: Sequence[Path]) -> Iterator[str]:
+        """The indexed paths that are one of *paths* or lie under one."""
+        for root in paths:
+            for term in self._reader.expand_prefix("path", str(root)):
+                if within(text := _text(term), [root]):
+                    yield text
+
+
+def _text(term: bytes | str) -> str:
+    return term.decode("utf-8") if isinstance(term, bytes) else term
+
+
 # Below this many bytes to read, worker processes cost more than they save.
 PARALLEL_MIN_BYTES = 4 * 1024 * 1024
 
@@ -640,10 +690,11 @@ def _read_events(
                 Problem(key, _("cannot read: {reason}").format(reason=error.strerror))
             )
             continue
-        known = manifest.files.get(key)
+        known = manifest.get(key)
         resume = bool(known and known.partial and known.digest == digest)
         if digest == old_digest and not resume:
-            manifest.files[key].size, manifest.files[key].mtime_ns = size, mtime
+            if known is not None:  # touched, not changed: its new size and time are noted
+                manifest.set(key, dataclasses.replace(known, size=size, mtime_ns=mtime))
             report.files_unchanged += 1
             continue
         report.files_read += 1

@@ -16,6 +16,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from index.manifest import Manifest
 from index.store import (
     COMMIT_EVERY,
     CorpusMissing,
@@ -25,7 +26,6 @@ from index.store import (
     IndexOutdated,
     IndexProblem,
     IndexUnreadable,
-    Manifest,
     check_directory,
     index_exists,
     index_outdated,
@@ -129,7 +129,8 @@ def corpus_roots(directory: Path, corpus: Path) -> list[Path]:
     A corpus other than the shipped seeds (``--corpus``, ``SEARCH_CORPUS``) is
     added to them; the seeds are never mixed into a user's archive.
     """
-    covered = [Path(r) for r in Manifest.load(directory).roots]
+    with Manifest.load(directory) as manifest:
+        covered = [Path(r) for r in manifest.roots]
     if not covered:
         return [corpus]
     corpus = Path(os.path.realpath(corpus))

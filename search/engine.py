@@ -25,12 +25,12 @@ from whoosh.searching import Searcher
 
 from index.analysis import FRENCH_STOP_WORDS, fold
 from index.articles import printable
+from index.manifest import Manifest
 from index.schema import TEXT_FIELDS
 from index.store import (
     INDEX_NAME,
     IndexOutdated,
     IndexUnreadable,
-    Manifest,
     index_outdated,
     open_index,
     shortlist,
@@ -945,15 +945,16 @@ class Engine:
 
     @_damage_is_reported
     def stats(self) -> IndexStats:
-        manifest = Manifest.load(self.directory)
+        with Manifest.load(self.directory) as manifest:
+            files, roots, stamp = manifest.files_with_articles(), manifest.roots, manifest.updated
         size = sum(p.stat().st_size for p in self.directory.iterdir() if p.is_file())
-        updated = datetime.fromtimestamp(manifest.updated) if manifest.updated else None
+        updated = datetime.fromtimestamp(stamp) if stamp else None
         return IndexStats(
             directory=self.directory,
             documents=self._searcher.doc_count(),
-            files=sum(1 for s in manifest.files.values() if s.articles),
+            files=files,
             segments=len(self._index._segments()),
             size_bytes=size,
             last_update=updated,
-            roots=tuple(manifest.roots),
+            roots=tuple(roots),
         )

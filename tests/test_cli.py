@@ -31,15 +31,16 @@ def test_first_query_builds_the_index_from_the_corpus(tmp_path: Path) -> None:
 
 
 def test_an_index_from_an_older_version_is_rebuilt_not_a_traceback(tmp_path: Path) -> None:
+    from index.manifest import Manifest
     from index.schema import SCHEMA_VERSION
     from search.api import Engine, IndexOutdated
 
     index_dir = tmp_path / "idx"
     env = {"SEARCH_INDEX": str(index_dir)}
     assert run_subprocess("index", str(SEEDS), env=env).returncode == 0
-    manifest = index_dir / "manifest.json"
-    data = json.loads(manifest.read_text())
-    manifest.write_text(json.dumps({**data, "schema_version": SCHEMA_VERSION - 1}))
+    with Manifest.load(index_dir) as manifest:
+        manifest.schema_version = SCHEMA_VERSION - 1
+        manifest.save()
     with pytest.raises(IndexOutdated, match="older version"):
         Engine(index_dir)
 
@@ -48,7 +49,7 @@ def test_an_index_from_an_older_version_is_rebuilt_not_a_traceback(tmp_path: Pat
     assert "is from an older version: rebuilding it" in result.stderr
     assert "Traceback" not in result.stderr
     assert "La Finlande retire discrètement la croix gammée" in result.stdout
-    assert json.loads(manifest.read_text())["schema_version"] == SCHEMA_VERSION
+    assert Manifest.schema_version_of(index_dir) == SCHEMA_VERSION
 
 
 def test_exit_codes(run: CliRun) -> None:

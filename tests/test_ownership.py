@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from index.manifest import MANIFEST, Manifest
 from tests.conftest import FIXTURES, SEEDS, run_subprocess
 
 
@@ -96,7 +97,7 @@ def test_a_rebuilt_index_keeps_its_directorys_permissions(tmp_path: Path) -> Non
     done = run_subprocess("doctor", env={"SEARCH_INDEX": str(index_dir)})
     assert done.returncode == 0, done.stderr
     assert stat.S_IMODE(index_dir.stat().st_mode) == 0o750
-    assert stat.S_IMODE((index_dir / "manifest.json").stat().st_mode) == 0o640
+    assert stat.S_IMODE((index_dir / MANIFEST).stat().st_mode) == 0o640
 
 
 def test_manifest_is_readable_like_the_folder(tmp_path: Path) -> None:
@@ -104,7 +105,7 @@ def test_manifest_is_readable_like_the_folder(tmp_path: Path) -> None:
     index_dir.mkdir(mode=0o755)
     os.chmod(index_dir, 0o755)  # whatever the umask
     build(SEEDS, index_dir)
-    assert stat.S_IMODE((index_dir / "manifest.json").stat().st_mode) == 0o644
+    assert stat.S_IMODE((index_dir / MANIFEST).stat().st_mode) == 0o644
 
 
 def test_a_typo_is_an_error_and_nothing_is_written(tmp_path: Path) -> None:
@@ -163,9 +164,9 @@ def test_an_outdated_index_whose_folders_are_gone_is_rebuilt_from_the_corpus(
     shutil.copytree(SEEDS, old_checkout)
     build(old_checkout, index_dir)
     shutil.rmtree(old_checkout)
-    manifest = json.loads((index_dir / "manifest.json").read_text(encoding="utf-8"))
-    manifest["schema_version"] = 1
-    (index_dir / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    with Manifest.load(index_dir) as manifest:
+        manifest.schema_version = 1
+        manifest.save()
     env = {"SEARCH_INDEX": str(index_dir), "SEARCH_CORPUS": str(SEEDS)}
     done = run_subprocess("query", "Finlande", "--json", env=env)
     assert done.returncode == 0, done.stderr

@@ -1,8 +1,8 @@
 """``search index PATH --cluster URL``: push articles with the bulk API, incrementally.
 
 Files are found, read, cleaned and annotated by the same code as a local
-build. A manifest on this machine (one per cluster URL and index) remembers
-each file pushed (size, time, the ids of its articles): a
+build. A manifest on this machine (one per cluster URL and index, in SQLite:
+:class:`PushManifest`) remembers each file pushed (size, time, the ids of its articles): a
 second run reads only new and changed files, and deletes the articles of
 files that vanished or changed. Ids come from the file's path under the folder pushed and the
 record's key (:func:`cluster.documents.document_id`), so a push killed
@@ -30,6 +30,7 @@ import fcntl
 import hashlib
 import json
 import os
+import sqlite3
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -52,6 +53,7 @@ from cluster.documents import (
 from index.articles import Article, Problem
 from index.extraction import annotate
 from index.fresh_pool import FreshProcessPool, WorkerDied
+from index.manifest import connect, sqlite_os_error
 from index.readers import discover, read_articles, root_path
 from index.store import IndexLocked
 from index.workers import worker_count
@@ -76,24 +78,121 @@ RETRIES = 5
 
 def manifest_path(state_dir: Path, url: str, index: str) -> Path:
     key = hashlib.blake2b(f"{url.rstrip('/')}|{index}".encode(), digest_size=8).hexdigest()
-    return state_dir / f"cluster-{key}.json"
+    return state_dir / f"cluster-{key}.sqlite"
+
+
+# An entry: the file's size, its mtime in ns, the ids of its articles.
+Pushed = tuple[int, int, list[str]]
 
 
 class PushManifest:
-    """What was pushed: ``path -> [size, mtime_ns, [ids…]]``, saved atomically."""
+    """What was pushed: ``path -> (size, mtime_ns, [ids…])``, in SQLite.
+
+    As the local index's manifest (:mod:`index.manifest`), a push reads the
+    entries of the files it looks at and writes those it completed, in one
+    transaction per save: a push of ten files beside a million pushed costs
+    what it costs beside ten. (It was one JSON file, read whole by every push
+    and written whole every :data:`SAVE_EVERY_S`.) A JSON manifest of an
+    earlier version beside it is read, then replaced by the first save.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        try:
-            self.files: dict[str, list[Any]] = json.loads(path.read_text("utf-8"))["files"]
-        except (OSError, ValueError, KeyError, TypeError):
-            self.files = {}
+        self._db: sqlite3.Connection | None = None
+        self._legacy: dict[str, Pushed] = {}
+        self._changed: dict[str, Pushed | None] = {}  # None: the entry goes
+        if path.is_file():
+            try:
+                self._db = connect(path, read_only=False)
+                self._db.execute("SELECT 1 FROM files LIMIT 1").fetchone()
+            except sqlite3.Error:
+                # Empty (killed before its first save) or damaged: it costs pushing
+                # the files again, under the same ids; save() makes it anew.
+                self.close()
+        else:
+            with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+                raw = json.loads(self._legacy_path.read_text("utf-8"))["files"]
+                self._legacy = {k: (int(v[0]), int(v[1]), list(v[2])) for k, v in raw.items()}
+
+    @property
+    def _legacy_path(self) -> Path:
+        return self.path.with_suffix(".json")
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+    def get(self, key: str) -> Pushed | None:
+        if key in self._changed:
+            return self._changed[key]
+        if self._db is None:
+            return self._legacy.get(key)
+        row = self._db.execute(
+            "SELECT size, mtime_ns, ids FROM files WHERE path = ?", (key,)
+        ).fetchone()
+        return None if row is None else (int(row[0]), int(row[1]), json.loads(row[2]))
+
+    def set(self, key: str, entry: Pushed) -> None:
+        self._changed[key] = entry
+
+    def pop(self, key: str) -> Pushed | None:
+        entry = self.get(key)
+        self._changed[key] = None
+        return entry
+
+    def under(self, roots: Sequence[Path]) -> list[str]:
+        """The paths pushed that are one of *roots* or lie under one."""
+        keys: set[str] = {k for k in self._legacy if within(k, roots)}
+        if self._db is not None:
+            for root in map(str, roots):
+                # Under ``/a/b``: from ``/a/b/`` up to, not including, ``/a/b0``.
+                rows = self._db.execute(
+                    "SELECT path FROM files WHERE path = ? OR (path >= ? AND path < ?)",
+                    (root, root + os.sep, root + chr(ord(os.sep) + 1)),
+                )
+                keys.update(path for (path,) in rows)
+        keys.update(k for k in self._changed if within(k, roots))
+        return sorted(k for k in keys if self.get(k) is not None)
 
     def save(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        partial = self.path.with_name(f".{self.path.name}.tmp")
-        partial.write_text(json.dumps({"files": self.files}), "utf-8")
-        os.replace(partial, self.path)
+        """Write what changed since the last save, in one transaction (a damaged
+        database is replaced: its entries are lost, which costs a push again)."""
+        try:
+            self._write()
+        except sqlite3.OperationalError as error:
+            raise sqlite_os_error(error, self.path) from error
+        except sqlite3.DatabaseError:
+            self.close()
+            for damaged in (self.path, Path(f"{self.path}-journal")):
+                damaged.unlink(missing_ok=True)
+            self._write()
+        self._changed.clear()
+        if self._legacy or self._legacy_path.exists():
+            self._legacy = {}
+            self._legacy_path.unlink(missing_ok=True)  # this program's own, now in the database
+
+    def _write(self) -> None:
+        if self._db is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = connect(self.path, read_only=False)
+        with self._db:
+            self._db.execute(
+                "CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, size INTEGER,"
+                " mtime_ns INTEGER, ids TEXT) WITHOUT ROWID"
+            )
+            self._db.executemany(
+                "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?)",
+                ((k, e[0], e[1], json.dumps(e[2])) for k, e in self._legacy.items()),
+            )
+            self._db.executemany(
+                "DELETE FROM files WHERE path = ?",
+                [(k,) for k, e in self._changed.items() if e is None],
+            )
+            self._db.executemany(
+                "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?)",
+                ((k, e[0], e[1], json.dumps(e[2])) for k, e in self._changed.items() if e),
+            )
 
 
 @dataclass
@@ -104,7 +203,7 @@ class _File:
     size: int
     mtime: int
     ids: set[str]
-    old: list[Any] | None
+    old: Pushed | None
 
 
 @dataclass
@@ -261,10 +360,10 @@ class Pusher:
         files, problems = discover(roots)
         on_disk = {str(f) for f in files}
 
-        def vanished(known: dict[str, Any]) -> list[str]:
+        def vanished(known: PushManifest) -> list[str]:
             # Never under a root that is missing (an unmounted disk must not
             # empty the index), nor a file still there (outside the roots given).
-            return [k for k in known if k not in on_disk and within(k, roots)
+            return [k for k in known.under(roots) if k not in on_disk
                     and not Path(k).exists()]  # fmt: skip
 
         return self._push(files, problems, vanished, again, progress)
@@ -287,8 +386,8 @@ class Pusher:
         files, problems = discover(present)
         problems = [p for p in problems if not not_an_article(Path(p.path))]
 
-        def vanished(known: dict[str, Any]) -> list[str]:
-            return [k for k in known if within(k, gone)]
+        def vanished(known: PushManifest) -> list[str]:
+            return known.under(gone)
 
         return self._push(files, problems, vanished, False, progress)
 
@@ -298,7 +397,7 @@ class Pusher:
 
     def _push(
         self, files: list[Path], problems: list[Problem],
-        vanished: Callable[[dict[str, Any]], list[str]], again: bool,
+        vanished: Callable[[PushManifest], list[str]], again: bool,
         progress: Callable[[Progress], None] | None,
     ) -> IndexReport:  # fmt: skip
         started = time.perf_counter()
@@ -307,13 +406,15 @@ class Pusher:
         with self._lock():
             self.ensure_index()
             self.generation = stories.generation(self.client, self.index)
+            self.manifest.close()
             self.manifest = PushManifest(self.manifest.path)  # as the last push left it
-            known = self.manifest.files
+            known = self.manifest
             stale: set[str] = set()  # ids of articles that may have to go
             pushed = self._send(files, again, known, stale, report, progress)
             # Files gone: their articles go too, after the new ones are in.
             for key in vanished(known):
-                stale.update(known.pop(key)[2])
+                entry = known.pop(key)
+                stale.update(entry[2] if entry else ())
             gone = sorted(stale - pushed)
             if gone:
                 report.removed = self._delete(gone)
@@ -343,7 +444,7 @@ class Pusher:
             raise ClusterProblem(self.url, problem) from error
 
     def _send(
-        self, files: list[Path], again: bool, known: dict[str, Any], stale: set[str],
+        self, files: list[Path], again: bool, known: PushManifest, stale: set[str],
         report: IndexReport, progress: Callable[[Progress], None] | None,
     ) -> set[str]:  # fmt: skip
         """Push the new and changed *files*; the ids pushed."""
@@ -417,10 +518,10 @@ class Pusher:
             again = len(done.ids & set(done.old[2]))
             report.updated += again
             report.added -= again
-        self.manifest.files[done.key] = [done.size, done.mtime, sorted(done.ids)]
-        # Saved often, not after each file: saving after each would rewrite
-        # the whole manifest a million times for a million small files. A kill
-        # re-pushes what came since (the same ids: nothing twice).
+        self.manifest.set(done.key, (done.size, done.mtime, sorted(done.ids)))
+        # Saved often, not after each file: a transaction per file would cost
+        # a disk sync per file. A kill re-pushes what came since (the same
+        # ids: nothing twice).
         if time.monotonic() - self._saved > SAVE_EVERY_S:
             self.manifest.save()
             self._saved = time.monotonic()

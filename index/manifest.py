@@ -106,7 +106,7 @@ class Manifest:
         if path.is_file():
             try:
                 manifest._read_only = not os.access(path, os.W_OK)
-                manifest._db = _connect(path, read_only=manifest._read_only)
+                manifest._db = connect(path, read_only=manifest._read_only)
                 meta = dict(manifest._db.execute("SELECT key, value FROM meta").fetchall())
                 manifest.schema_version = int(meta.get("schema_version", 0))
                 manifest.roots = list(json.loads(meta.get("roots", "[]")))
@@ -136,7 +136,7 @@ class Manifest:
         path = Path(directory) / MANIFEST
         if path.is_file():
             try:
-                with contextlib.closing(_connect(path, read_only=True)) as db:
+                with contextlib.closing(connect(path, read_only=True)) as db:
                     found = db.execute(
                         "SELECT value FROM meta WHERE key = 'schema_version'"
                     ).fetchone()
@@ -237,7 +237,7 @@ class Manifest:
         try:
             self._write()
         except sqlite3.OperationalError as error:
-            raise _os_error(error, self.directory / MANIFEST) from error
+            raise sqlite_os_error(error, self.directory / MANIFEST) from error
         except sqlite3.DatabaseError:
             self.close()
             self._saved = None
@@ -264,7 +264,7 @@ class Manifest:
         if self._db is None or self._read_only:
             self.close()
             created = not path.exists()
-            self._db = _connect(path, read_only=False)
+            self._db = connect(path, read_only=False)
             if created:
                 # The directory's mode, as for every file the index writes (SQLite's
                 # journal takes the database's).
@@ -299,7 +299,7 @@ class Manifest:
             )
 
 
-def _os_error(error: sqlite3.OperationalError, path: Path) -> OSError:
+def sqlite_os_error(error: sqlite3.OperationalError, path: Path) -> OSError:
     """SQLite's failure as the :class:`OSError` a file write gives, so that it
     is reported as one line (``no space left on the disk``)."""
     code = {
@@ -312,7 +312,8 @@ def _os_error(error: sqlite3.OperationalError, path: Path) -> OSError:
     return OSError(code, f"{os.strerror(code)} ({error})", str(path))
 
 
-def _connect(path: Path, *, read_only: bool) -> sqlite3.Connection:
+def connect(path: Path, *, read_only: bool) -> sqlite3.Connection:
+    """A connection to the SQLite database at *path* (also the cluster push's manifest)."""
     if read_only:
         uri = f"file:{_quote(path)}?mode=ro"
         db = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_S, check_same_thread=False)

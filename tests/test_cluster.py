@@ -241,7 +241,7 @@ def test_a_killed_push_resumes_with_nothing_lost_or_twice(
     deadline = time.monotonic() + 300
     # Killed once some files are in (their manifest entries are saved once
     # every document of theirs is acknowledged).
-    while not any(manifests.glob("cluster-*.json")) and push.poll() is None:
+    while not any(manifests.glob("cluster-*.sqlite")) and push.poll() is None:
         assert time.monotonic() < deadline, "the push made no progress"
         time.sleep(0.01)
     push.send_signal(signal.SIGKILL)

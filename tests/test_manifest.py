@@ -196,3 +196,47 @@ def test_entries_read_all_at_once_or_one_by_one_agree_through_saves(tmp_path: Pa
     assert all_at_once.get("/presse/5.txt") is None and not saved_entries(index_dir)
     one_by_one.close()
     all_at_once.close()
+
+
+def test_the_cluster_push_manifest_reads_an_earlier_json_and_lists_a_folder_by_prefix(
+    tmp_path: Path,
+) -> None:
+    """The push's manifest (no cluster needed): an earlier version's JSON is read,
+    then replaced by the database; a folder's files are found by prefix, not a
+    neighbour that starts the same; a popped entry is gone once saved."""
+    from cluster.push import PushManifest
+
+    path = tmp_path / "state" / "cluster-0123.sqlite"
+    path.parent.mkdir()
+    legacy = {
+        "/presse/2022/a.txt": [10, 11, ["id-a"]],
+        "/presse/2022/b.jsonl": [20, 21, ["id-b1", "id-b2"]],
+        "/presse/2022-bis/c.txt": [30, 31, ["id-c"]],
+    }
+    path.with_suffix(".json").write_text(json.dumps({"files": legacy}), encoding="utf-8")
+    manifest = PushManifest(path)
+    assert manifest.get("/presse/2022/b.jsonl") == (20, 21, ["id-b1", "id-b2"])
+    manifest.set("/presse/2022/d.txt", (40, 41, ["id-d"]))
+    manifest.save()
+    manifest.close()
+    assert path.is_file() and not path.with_suffix(".json").exists()
+
+    again = PushManifest(path)
+    folder = ["/presse/2022/a.txt", "/presse/2022/b.jsonl", "/presse/2022/d.txt"]
+    assert again.under([Path("/presse/2022")]) == folder
+    assert again.under([Path("/presse/2022/a.txt")]) == ["/presse/2022/a.txt"]
+    assert again.pop("/presse/2022/a.txt") == (10, 11, ["id-a"])
+    assert again.under([Path("/presse/2022")]) == folder[1:]
+    again.save()
+    again.close()
+    with sqlite3.connect(path) as db:
+        saved = {row[0] for row in db.execute("SELECT path FROM files")}
+    assert saved == {*folder[1:], "/presse/2022-bis/c.txt"}
+
+    path.write_bytes(b"not a database, " * 200)  # damaged: pushed again, never an error
+    damaged = PushManifest(path)
+    assert damaged.get("/presse/2022/d.txt") is None
+    damaged.set("/presse/2022/e.txt", (50, 51, ["id-e"]))
+    damaged.save()
+    damaged.close()
+    assert PushManifest(path).under([Path("/presse")]) == ["/presse/2022/e.txt"]

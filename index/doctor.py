@@ -149,6 +149,7 @@ def _diagnose(directory: Path, roots: list[Path] | None, manifest: Manifest) -> 
     reachable = [r for r in root_paths if r.exists()]
     diagnosis.unreachable_roots = [str(r) for r in root_paths if not r.exists()]
     files, _ = discover(reachable)
+    manifest.prefetch()  # every file is looked at: one read, not a query per file
     on_disk = {str(f) for f in files}
     for path in files:
         key = str(path)

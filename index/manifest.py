@@ -99,8 +99,8 @@ class Manifest:
     @classmethod
     def load(cls, directory: Path) -> Manifest:
         """The manifest as last saved; an empty one if there is none or it cannot be read
-        (that only costs re-hashing: the index itself is the truth about which
-        documents exist)."""
+        (that costs reading the files again, never a wrong index: the index itself
+        is the truth about which documents exist)."""
         manifest = cls(directory)
         path = manifest.directory / MANIFEST
         if path.is_file():

@@ -28,6 +28,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import itertools
 import json
 import os
 import sqlite3
@@ -53,7 +54,7 @@ from cluster.documents import (
 from index.articles import Article, Problem
 from index.extraction import annotate
 from index.fresh_pool import FreshProcessPool, WorkerDied
-from index.manifest import connect, sqlite_os_error
+from index.manifest import connect, write_replacing_damage
 from index.readers import discover, read_articles, root_path
 from index.store import IndexLocked
 from index.workers import worker_count
@@ -153,20 +154,12 @@ class PushManifest:
                 )
                 keys.update(path for (path,) in rows)
         keys.update(k for k in self._changed if within(k, roots))
-        return sorted(k for k in keys if self.get(k) is not None)
+        return sorted(k for k in keys if self._changed.get(k, True) is not None)
 
     def save(self) -> None:
         """Write what changed since the last save, in one transaction (a damaged
         database is replaced: its entries are lost, which costs a push again)."""
-        try:
-            self._write()
-        except sqlite3.OperationalError as error:
-            raise sqlite_os_error(error, self.path) from error
-        except sqlite3.DatabaseError:
-            self.close()
-            for damaged in (self.path, Path(f"{self.path}-journal")):
-                damaged.unlink(missing_ok=True)
-            self._write()
+        write_replacing_damage(self.path, self._write, self.close)
         self._changed.clear()
         if self._legacy or self._legacy_path.exists():
             self._legacy = {}
@@ -182,16 +175,16 @@ class PushManifest:
                 " mtime_ns INTEGER, ids TEXT) WITHOUT ROWID"
             )
             self._db.executemany(
-                "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?)",
-                ((k, e[0], e[1], json.dumps(e[2])) for k, e in self._legacy.items()),
-            )
-            self._db.executemany(
                 "DELETE FROM files WHERE path = ?",
                 [(k,) for k, e in self._changed.items() if e is None],
             )
+            # An earlier version's entries that no change replaces or removes,
+            # then the changes.
+            unchanged = ((k, e) for k, e in self._legacy.items() if k not in self._changed)
+            entries = itertools.chain(unchanged, self._changed.items())
             self._db.executemany(
                 "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?)",
-                ((k, e[0], e[1], json.dumps(e[2])) for k, e in self._changed.items() if e),
+                ((k, e[0], e[1], json.dumps(e[2])) for k, e in entries if e is not None),
             )
 
 

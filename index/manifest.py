@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import itertools
 import json
 import os
 import re
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -234,16 +235,11 @@ class Manifest:
         A damaged database is replaced: its entries are lost, which costs reading
         their files again, never a wrong index.
         """
-        try:
-            self._write()
-        except sqlite3.OperationalError as error:
-            raise sqlite_os_error(error, self.directory / MANIFEST) from error
-        except sqlite3.DatabaseError:
+        def forget() -> None:
             self.close()
             self._saved = None
-            for name in (MANIFEST, MANIFEST + "-journal"):
-                (self.directory / name).unlink(missing_ok=True)
-            self._write()
+
+        write_replacing_damage(self.directory / MANIFEST, self._write, forget)
         if self._saved is not None:
             if self._cleared:
                 self._saved.clear()
@@ -278,16 +274,16 @@ class Manifest:
                 db.execute(statement)
             if self._cleared:
                 db.execute("DELETE FROM files")
-            elif self._legacy:
-                db.executemany(
-                    "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?)",
-                    (state.row(p) for p, state in self._legacy.items()),
-                )
             gone = [(p,) for p, state in self._changed.items() if state is None]
             db.executemany("DELETE FROM files WHERE path = ?", gone)
+            # An earlier version's entries (not after a rebuild) that no change
+            # replaces or removes, then the changes.
+            kept = {} if self._cleared else self._legacy
+            unchanged = ((p, state) for p, state in kept.items() if p not in self._changed)
+            states = itertools.chain(unchanged, self._changed.items())
             db.executemany(
                 "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?)",
-                (state.row(p) for p, state in self._changed.items() if state is not None),
+                (state.row(p) for p, state in states if state is not None),
             )
             db.executemany(
                 "INSERT OR REPLACE INTO meta VALUES (?, ?)",
@@ -297,6 +293,24 @@ class Manifest:
                     ("updated", "" if self.updated is None else repr(self.updated)),
                 ],
             )
+
+
+def write_replacing_damage(
+    path: Path, write: Callable[[], None], forget: Callable[[], None]
+) -> None:
+    """Run *write*, a transaction on the database at *path*. SQLite's failure to
+    write becomes an :class:`OSError`; a damaged database is deleted (after
+    *forget* drops every handle on it and what was read from it) and written anew:
+    its entries are lost, which costs reading their files again, never a wrong index."""
+    try:
+        write()
+    except sqlite3.OperationalError as error:
+        raise sqlite_os_error(error, path) from error
+    except sqlite3.DatabaseError:
+        forget()
+        for damaged in (path, Path(f"{path}-journal")):
+            damaged.unlink(missing_ok=True)
+        write()
 
 
 def sqlite_os_error(error: sqlite3.OperationalError, path: Path) -> OSError:

@@ -364,6 +364,7 @@ class Indexer:
         watcher's batch of ten files looks up ten paths and ten manifest entries.
         """
         to_read: list[ToRead] = []
+        held: set[str] = set()
         if len(files) >= _IndexedPaths.WHOLE_LEXICON_FROM:
             manifest.prefetch()  # (one read, not a query per file)
         with ix.reader() as reader:
@@ -379,14 +380,16 @@ class Indexer:
                             Problem(key, _("cannot read: {reason}").format(reason=error.strerror))
                         )
                     continue
-                present = key in indexed or (known is not None and known.articles == 0)
+                in_index = key in indexed
+                present = in_index or (known is not None and known.articles == 0)
                 if known and present and (known.size, known.mtime_ns) == (size, mtime):
                     if report:
                         report.files_unchanged += 1
                     continue
                 digest = known.digest if known and present else None
                 to_read.append((path, (size, mtime), digest))
-            held = {str(path) for path, _, _ in to_read if str(path) in indexed}
+                if in_index:
+                    held.add(key)
             return to_read, vanished(indexed.under), held
 
     def _write(

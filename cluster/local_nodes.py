@@ -16,7 +16,6 @@ the cluster, and one user with a random password (:class:`Credentials`).
 from __future__ import annotations
 
 import base64
-import http.client
 import json
 import os
 import re
@@ -154,9 +153,7 @@ class LocalCluster:
             try:
                 return dict(self.get(f"{self.node_url(n)}/_cluster/health{query}",
                                      timeout_s + 5))  # fmt: skip
-            except (OSError, ValueError, http.client.HTTPException):
-                # Not answering yet, or not whole: a node that is starting can
-                # cut its answer short (JSONDecodeError, IncompleteRead).
+            except OSError:
                 continue
         return {}
 

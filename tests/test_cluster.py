@@ -693,9 +693,13 @@ def held_export(
     assert run_subprocess("index", str(corpus), env=env).returncode == 0
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("SEARCH_")}
     full_env.update(env)
+    # Unbuffered: readline() takes the first line alone. A buffered reader takes
+    # what the pipe holds, and communicate() (selecting on stdout and stderr)
+    # reads on from the pipe, not from that buffer: the lines between were
+    # lost, and the rest began mid-line (an export that was whole looked broken).
     export = subprocess.Popen(
         [sys.executable, "-m", "search.cli", "export", "--format", "jsonl", "--text"],
-        env=full_env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        env=full_env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0,
     )  # fmt: skip
     assert export.stdout is not None and export.stderr is not None
     first = export.stdout.readline()

@@ -281,6 +281,28 @@ async def test_the_index_is_opened_once_while_the_watcher_looks(
             app.lock.release()
 
 
+async def test_a_late_request_to_open_leaves_the_open_index_and_the_highlight(
+    corpus_index: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """The watcher's thread saw no engine, and its request to open reached the UI
+    after the first opening had finished (CI saw it: the second opening's search
+    moved the highlight back under the reader's keys). Here that request is
+    delivered late on purpose."""
+    corpus, index_dir = corpus_index
+    app = WorkerCountingApp(index_dir, corpus, "Finlande", history=tmp_path / "h",
+                            watch_interval=3600)  # fmt: skip
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: status(app).startswith("9 hits"))
+        await idle(pilot)
+        results = app.query_one(ResultsList)
+        results.highlighted = 2
+        engine = app.engine
+        app.open_index_once()
+        await idle(pilot)
+        assert app.started["open"] == 1 and app.engine is engine
+        assert results.highlighted == 2
+
+
 async def test_views_that_need_a_query_are_dimmed_without_one(
     corpus_index: tuple[Path, Path], tmp_path: Path
 ) -> None:

@@ -117,8 +117,13 @@ class SearchApp(App[None]):
         return Engine(self.index_dir)
 
     def open_index_once(self) -> None:
-        """Open the index unless an opening is already under way."""
-        if not self.opening:
+        """Open the index unless it is open or an opening is under way.
+
+        The watcher asks from its thread when it finds no engine; its request
+        can arrive once an opening under way has finished. Opening again then
+        searched again, and that search moved the highlight back to the first
+        hit under the reader's keys: an open engine ends the matter."""
+        if self.engine is None and not self.opening:
             self.opening = True
             self.open_index()
 

@@ -270,6 +270,7 @@ def main() -> None:
     parser.add_argument("--tui", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--startup", action="store_true",
                         help="only the start-up figures (help, cold one-liner, TUI)")  # fmt: skip
+    parser.add_argument("--json", action="store_true", help="the figures as one JSON line")
     args = parser.parse_args()
     if args.engine:
         print(json.dumps(engine_figures(args.index)))
@@ -281,6 +282,9 @@ def main() -> None:
         print(startup_markdown(args.name, found))
     else:
         row = measure(args.index)
+        if args.json:
+            print(json.dumps(row))
+            return
         print(json.dumps(row, indent=1))
         print("\n".join(markdown(args.name, row)))
 

@@ -31,6 +31,7 @@ import gzip
 import json
 import re
 import shutil
+import subprocess
 import sys
 import time
 import zlib
@@ -115,6 +116,18 @@ def build(factor: int, work: Path, perturb: float) -> tuple[Path, dict[str, Any]
     return index_dir, row
 
 
+def read_in_fresh_process(index_dir: Path) -> dict[str, Any]:
+    """:func:`bench.reading.measure` from a process of its own.
+
+    The kernel's peak RSS of a child started from this process counts this
+    process's own peak (the memory it had when the child was exec'd): after a
+    build, every one-liner "peaked" at this process's 200 MB. A fresh, small
+    reading process gives the children's own figures."""
+    args = [sys.executable, str(ROOT / "bench" / "reading.py"), "--index", str(index_dir), "--json"]
+    done = subprocess.run(args, check=True, capture_output=True, cwd=ROOT, text=True)
+    return json.loads(done.stdout.splitlines()[-1])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--factors", type=int, nargs="+", default=[1, 10])
@@ -139,7 +152,7 @@ def main() -> None:
                 f"{row['add_100_s']:.2f} s |"
             )
             print(builds[-1], flush=True)
-        figures = reading.measure(index_dir)
+        figures = read_in_fresh_process(index_dir)
         print(json.dumps(figures), flush=True)
         reads.append(reading.markdown(name, figures))
         if not args.keep and not args.reuse:

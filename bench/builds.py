@@ -15,6 +15,7 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -34,7 +35,8 @@ def main() -> None:
     stages: list[tuple[int, dict[str, float], dict[str, float]]] = []
     try:
         for round_ in range(1, args.rounds + 1):
-            times, splits = [], []
+            times: list[float] = []
+            splits: list[Any] = []
             for name, run in (
                 ("bare", lambda d: build_baseline("whoosh", corpus, d)),
                 ("with", lambda d: build(corpus, d, entities=True)),

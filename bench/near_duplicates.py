@@ -103,10 +103,10 @@ def main() -> None:
         by_doc = {d: i for i, d in ids.items()}
         candidates = []
         for story in grouped:
-            members = np.flatnonzero(labels == story).tolist()
-            for a, b in itertools.combinations(members, 2):
-                if bodies[by_doc[a]].strip() != bodies[by_doc[b]].strip():
-                    candidates.append((by_doc[a], by_doc[b]))
+            docs: list[int] = np.flatnonzero(labels == story).tolist()
+            for first, second in itertools.combinations(docs, 2):
+                if bodies[by_doc[first]].strip() != bodies[by_doc[second]].strip():
+                    candidates.append((by_doc[first], by_doc[second]))
         random.Random(20221201).shuffle(candidates)
         print(f"pairs grouped whose bodies differ: {len(candidates):,}; sample of 100 "
               f"written to {args.sample}")  # fmt: skip

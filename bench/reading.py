@@ -164,7 +164,7 @@ async def _first_results(index_dir: Path) -> None:
     painted: list[float] = []
 
     class Timed(SearchApp):
-        CSS_PATH = ROOT / "tui" / "app.tcss"  # a relative path would be read beside this file
+        CSS_PATH = str(ROOT / "tui" / "app.tcss")  # a relative path would be read beside this file
 
         def on_mount(self) -> None:
             super().on_mount()

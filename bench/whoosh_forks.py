@@ -72,7 +72,7 @@ def child(directory: Path, docs: int, others: list[str]) -> None:
     out["doc_count"] = ix.doc_count()
     out["size_mb"] = round(sum(p.stat().st_size for p in directory.iterdir()) / 1e6, 1)
     parser = QueryCompiler(ix.schema)
-    totals = {}
+    totals: dict[str, int | str] = {}
     with ix.searcher() as searcher:
         started = time.perf_counter()
         for _ in range(5):

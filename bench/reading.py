@@ -242,6 +242,13 @@ def measure(index_dir: Path) -> dict[str, Any]:
     return row
 
 
+# The columns of markdown()'s first row.
+MEMORY_COLUMNS = (
+    "corpus", "articles", "open", "after open: anon / file", "after the query sets",
+    "one-liner: wall, peak", "served one-liner: wall, peak", "TUI: first screen / results",
+)  # fmt: skip
+
+
 def markdown(name: str, row: dict[str, Any]) -> list[str]:
     """The README's rows: memory and one-liner; then one per query set."""
     def ms(s: dict[str, float]) -> str:

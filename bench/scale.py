@@ -161,9 +161,8 @@ def main() -> None:
         print("\n| corpus | articles | build | articles/s | peak memory | index | add 100 |")
         print("| --- | --- | --- | --- | --- | --- | --- |")
         print("\n".join(builds))
-    print("\n| corpus | articles | open | after open: anon / file | after the query sets "
-          "| one-liner: wall, peak | TUI first results |")  # fmt: skip
-    print("| --- | --- | --- | --- | --- | --- | --- |")
+    print("\n| " + " | ".join(reading.MEMORY_COLUMNS) + " |")
+    print("|" + " --- |" * len(reading.MEMORY_COLUMNS))
     print("\n".join(lines[0] for lines in reads))
     print("\n| corpus | " + " | ".join(reading.SETS.values()) + " |")
     print("| --- |" + " --- |" * len(reading.SETS))
